@@ -1,0 +1,131 @@
+/**
+ * Config management: validation, ids and timestamps, writes to the store, and the in-memory
+ * RouteTable the proxy reads. Admin reads go to the store; the hot path only reads the table.
+ */
+import { InputError, MissingError } from '../errors.ts';
+import { RouteTable } from '../proxy/route.ts';
+import type { ConfigPatch, ConfigRow, Store } from '../store/types.ts';
+
+export interface ConfigInput {
+  proxyModelName?: string | null;
+  baseUrl?: string | null;
+  backendModelName?: string | null;
+  /** undefined keeps the stored key, null (or "") clears it. */
+  apiKey?: string | null;
+  ignoreSslVerify?: boolean | null;
+  enabled?: boolean | null;
+  timeoutMs?: number | null;
+}
+
+const MAX_NAME = 256;
+const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+function name(value: string | null | undefined, field: string): string {
+  const v = value?.trim() ?? '';
+  if (!v) throw new InputError(`${field} must not be empty`, field);
+  if (v.length > MAX_NAME) throw new InputError(`${field} must be at most ${MAX_NAME} characters`, field);
+  return v;
+}
+
+function baseUrl(value: string | null | undefined): string {
+  const v = value?.trim() ?? '';
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new InputError(`baseUrl must be an absolute http(s) URL such as https://api.openai.com/v1, got "${v}"`, 'baseUrl');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(`baseUrl must use http or https, got "${url.protocol}"`, 'baseUrl');
+  }
+  if (url.search || url.hash) throw new InputError('baseUrl must not carry a query string or fragment', 'baseUrl');
+  // Stored without a trailing slash so that `${baseUrl}/${path}` never doubles it.
+  return v.replace(/\/+$/, '');
+}
+
+function timeout(value: number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
+    throw new InputError(`timeoutMs must be a whole number of milliseconds between 1 and ${MAX_TIMEOUT_MS}`, 'timeoutMs');
+  }
+  return value;
+}
+
+function apiKey(value: string | null | undefined): string | null {
+  const v = value?.trim();
+  return v ? v : null;
+}
+
+export class ConfigService {
+  readonly routes = new RouteTable();
+  private refreshTimer: Timer | null = null;
+
+  constructor(private readonly store: Store) {}
+
+  /** Loads the route table; with `refreshMs`, reloads it periodically so that other instances' edits apply. */
+  async start(refreshMs?: number): Promise<void> {
+    await this.reload();
+    if (refreshMs) {
+      this.refreshTimer = setInterval(() => {
+        this.reload().catch((err) => console.error(`[configs] refresh failed: ${String(err)}`));
+      }, refreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+  }
+
+  async reload(): Promise<void> {
+    this.routes.replace(await this.store.listConfigs());
+  }
+
+  list(): Promise<ConfigRow[]> {
+    return this.store.listConfigs();
+  }
+
+  get(id: string): Promise<ConfigRow | null> {
+    return this.store.getConfig(id);
+  }
+
+  async create(input: ConfigInput): Promise<ConfigRow> {
+    const now = new Date();
+    const row: ConfigRow = {
+      id: Bun.randomUUIDv7(),
+      proxyModelName: name(input.proxyModelName, 'proxyModelName'),
+      baseUrl: baseUrl(input.baseUrl),
+      backendModelName: name(input.backendModelName, 'backendModelName'),
+      apiKey: apiKey(input.apiKey),
+      ignoreSslVerify: input.ignoreSslVerify ?? false,
+      enabled: input.enabled ?? true,
+      timeoutMs: timeout(input.timeoutMs),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.insertConfig(row);
+    await this.reload();
+    return row;
+  }
+
+  async update(id: string, input: ConfigInput): Promise<ConfigRow> {
+    const patch: ConfigPatch = { updatedAt: new Date() };
+    if (input.proxyModelName !== undefined) patch.proxyModelName = name(input.proxyModelName, 'proxyModelName');
+    if (input.baseUrl !== undefined) patch.baseUrl = baseUrl(input.baseUrl);
+    if (input.backendModelName !== undefined) patch.backendModelName = name(input.backendModelName, 'backendModelName');
+    if (input.apiKey !== undefined) patch.apiKey = apiKey(input.apiKey);
+    if (input.ignoreSslVerify !== undefined) patch.ignoreSslVerify = input.ignoreSslVerify ?? false;
+    if (input.enabled !== undefined) patch.enabled = input.enabled ?? true;
+    if (input.timeoutMs !== undefined) patch.timeoutMs = timeout(input.timeoutMs);
+    const row = await this.store.updateConfig(id, patch);
+    if (!row) throw new MissingError(`No config with id "${id}"`);
+    await this.reload();
+    return row;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const deleted = await this.store.deleteConfig(id);
+    if (deleted) await this.reload();
+    return deleted;
+  }
+}

@@ -1,0 +1,450 @@
+/* Generated from schema.graphql by `bun run codegen`; do not edit. */
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { ConfigRow } from '../store/types.ts';
+import type { LogEntryParent, HealthParent } from './mappers.ts';
+import type { GraphQLContext } from './context.ts';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** The Lite Proxy admin API. Every operation needs `Authorization: Bearer <admin token>`. */
+  DateTime: { input: Date; output: Date; }
+  JSON: { input: unknown; output: unknown; }
+};
+
+export type CreateConfigInput = {
+  apiKey?: InputMaybe<Scalars['String']['input']>;
+  backendModelName: Scalars['String']['input'];
+  baseUrl: Scalars['String']['input'];
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
+  proxyModelName: Scalars['String']['input'];
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type Health = {
+  __typename?: 'Health';
+  logQueue: LogQueueHealth;
+  status: Scalars['String']['output'];
+  store: StoreHealth;
+};
+
+/** One /v1 exchange. Secret header values are stored as [redacted]. */
+export type LogEntry = {
+  __typename?: 'LogEntry';
+  backendModel?: Maybe<Scalars['String']['output']>;
+  /** For a stream: every parsed SSE data event, [DONE] excluded. */
+  chunks?: Maybe<Array<Scalars['JSON']['output']>>;
+  clientIp?: Maybe<Scalars['String']['output']>;
+  completionTokens?: Maybe<Scalars['Int']['output']>;
+  configId?: Maybe<Scalars['ID']['output']>;
+  durationMs: Scalars['Float']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  method: Scalars['String']['output'];
+  /** As the client requested it. */
+  model?: Maybe<Scalars['String']['output']>;
+  path: Scalars['String']['output'];
+  promptTokens?: Maybe<Scalars['Int']['output']>;
+  requestBody?: Maybe<Scalars['JSON']['output']>;
+  requestHeaders?: Maybe<Scalars['JSON']['output']>;
+  /** For a stream: the assembled object (chat.completion, text_completion, or the final response). */
+  responseBody?: Maybe<Scalars['JSON']['output']>;
+  responseHeaders?: Maybe<Scalars['JSON']['output']>;
+  statusCode: Scalars['Int']['output'];
+  stream: Scalars['Boolean']['output'];
+  /** For a stream: the assembled reply text. */
+  streamContent?: Maybe<Scalars['String']['output']>;
+  timestamp: Scalars['DateTime']['output'];
+  totalTokens?: Maybe<Scalars['Int']['output']>;
+  /** Until the backend's first byte: the first chunk of a stream, the headers otherwise. */
+  ttftMs?: Maybe<Scalars['Float']['output']>;
+  upstreamUrl?: Maybe<Scalars['String']['output']>;
+  userAgent?: Maybe<Scalars['String']['output']>;
+};
+
+export type LogFilter = {
+  /** Inclusive. */
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  method?: InputMaybe<Scalars['String']['input']>;
+  /** The model as the client requested it. */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** Substring of the path. */
+  path?: InputMaybe<Scalars['String']['input']>;
+  /** 2..5 means 2xx..5xx. */
+  statusClass?: InputMaybe<Scalars['Int']['input']>;
+  statusCode?: InputMaybe<Scalars['Int']['input']>;
+  stream?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Inclusive. */
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+export type LogPage = {
+  __typename?: 'LogPage';
+  nodes: Array<LogEntry>;
+  pageInfo: PageInfo;
+  /** Entries matching the filter, over all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type LogQueueHealth = {
+  __typename?: 'LogQueueHealth';
+  depth: Scalars['Int']['output'];
+  dropped: Scalars['Int']['output'];
+  writeFailures: Scalars['Int']['output'];
+  written: Scalars['Int']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  createConfig: ProxyConfig;
+  /** False when no config has this id. */
+  deleteConfig: Scalars['Boolean']['output'];
+  /** Fields left out keep their value; `apiKey: null` clears the stored key. */
+  updateConfig: ProxyConfig;
+};
+
+
+export type MutationCreateConfigArgs = {
+  input: CreateConfigInput;
+};
+
+
+export type MutationDeleteConfigArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateConfigArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateConfigInput;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+/**
+ * Maps a client-visible model name to a backend. Configs that share a proxyModelName form a group;
+ * requests rotate between its enabled members.
+ */
+export type ProxyConfig = {
+  __typename?: 'ProxyConfig';
+  /** A short hint such as `sk-…9c`. */
+  apiKeyPreview?: Maybe<Scalars['String']['output']>;
+  backendModelName: Scalars['String']['output'];
+  /** The backend's API root, version segment included, e.g. https://api.openai.com/v1. */
+  baseUrl: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  enabled: Scalars['Boolean']['output'];
+  /** The key itself is write-only. */
+  hasApiKey: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  ignoreSslVerify: Scalars['Boolean']['output'];
+  proxyModelName: Scalars['String']['output'];
+  /** Time allowed until the backend's first byte; null means the default (600000). */
+  timeoutMs?: Maybe<Scalars['Int']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  config?: Maybe<ProxyConfig>;
+  /** All model configs, grouped by proxy model name. */
+  configs: Array<ProxyConfig>;
+  /** Server and store state, as /health reports it. */
+  health: Health;
+  log?: Maybe<LogEntry>;
+  /** Log entries, newest first. `after` is the `endCursor` of the previous page. */
+  logs: LogPage;
+};
+
+
+export type QueryConfigArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryLogArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryLogsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<LogFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type StoreHealth = {
+  __typename?: 'StoreHealth';
+  kind: Scalars['String']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
+  ok: Scalars['Boolean']['output'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Each new log entry once it is stored, filtered server-side. */
+  logTail: LogEntry;
+};
+
+
+export type SubscriptionLogTailArgs = {
+  filter?: InputMaybe<LogFilter>;
+};
+
+export type UpdateConfigInput = {
+  /** Absent keeps the stored key, null clears it. */
+  apiKey?: InputMaybe<Scalars['String']['input']>;
+  backendModelName?: InputMaybe<Scalars['String']['input']>;
+  baseUrl?: InputMaybe<Scalars['String']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
+  proxyModelName?: InputMaybe<Scalars['String']['input']>;
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type WithIndex<TObject> = TObject & Record<string, any>;
+export type ResolversObject<TObject> = WithIndex<TObject>;
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = ResolversObject<{
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CreateConfigInput: CreateConfigInput;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  Health: ResolverTypeWrapper<HealthParent>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  LogEntry: ResolverTypeWrapper<LogEntryParent>;
+  LogFilter: LogFilter;
+  LogPage: ResolverTypeWrapper<Omit<LogPage, 'nodes'> & { nodes: Array<ResolversTypes['LogEntry']> }>;
+  LogQueueHealth: ResolverTypeWrapper<LogQueueHealth>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  ProxyConfig: ResolverTypeWrapper<ConfigRow>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  StoreHealth: ResolverTypeWrapper<StoreHealth>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateConfigInput: UpdateConfigInput;
+}>;
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = ResolversObject<{
+  Boolean: Scalars['Boolean']['output'];
+  CreateConfigInput: CreateConfigInput;
+  DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
+  Health: HealthParent;
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  JSON: Scalars['JSON']['output'];
+  LogEntry: LogEntryParent;
+  LogFilter: LogFilter;
+  LogPage: Omit<LogPage, 'nodes'> & { nodes: Array<ResolversParentTypes['LogEntry']> };
+  LogQueueHealth: LogQueueHealth;
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  ProxyConfig: ConfigRow;
+  Query: Record<PropertyKey, never>;
+  StoreHealth: StoreHealth;
+  String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
+  UpdateConfigInput: UpdateConfigInput;
+}>;
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type HealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Health'] = ResolversParentTypes['Health']> = ResolversObject<{
+  logQueue?: Resolver<ResolversTypes['LogQueueHealth'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  store?: Resolver<ResolversTypes['StoreHealth'], ParentType, ContextType>;
+}>;
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
+export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogEntry'] = ResolversParentTypes['LogEntry']> = ResolversObject<{
+  backendModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  chunks?: Resolver<Maybe<Array<ResolversTypes['JSON']>>, ParentType, ContextType>;
+  clientIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  configId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  durationMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  requestBody?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  requestHeaders?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  responseHeaders?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  statusCode?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stream?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  streamContent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  timestamp?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ttftMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  upstreamUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type LogPageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogPage'] = ResolversParentTypes['LogPage']> = ResolversObject<{
+  nodes?: Resolver<Array<ResolversTypes['LogEntry']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type LogQueueHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogQueueHealth'] = ResolversParentTypes['LogQueueHealth']> = ResolversObject<{
+  depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  dropped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  writeFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  createConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationCreateConfigArgs, 'input'>>;
+  deleteConfig?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConfigArgs, 'id'>>;
+  updateConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationUpdateConfigArgs, 'id' | 'input'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProxyConfig'] = ResolversParentTypes['ProxyConfig']> = ResolversObject<{
+  apiKeyPreview?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  backendModelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  baseUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  ignoreSslVerify?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  proxyModelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeoutMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  config?: Resolver<Maybe<ResolversTypes['ProxyConfig']>, ParentType, ContextType, RequireFields<QueryConfigArgs, 'id'>>;
+  configs?: Resolver<Array<ResolversTypes['ProxyConfig']>, ParentType, ContextType>;
+  health?: Resolver<ResolversTypes['Health'], ParentType, ContextType>;
+  log?: Resolver<Maybe<ResolversTypes['LogEntry']>, ParentType, ContextType, RequireFields<QueryLogArgs, 'id'>>;
+  logs?: Resolver<ResolversTypes['LogPage'], ParentType, ContextType, RequireFields<QueryLogsArgs, 'first'>>;
+}>;
+
+export type StoreHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StoreHealth'] = ResolversParentTypes['StoreHealth']> = ResolversObject<{
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastErrorAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  logTail?: SubscriptionResolver<ResolversTypes['LogEntry'], "logTail", ParentType, ContextType, Partial<SubscriptionLogTailArgs>>;
+}>;
+
+export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  DateTime?: GraphQLScalarType;
+  Health?: HealthResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
+  LogEntry?: LogEntryResolvers<ContextType>;
+  LogPage?: LogPageResolvers<ContextType>;
+  LogQueueHealth?: LogQueueHealthResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  ProxyConfig?: ProxyConfigResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  StoreHealth?: StoreHealthResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+}>;
+

@@ -1,0 +1,7 @@
+import type { Resolvers } from '../generated.ts';
+import { Mutation } from './mutation.ts';
+import { Query } from './query.ts';
+import { Subscription } from './subscription.ts';
+import { Health, LogEntry, ProxyConfig, scalars } from './types.ts';
+
+export const resolvers: Resolvers = { ...scalars, Query, Mutation, Subscription, ProxyConfig, LogEntry, Health };

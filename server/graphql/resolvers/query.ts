@@ -1,0 +1,27 @@
+import { InputError } from '../../errors.ts';
+import { decodeCursor, encodeCursor, validateFilter } from '../../logs/filter.ts';
+import type { QueryResolvers } from '../generated.ts';
+
+const MAX_PAGE = 500;
+
+export const Query: QueryResolvers = {
+  configs: (_, __, { configs }) => configs.list(),
+  config: (_, { id }, { configs }) => configs.get(id),
+  logs: async (_, { filter, first, after }, { store }) => {
+    const limit = first ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InputError(`first must be between 1 and ${MAX_PAGE}`, 'first');
+    const f = validateFilter(filter);
+    const cursor = after ? decodeCursor(after) : null;
+    // One row more than asked tells whether another page exists.
+    const [rows, totalCount] = await Promise.all([store.queryLogs({ filter: f, limit: limit + 1, after: cursor }), store.countLogs(f)]);
+    const nodes = rows.slice(0, limit);
+    const last = nodes.at(-1);
+    return {
+      nodes,
+      totalCount,
+      pageInfo: { endCursor: last ? encodeCursor(last) : null, hasNextPage: rows.length > limit },
+    };
+  },
+  log: (_, { id }, { store }) => store.getLog(id),
+  health: (_, __, { health }) => health(),
+};

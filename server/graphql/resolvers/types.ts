@@ -1,0 +1,39 @@
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { keyPreview } from '../../proxy/redact.ts';
+import type { LogDetail } from '../../store/types.ts';
+import type { HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { LogEntryParent } from '../mappers.ts';
+
+export const ProxyConfig: ProxyConfigResolvers = {
+  hasApiKey: (c) => c.apiKey !== null,
+  apiKeyPreview: (c) => keyPreview(c.apiKey),
+};
+
+/** A heavy field comes with the parent when it was read whole, else from the per-operation loader. */
+function detail<K extends keyof LogDetail>(key: K) {
+  return async (entry: LogEntryParent, _: unknown, ctx: GraphQLContext): Promise<LogDetail[K] | null> => {
+    if (entry[key] !== undefined) return entry[key] as LogDetail[K];
+    const loaded = await ctx.logDetail(entry.id);
+    return loaded ? loaded[key] : null;
+  };
+}
+
+export const LogEntry: LogEntryResolvers = {
+  requestHeaders: detail('requestHeaders'),
+  requestBody: detail('requestBody'),
+  responseHeaders: detail('responseHeaders'),
+  responseBody: detail('responseBody'),
+  streamContent: detail('streamContent'),
+  chunks: detail('chunks'),
+};
+
+export const Health: HealthResolvers = {
+  status: (h) => h.status,
+  store: (h) => ({ kind: h.storeKind, ok: h.recorder.storeOk, lastError: h.recorder.lastError, lastErrorAt: h.recorder.lastErrorAt }),
+  logQueue: (h) => ({
+    depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,
+  }),
+};
+
+export const scalars = { DateTime: DateTimeResolver, JSON: JSONResolver };

@@ -1,0 +1,166 @@
+/**
+ * The log pipeline between a finished exchange and the store: `record()` only queues (it never
+ * throws and never waits), a background loop writes batches, and each written row is handed to
+ * `onWritten` for the live tail. A failing store is retried with backoff while the queue is
+ * bounded; `drain()` is awaited at shutdown and in tests.
+ */
+import type { LogRow, Store } from '../store/types.ts';
+
+export interface RecorderOptions {
+  store: Store;
+  /** Rows waiting beyond this are dropped oldest first, and counted. */
+  maxQueue: number;
+  batchSize?: number;
+  /** How long the first row of a batch may wait for others. */
+  flushDelayMs?: number;
+  onWritten?: (rows: LogRow[]) => void;
+  /** Where failures are reported; the console by default. */
+  report?: (message: string) => void;
+}
+
+export interface RecorderStatus {
+  queueDepth: number;
+  written: number;
+  dropped: number;
+  writeFailures: number;
+  storeOk: boolean;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+export class LogRecorder {
+  private queue: LogRow[] = [];
+  private timer: Timer | null = null;
+  private writing: Promise<void> | null = null;
+  private failuresInARow = 0;
+  private readonly stats: Omit<RecorderStatus, 'queueDepth'> = {
+    written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null,
+  };
+  private readonly batchSize: number;
+  private readonly flushDelayMs: number;
+  private readonly report: (message: string) => void;
+
+  constructor(private readonly opts: RecorderOptions) {
+    this.batchSize = opts.batchSize ?? 500;
+    this.flushDelayMs = opts.flushDelayMs ?? 20;
+    this.report = opts.report ?? ((m) => console.error(m));
+  }
+
+  record(row: LogRow): void {
+    this.queue.push(row);
+    if (this.queue.length > this.opts.maxQueue) {
+      const over = this.queue.length - this.opts.maxQueue;
+      this.queue.splice(0, over);
+      if (this.stats.dropped === 0) this.report(`[logs] queue full (${this.opts.maxQueue}): dropping the oldest entries`);
+      this.stats.dropped += over;
+    }
+    this.schedule(this.queue.length >= this.batchSize ? 0 : this.flushDelayMs);
+  }
+
+  status(): RecorderStatus {
+    return { queueDepth: this.queue.length, ...this.stats };
+  }
+
+  /** Writes everything queued; gives up after `timeoutMs` if the store keeps failing. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.writing) && Date.now() < deadline) {
+      if (this.timer) (clearTimeout(this.timer), (this.timer = null));
+      await (this.writing ?? this.writeBatch());
+      if (this.queue.length > 0 && this.failuresInARow > 0) await Bun.sleep(Math.min(200, deadline - Date.now()));
+    }
+    if (this.queue.length > 0) this.report(`[logs] ${this.queue.length} entries could not be written before shutdown`);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.writing) return; // the running write reschedules when it ends
+    if (this.timer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.writeBatch();
+    }, delayMs);
+  }
+
+  private writeBatch(): Promise<void> {
+    if (this.writing || this.queue.length === 0) return this.writing ?? Promise.resolve();
+    const batch = this.queue.splice(0, this.batchSize);
+    this.writing = this.write(batch).finally(() => {
+      this.writing = null;
+      if (this.queue.length > 0) {
+        this.schedule(this.failuresInARow > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failuresInARow) : 0);
+      }
+    });
+    return this.writing;
+  }
+
+  private async write(batch: LogRow[]): Promise<void> {
+    try {
+      await this.opts.store.insertLogs(batch);
+      this.succeeded(batch);
+    } catch (err) {
+      this.stats.writeFailures++;
+      this.stats.lastError = String(err);
+      this.stats.lastErrorAt = new Date();
+      if (await this.storeReachable()) {
+        // The store is up, so some row itself is refused: write one by one and drop only the bad ones.
+        await this.writeOneByOne(batch);
+      } else {
+        this.failuresInARow++;
+        this.stats.storeOk = false;
+        if (this.failuresInARow === 1) this.report(`[logs] store write failed, will retry: ${String(err)}`);
+        this.requeue(batch);
+      }
+    }
+  }
+
+  private async writeOneByOne(batch: LogRow[]): Promise<void> {
+    const written: LogRow[] = [];
+    for (const row of batch) {
+      try {
+        await this.opts.store.insertLogs([row]);
+        written.push(row);
+      } catch (err) {
+        this.stats.dropped++;
+        this.report(`[logs] the store refused log entry ${row.id}; it is dropped: ${String(err)}`);
+      }
+    }
+    this.succeeded(written);
+  }
+
+  private succeeded(rows: LogRow[]): void {
+    if (this.failuresInARow > 0) this.report('[logs] store writes succeed again');
+    this.failuresInARow = 0;
+    this.stats.storeOk = true;
+    this.stats.written += rows.length;
+    if (rows.length > 0 && this.opts.onWritten) {
+      try {
+        this.opts.onWritten(rows);
+      } catch (err) {
+        this.report(`[logs] live tail publish failed: ${String(err)}`);
+      }
+    }
+  }
+
+  private requeue(batch: LogRow[]): void {
+    this.queue.unshift(...batch);
+    const over = this.queue.length - this.opts.maxQueue;
+    if (over > 0) {
+      this.queue.splice(0, over);
+      this.stats.dropped += over;
+    }
+  }
+
+  private async storeReachable(): Promise<boolean> {
+    try {
+      await this.opts.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * settings -> store -> app -> listen, and a graceful shutdown. The only file that listens.
+ */
+import { loadAdminToken } from './admin/token.ts';
+import { createApp } from './app.ts';
+import { ConfigService } from './configs/service.ts';
+import { isLoopback, loadSettings, SettingsError } from './settings.ts';
+import { createStore, describeStore } from './store/index.ts';
+
+// Other instances sharing a MongoDB database may edit configs; re-read them this often.
+const CONFIG_REFRESH_MS = 5_000;
+
+async function main() {
+  const settings = loadSettings(process.env);
+  const token = loadAdminToken({ fromEnv: settings.adminToken, dataDir: settings.dataDir });
+  const store = createStore(settings);
+  try {
+    await store.init();
+  } catch (err) {
+    throw new Error(`cannot open the store (${describeStore(settings)}): ${(err as Error).message}`);
+  }
+  const configs = new ConfigService(store);
+  await configs.start(settings.mongodbUri ? CONFIG_REFRESH_MS : undefined);
+  const { app, recorder } = createApp({ settings, store, configs, adminToken: token.token });
+
+  app.listen({
+    hostname: settings.host,
+    port: settings.port,
+    // Elysia defaults to reusePort, which lets a second server start silently on the same port.
+    reusePort: false,
+    // Idle keep-alive connections close after 30 s; proxied exchanges switch this off per request.
+    idleTimeout: 30,
+    // The proxy answers 413 itself up to MAX_BODY_BYTES; this only stops absurd uploads early.
+    maxRequestBodySize: settings.maxBodyBytes * 2,
+  });
+  const server = app.server!;
+  const shown = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  console.log(`Lite Proxy listening on http://${shown}:${server.port}`);
+  console.log(`  OpenAI base URL: http://${isLoopback(settings.host) ? shown : 'localhost'}:${server.port}/v1`);
+  console.log(`  admin API:       http://localhost:${server.port}/graphql`);
+  console.log(`  store:           ${describeStore(settings)}`);
+  if (token.source.kind === 'env') console.log('  admin token:     from ADMIN_TOKEN');
+  else if (token.source.created) {
+    console.log(`  admin token:     ${token.token}`);
+    console.log(`                   (generated now and saved to ${token.source.path}; it is not shown again)`);
+  } else console.log(`  admin token:     in ${token.source.path}`);
+  if (!isLoopback(settings.host)) {
+    console.warn(`WARNING: /v1 is open to anyone who can reach port ${server.port}: it has no client authentication yet.`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: no new connections; waiting up to ${settings.shutdownGraceMs} ms for requests in flight`);
+    const finished = server.stop(false);
+    const timedOut = await Promise.race([finished.then(() => false), Bun.sleep(settings.shutdownGraceMs).then(() => true)]);
+    if (timedOut) {
+      console.log('grace period over: closing the remaining connections');
+      await server.stop(true);
+    }
+    configs.stop();
+    // Streams cut just now record their log entry on the next turns of the event loop.
+    await Bun.sleep(50);
+    await recorder.drain(settings.shutdownGraceMs);
+    await store.close();
+    console.log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof SettingsError ? `Invalid setting: ${err.message}` : `Lite Proxy failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

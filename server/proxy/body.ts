@@ -1,0 +1,151 @@
+/**
+ * Reading and rewriting request bodies: the size limit, JSON and multipart parsing, and the
+ * replacement of `model` that leaves every other byte of a JSON body as the client sent it.
+ */
+import { BadRequestError, PayloadTooLargeError } from '../errors.ts';
+import type { Json } from '../store/types.ts';
+
+export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw new PayloadTooLargeError(limit);
+  if (!request.body) return new Uint8Array(0);
+  if (declared !== null) {
+    const bytes = await request.bytes();
+    if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
+    return bytes;
+  }
+  // Chunked upload: count as it arrives and stop reading as soon as the limit is passed.
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new PayloadTooLargeError(limit);
+    }
+    parts.push(value);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+export interface JsonBody {
+  text: string;
+  value: { [key: string]: Json };
+  model: string;
+}
+
+export function parseJsonBody(text: string): JsonBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BadRequestError(`Request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequestError('Request body must be a JSON object', 'invalid_json');
+  }
+  const model = (value as { model?: unknown }).model;
+  if (typeof model !== 'string' || model === '') {
+    throw new BadRequestError('You must provide a model parameter', 'missing_model', 'model');
+  }
+  return { text, value: value as { [key: string]: Json }, model };
+}
+
+/**
+ * Returns the JSON text with the value of every top-level "model" key replaced, byte for byte
+ * identical elsewhere (a re-serialisation would change number precision, key order and spacing).
+ * Falls back to re-serialising when the key is written with escapes the scanner does not decode.
+ */
+export function replaceModel(body: JsonBody, model: string): string {
+  const spans = topLevelModelSpans(body.text);
+  if (spans.length === 0) return JSON.stringify({ ...body.value, model });
+  const replacement = JSON.stringify(model);
+  let out = '';
+  let last = 0;
+  for (const [start, end] of spans) {
+    out += body.text.slice(last, start) + replacement;
+    last = end;
+  }
+  return out + body.text.slice(last);
+}
+
+/** Index just past the string that opens at `start` (which holds a quote). */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  for (;;) {
+    const q = text.indexOf('"', i);
+    if (q < 0) return text.length;
+    let backslashes = 0;
+    for (let j = q - 1; text.charCodeAt(j) === 92; j--) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+    i = q + 1;
+  }
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+  return i;
+}
+
+/** Spans [start, end) of the string values of the top-level "model" keys of a valid JSON object. */
+function topLevelModelSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      const end = stringEnd(text, i);
+      if (depth === 1) {
+        const colon = skipSpace(text, end);
+        if (text[colon] === ':' && text.slice(i + 1, end - 1) === 'model') {
+          const valueStart = skipSpace(text, colon + 1);
+          if (text[valueStart] === '"') spans.push([valueStart, stringEnd(text, valueStart)]);
+        }
+      }
+      i = end - 1;
+    } else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+    else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return spans;
+}
+
+export interface MultipartBody {
+  form: FormData;
+  model: string;
+  /** What the log keeps: fields as sent, files by name, type and size (never their bytes). */
+  summary: { fields: { [key: string]: Json }; files: Json[] };
+}
+
+export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<MultipartBody> {
+  let form: FormData;
+  try {
+    form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw new BadRequestError('Request body is not valid multipart/form-data', 'invalid_multipart');
+  }
+  const model = form.get('model');
+  if (typeof model !== 'string' || model === '') {
+    throw new BadRequestError('You must provide a model parameter', 'missing_model', 'model');
+  }
+  const fields: { [key: string]: Json } = {};
+  const files: Json[] = [];
+  for (const [key, value] of form) {
+    if (typeof value === 'string') fields[key] = value;
+    else files.push({ field: key, name: value.name, type: value.type, size: value.size });
+  }
+  return { form, model, summary: { fields, files } };
+}
+
+export function withModel(form: FormData, model: string): FormData {
+  const out = new FormData();
+  for (const [key, value] of form) {
+    // The model is replaced where it stood, so the parts keep their order.
+    if (key === 'model') out.append(key, model);
+    else if (typeof value === 'string') out.append(key, value);
+    else out.append(key, value, value.name);
+  }
+  return out;
+}

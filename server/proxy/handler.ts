@@ -1,0 +1,270 @@
+/**
+ * The proxy pipeline for one `/v1` exchange: parse just enough to route, rewrite the model, send
+ * upstream, pass the answer back as it arrives, and hand a complete log row to the recorder.
+ */
+import { BadRequestError, errorBody, internalError, ModelNotFoundError, NotFoundError, ProxyError } from '../errors.ts';
+import type { LogRecorder } from '../logs/recorder.ts';
+import type { Settings } from '../settings.ts';
+import type { ConfigRow, Json, LogRow } from '../store/types.ts';
+import { parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
+import { bodyForLog, captureBytes, captureSse } from './capture.ts';
+import { redactHeaders, redactUrl } from './redact.ts';
+import type { RouteTable } from './route.ts';
+import { readUsage } from './sse.ts';
+import { sendUpstream } from './upstream.ts';
+
+export interface ProxyDeps {
+  routes: RouteTable;
+  recorder: LogRecorder;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes'>;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+}
+
+export const DEFAULT_TIMEOUT_MS = 600_000;
+export const OVERHEAD_HEADER = 'x-lite-proxy-overhead-ms';
+
+/** Never forwarded in either direction (RFC 9110 §7.6.1 plus what fetch computes itself). */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'host', 'content-length', 'proxy-authorization', 'proxy-authenticate',
+]);
+// Bun's fetch negotiates compression itself and hands us decoded bytes.
+const NOT_FORWARDED_UP = new Set([...HOP_BY_HOP, 'accept-encoding']);
+const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'content-encoding']);
+
+const decoder = new TextDecoder();
+
+/** Everything known about an exchange so far; becomes a LogRow when it ends. */
+interface Exchange {
+  row: LogRow;
+  startedAt: number;
+}
+
+export function createProxyHandler(deps: ProxyDeps) {
+  const { routes, recorder, settings } = deps;
+
+  function finish(ex: Exchange, fields: Partial<LogRow>): void {
+    Object.assign(ex.row, fields);
+    if (ex.row.durationMs === 0) ex.row.durationMs = round(performance.now() - ex.startedAt);
+    recorder.record(ex.row);
+  }
+
+  function fail(ex: Exchange, err: unknown): Response {
+    const proxyErr = err instanceof ProxyError ? err : internalError();
+    if (!(err instanceof ProxyError)) console.error('[proxy] unexpected error:', err);
+    const body = errorBody(proxyErr);
+    finish(ex, { statusCode: proxyErr.status, error: proxyErr.message, responseBody: JSON.parse(body) as Json });
+    return new Response(body, { status: proxyErr.status, headers: { 'content-type': 'application/json' } });
+  }
+
+  function json(ex: Exchange, status: number, value: Json): Response {
+    const body = JSON.stringify(value);
+    finish(ex, { statusCode: status, responseBody: value, responseHeaders: { 'content-type': 'application/json' } });
+    return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+  }
+
+  function listModels(ex: Exchange, subpath: string): Response {
+    const models = routes.models().map((m) => ({
+      id: m.id, object: 'model', created: Math.floor(m.created.getTime() / 1000), owned_by: 'lite-proxy',
+    }));
+    if (subpath === '/models') return json(ex, 200, { object: 'list', data: models });
+    const id = decodeURIComponent(subpath.slice('/models/'.length));
+    ex.row.model = id;
+    const model = models.find((m) => m.id === id);
+    if (!model) throw new ModelNotFoundError(id, 'unknown');
+    return json(ex, 200, model);
+  }
+
+  return async function handle(request: Request, client: ClientInfo): Promise<Response> {
+    const startedAt = performance.now();
+    const url = new URL(request.url);
+    const ex: Exchange = { startedAt, row: newRow(request, url, client) };
+    try {
+      const subpath = url.pathname.slice('/v1'.length);
+      if (request.method === 'GET' && (subpath === '/models' || subpath.startsWith('/models/'))) {
+        return listModels(ex, subpath);
+      }
+      if (request.method !== 'POST') {
+        throw new NotFoundError(`Lite Proxy routes requests by their model; ${request.method} ${url.pathname} carries none`);
+      }
+      return await forward(ex, request, url, subpath);
+    } catch (err) {
+      return fail(ex, err);
+    }
+  };
+
+  async function forward(ex: Exchange, request: Request, url: URL, subpath: string): Promise<Response> {
+    const contentType = request.headers.get('content-type') ?? '';
+    const bytes = await readBodyLimited(request, settings.maxBodyBytes);
+    const multipart = contentType.startsWith('multipart/form-data');
+
+    let model: string;
+    let rewrite: (backendModel: string) => BodyInit;
+    if (multipart) {
+      const parsed = await parseMultipart(bytes, contentType);
+      ex.row.requestBody = parsed.summary;
+      model = parsed.model;
+      rewrite = (m) => withModel(parsed.form, m);
+    } else {
+      if (bytes.byteLength === 0) throw new BadRequestError('Request body is empty; send a JSON object with a model', 'missing_model', 'model');
+      const text = decoder.decode(bytes);
+      const parsed = parseJsonBody(text);
+      ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, parsed.value);
+      model = parsed.model;
+      rewrite = (m) => replaceModel(parsed, m);
+    }
+    ex.row.model = model;
+
+    const resolution = routes.resolve(model);
+    if ('missing' in resolution) throw new ModelNotFoundError(model, resolution.missing);
+    const config = resolution.config;
+    const upstreamUrl = `${config.baseUrl}${subpath}${url.search}`;
+    Object.assign(ex.row, { configId: config.id, backendModel: config.backendModelName, upstreamUrl: redactUrl(upstreamUrl) });
+
+    const body = rewrite(config.backendModelName);
+    const sentAt = performance.now();
+    const upstream = await sendUpstream({
+      url: upstreamUrl,
+      method: 'POST',
+      headers: upstreamHeaders(request.headers, config, multipart),
+      body,
+      clientSignal: request.signal,
+      timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ignoreSslVerify: config.ignoreSslVerify,
+    });
+    const headersAt = performance.now();
+    const headers = downstreamHeaders(upstream.headers);
+    ex.row.statusCode = upstream.status;
+    ex.row.responseHeaders = redactHeaders(headers);
+    ex.row.ttftMs = round(headersAt - ex.startedAt);
+    const upstreamType = upstream.headers.get('content-type') ?? '';
+
+    if (upstream.body && upstreamType.includes('text/event-stream')) {
+      return streamSse(ex, request, upstream, headers, sentAt - ex.startedAt);
+    }
+    if (upstream.body && !isTextual(upstreamType)) {
+      return streamBinary(ex, request, upstream, headers, sentAt - ex.startedAt);
+    }
+    // JSON and text answers are small next to their generation time: read whole, then answer.
+    const answer = await readAnswer(upstream, request);
+    const doneAt = performance.now();
+    const text = decoder.decode(answer);
+    const responseBody = bodyForLog(text, answer.byteLength, settings.logBodyBytes);
+    const usage = readUsage((responseBody as { usage?: unknown } | null)?.usage);
+    finish(ex, {
+      responseBody,
+      durationMs: round(doneAt - ex.startedAt),
+      promptTokens: usage?.promptTokens ?? null,
+      completionTokens: usage?.completionTokens ?? null,
+      totalTokens: usage?.totalTokens ?? null,
+    });
+    headers.set(OVERHEAD_HEADER, overhead(sentAt - ex.startedAt + (performance.now() - doneAt)));
+    return new Response(answer, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
+
+  function streamSse(ex: Exchange, request: Request, upstream: Response, headers: Headers, beforeSend: number): Response {
+    const [toClient, toLog] = upstream.body!.tee();
+    ex.row.stream = true;
+    captureSse(toLog, { startedAt: ex.startedAt, chunkBudgetBytes: settings.logBodyBytes, clientSignal: request.signal })
+      .then((c) => {
+        const usage = c.result.usage;
+        finish(ex, {
+          ttftMs: c.firstChunkAt === null ? ex.row.ttftMs : round(c.firstChunkAt),
+          durationMs: round(c.endedAt),
+          streamContent: c.result.text === null ? null : truncateText(c.result.text, settings.logBodyBytes),
+          chunks: c.result.chunksTruncated ? [...c.result.chunks, { _truncated: true, bytes: c.bytes }] : c.result.chunks,
+          responseBody: c.result.body,
+          promptTokens: usage?.promptTokens ?? null,
+          completionTokens: usage?.completionTokens ?? null,
+          totalTokens: usage?.totalTokens ?? null,
+          error: c.error ?? c.result.error,
+        });
+      })
+      .catch((err) => console.error('[proxy] stream log failed:', err));
+    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
+    return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
+
+  function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: Headers, beforeSend: number): Response {
+    const [toClient, toLog] = upstream.body!.tee();
+    const type = upstream.headers.get('content-type');
+    captureBytes(toLog, { startedAt: ex.startedAt, clientSignal: request.signal })
+      .then((c) => finish(ex, { durationMs: round(c.endedAt), responseBody: { _binary: true, type, bytes: c.bytes }, error: c.error }))
+      .catch((err) => console.error('[proxy] body log failed:', err));
+    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
+    return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
+  }
+}
+
+async function readAnswer(upstream: Response, request: Request): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await upstream.bytes();
+  } catch (err) {
+    if (request.signal.aborted) throw new ProxyError('Client closed the request', 499, 'api_error', 'client_closed_request');
+    throw new ProxyError(`Backend failed while sending its answer: ${(err as Error).message}`, 502, 'api_error', 'upstream_failed');
+  }
+}
+
+function newRow(request: Request, url: URL, client: ClientInfo): LogRow {
+  return {
+    id: Bun.randomUUIDv7(),
+    timestamp: new Date(),
+    method: request.method,
+    path: url.pathname,
+    model: null,
+    backendModel: null,
+    configId: null,
+    upstreamUrl: null,
+    statusCode: 0,
+    stream: false,
+    durationMs: 0,
+    ttftMs: null,
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+    error: null,
+    clientIp: client.ip,
+    userAgent: request.headers.get('user-agent'),
+    requestHeaders: redactHeaders(request.headers),
+    requestBody: null,
+    responseHeaders: null,
+    responseBody: null,
+    streamContent: null,
+    chunks: null,
+  };
+}
+
+function upstreamHeaders(incoming: Headers, config: ConfigRow, multipart: boolean): Headers {
+  const out = new Headers();
+  for (const [name, value] of incoming) {
+    if (NOT_FORWARDED_UP.has(name)) continue;
+    // fetch writes a new multipart boundary for the rewritten form.
+    if (multipart && name === 'content-type') continue;
+    out.set(name, value);
+  }
+  // Without a key of its own the config passes the client's Authorization through, as the original did.
+  if (config.apiKey) out.set('authorization', `Bearer ${config.apiKey}`);
+  return out;
+}
+
+function downstreamHeaders(incoming: Headers): Headers {
+  const out = new Headers();
+  for (const [name, value] of incoming) {
+    if (!NOT_FORWARDED_DOWN.has(name)) out.append(name, value);
+  }
+  return out;
+}
+
+function isTextual(contentType: string): boolean {
+  return contentType === '' || contentType.includes('json') || contentType.startsWith('text/');
+}
+
+function truncateText(text: string, budget: number): string {
+  return text.length > budget ? `${text.slice(0, budget)}…[truncated ${text.length - budget} characters]` : text;
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+const overhead = (ms: number) => ms.toFixed(3);

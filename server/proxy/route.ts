@@ -1,0 +1,58 @@
+/**
+ * Route selection, pure and synchronous: the hot path asks an in-memory table, never the store.
+ * The table is rebuilt from the store by ConfigService after every change.
+ */
+import type { ConfigRow } from '../store/types.ts';
+
+export type Resolution = { config: ConfigRow } | { missing: 'unknown' | 'disabled' };
+
+interface Group {
+  enabled: ConfigRow[];
+  next: number;
+}
+
+export class RouteTable {
+  private groups = new Map<string, Group>();
+  private all: ConfigRow[] = [];
+
+  /** Replaces the table; round-robin positions survive for groups that still exist. */
+  replace(configs: ConfigRow[]): void {
+    const groups = new Map<string, Group>();
+    for (const c of configs) {
+      let g = groups.get(c.proxyModelName);
+      if (!g) {
+        g = { enabled: [], next: this.groups.get(c.proxyModelName)?.next ?? 0 };
+        groups.set(c.proxyModelName, g);
+      }
+      if (c.enabled) g.enabled.push(c);
+    }
+    this.groups = groups;
+    this.all = configs;
+  }
+
+  resolve(model: string): Resolution {
+    const g = this.groups.get(model);
+    if (!g) return { missing: 'unknown' };
+    if (g.enabled.length === 0) return { missing: 'disabled' };
+    const config = pickRoundRobin(g.enabled, g.next);
+    g.next = (g.next + 1) % g.enabled.length;
+    return { config };
+  }
+
+  /** Proxy model names that have at least one enabled config, with the earliest creation time. */
+  models(): { id: string; created: Date }[] {
+    const out = new Map<string, Date>();
+    for (const c of this.all) {
+      if (!c.enabled) continue;
+      const seen = out.get(c.proxyModelName);
+      if (!seen || c.createdAt < seen) out.set(c.proxyModelName, c.createdAt);
+    }
+    return [...out].map(([id, created]) => ({ id, created })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
+
+export function pickRoundRobin<T>(candidates: readonly T[], position: number): T {
+  const item = candidates[position % candidates.length];
+  if (item === undefined) throw new Error('pickRoundRobin needs at least one candidate');
+  return item;
+}

@@ -1,0 +1,75 @@
+/**
+ * The only reader of the environment. `loadSettings(env)` validates everything once at start-up and
+ * returns a frozen object that is passed down; nothing else looks at `process.env`.
+ */
+import { isAbsolute, resolve } from 'node:path';
+
+export interface Settings {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** MongoDB connection string; null selects the embedded SQLite store. */
+  readonly mongodbUri: string | null;
+  readonly databaseName: string;
+  /** From ADMIN_TOKEN; null means "generate one and keep it in DATA_DIR". */
+  readonly adminToken: string | null;
+  readonly maxBodyBytes: number;
+  readonly logBodyBytes: number;
+  /** Entries waiting for the store beyond this are dropped (oldest first) and counted. */
+  readonly logQueueMax: number;
+  readonly shutdownGraceMs: number;
+}
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+const MiB = 1024 * 1024;
+
+function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new SettingsError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new SettingsError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function loadSettings(env: Record<string, string | undefined>, cwd = process.cwd()): Settings {
+  const host = env.HOST?.trim() || '0.0.0.0';
+  const port = integer(env, 'PORT', 8000, 0, 65535);
+  const dataDirRaw = env.DATA_DIR?.trim() || './data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+
+  const mongodbUri = env.MONGODB_URI?.trim() || null;
+  if (mongodbUri && !/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    throw new SettingsError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  }
+  const databaseName = env.DATABASE_NAME?.trim() || 'lite_proxy';
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(databaseName)) {
+    throw new SettingsError('DATABASE_NAME may hold only letters, digits, "_" and "-" (at most 63)');
+  }
+
+  const adminToken = env.ADMIN_TOKEN?.trim() || null;
+  if (adminToken !== null && adminToken.length < 16) {
+    throw new SettingsError('ADMIN_TOKEN must be at least 16 characters long');
+  }
+
+  return Object.freeze({
+    host,
+    port,
+    dataDir,
+    mongodbUri,
+    databaseName,
+    adminToken,
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 25 * MiB, 1024, 1024 * MiB),
+    // Capped at 4 MiB so that a log document (two bodies, chunks, text) stays under MongoDB's 16 MiB.
+    logBodyBytes: integer(env, 'LOG_BODY_BYTES', MiB, 1024, 4 * MiB),
+    logQueueMax: integer(env, 'LOG_QUEUE_MAX', 10_000, 100, 1_000_000),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  });
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

@@ -1,0 +1,222 @@
+/**
+ * MongoDB store on the official driver; also runs on FerretDB 1.24, so it keeps to plain find, count, insert,
+ * update and createIndexes (no TTL indexes, no change streams, no aggregation beyond what countDocuments needs).
+ * JSON fields are stored as JSON text, not sub-documents: client bodies are hostile input whose keys ("$where",
+ * "a.b") MongoDB and FerretDB reject or treat as paths, and text keeps a stored body exactly what was logged.
+ */
+import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
+import type { ConfigPatch, ConfigRow, Json, LogDetail, LogFilter, LogQuery, LogRow, LogSummary, Store } from './types.ts';
+
+type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
+
+type LogDoc = Omit<LogSummary, 'id'> & { _id: string } & {
+  requestHeaders: string | null;
+  requestBody: string | null;
+  responseHeaders: string | null;
+  responseBody: string | null;
+  streamContent: string | null;
+  chunks: string | null;
+};
+
+/** Leaves the heavy fields out of list reads; typed so a new LogDetail field cannot be forgotten here. */
+const SUMMARY_PROJECTION: Record<keyof LogDetail, 0> = {
+  requestHeaders: 0, requestBody: 0, responseHeaders: 0, responseBody: 0, streamContent: 0, chunks: 0,
+};
+
+const PATCHABLE: (keyof ConfigPatch)[] = [
+  'proxyModelName', 'baseUrl', 'backendModelName', 'apiKey', 'ignoreSslVerify', 'enabled', 'timeoutMs', 'updatedAt',
+];
+
+const DUPLICATE_KEY = 11000;
+
+const toJsonText = (value: Json | undefined): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+const fromJsonText = (text: string | null | undefined): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function configFromDoc(d: ConfigDoc): ConfigRow {
+  return {
+    id: d._id,
+    proxyModelName: d.proxyModelName,
+    baseUrl: d.baseUrl,
+    backendModelName: d.backendModelName,
+    apiKey: d.apiKey ?? null,
+    ignoreSslVerify: d.ignoreSslVerify,
+    enabled: d.enabled,
+    timeoutMs: d.timeoutMs ?? null,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function summaryFromDoc(d: Omit<LogDoc, keyof LogDetail>): LogSummary {
+  return {
+    id: d._id,
+    timestamp: d.timestamp,
+    method: d.method,
+    path: d.path,
+    model: d.model ?? null,
+    backendModel: d.backendModel ?? null,
+    configId: d.configId ?? null,
+    upstreamUrl: d.upstreamUrl ?? null,
+    statusCode: d.statusCode,
+    stream: d.stream,
+    durationMs: d.durationMs,
+    ttftMs: d.ttftMs ?? null,
+    promptTokens: d.promptTokens ?? null,
+    completionTokens: d.completionTokens ?? null,
+    totalTokens: d.totalTokens ?? null,
+    error: d.error ?? null,
+    clientIp: d.clientIp ?? null,
+    userAgent: d.userAgent ?? null,
+  };
+}
+
+function docFromLog(r: LogRow): LogDoc {
+  const { id, requestHeaders, requestBody, responseHeaders, responseBody, streamContent, chunks, ...summary } = r;
+  return {
+    ...summary,
+    _id: id,
+    requestHeaders: toJsonText(requestHeaders),
+    requestBody: toJsonText(requestBody),
+    responseHeaders: toJsonText(responseHeaders),
+    responseBody: toJsonText(responseBody),
+    streamContent: streamContent ?? null,
+    chunks: chunks ? JSON.stringify(chunks) : null,
+  };
+}
+
+/** The same filter semantics as the SQLite store; user text only ever lands in values, never in keys. */
+function logFilter(filter: LogFilter): Filter<LogDoc> {
+  const f: Filter<LogDoc> = {};
+  if (filter.from || filter.to) {
+    f.timestamp = {
+      ...(filter.from ? { $gte: filter.from } : {}),
+      ...(filter.to ? { $lte: filter.to } : {}),
+    };
+  }
+  if (filter.method) f.method = filter.method.toUpperCase();
+  if (filter.statusCode != null || filter.statusClass != null) {
+    f.statusCode = {
+      ...(filter.statusCode != null ? { $eq: filter.statusCode } : {}),
+      ...(filter.statusClass != null ? { $gte: filter.statusClass * 100, $lt: filter.statusClass * 100 + 100 } : {}),
+    };
+  }
+  if (filter.path) f.path = { $regex: escapeRegex(filter.path) };
+  if (filter.model) f.model = filter.model;
+  if (filter.stream != null) f.stream = filter.stream;
+  return f;
+}
+
+/** insertMany with ordered:false reports every rejected row; duplicates are the idempotent case, anything else is real. */
+function onlyDuplicateKeys(err: unknown): boolean {
+  if (!(err instanceof MongoBulkWriteError)) return false;
+  const writeErrors = err.result.getWriteErrors();
+  return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY) && !err.result.getWriteConcernError();
+}
+
+export class MongoStore implements Store {
+  readonly kind = 'mongodb' as const;
+  private client: MongoClient;
+  private db: Db;
+  private configs: Collection<ConfigDoc>;
+  private logs: Collection<LogDoc>;
+
+  constructor(uri: string, databaseName: string) {
+    this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'lite-proxy' });
+    this.db = this.client.db(databaseName);
+    this.configs = this.db.collection<ConfigDoc>('configs');
+    this.logs = this.db.collection<LogDoc>('logs');
+  }
+
+  async init(): Promise<void> {
+    await this.client.connect();
+    // One index per createIndexes call: FerretDB 1.24 panics and drops the connection when one call names two
+    // or more indexes that already exist (FerretDB issue #3858), i.e. on every init() after the first.
+    // Explicit names make a repeated call a no-op on both servers: same spec, same name.
+    await this.configs.createIndex({ proxyModelName: 1 }, { name: 'configs_name' });
+    await this.logs.createIndex({ timestamp: -1, _id: -1 }, { name: 'logs_time' });
+    await this.logs.createIndex({ model: 1, timestamp: -1, _id: -1 }, { name: 'logs_model_time' });
+    await this.logs.createIndex({ statusCode: 1, timestamp: -1, _id: -1 }, { name: 'logs_status_time' });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  async listConfigs(): Promise<ConfigRow[]> {
+    const docs = await this.configs.find().sort({ proxyModelName: 1, createdAt: 1, _id: 1 }).toArray();
+    return docs.map(configFromDoc);
+  }
+
+  async getConfig(id: string): Promise<ConfigRow | null> {
+    const doc = await this.configs.findOne({ _id: id });
+    return doc ? configFromDoc(doc) : null;
+  }
+
+  async insertConfig(c: ConfigRow): Promise<void> {
+    const { id, ...rest } = c;
+    await this.configs.insertOne({ ...rest, _id: id });
+  }
+
+  async updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
+    // Only known keys, and only those present: undefined means "leave alone", null is a value (clears apiKey).
+    const set = Object.fromEntries(PATCHABLE.filter((key) => patch[key] !== undefined).map((key) => [key, patch[key]]));
+    const doc = await this.configs.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
+    return doc ? configFromDoc(doc) : null;
+  }
+
+  async deleteConfig(id: string): Promise<boolean> {
+    const result = await this.configs.deleteOne({ _id: id });
+    return result.deletedCount > 0;
+  }
+
+  async insertLogs(rows: LogRow[]): Promise<void> {
+    // The driver rejects an empty insertMany; SQLite treats an empty batch as nothing to do.
+    if (rows.length === 0) return;
+    try {
+      await this.logs.insertMany(rows.map(docFromLog), { ordered: false });
+    } catch (err) {
+      if (!onlyDuplicateKeys(err)) throw err;
+    }
+  }
+
+  async queryLogs(q: LogQuery): Promise<LogSummary[]> {
+    // Mongo reads limit(0) as "no limit" and a negative limit as one batch; SQLite's LIMIT 0 is no rows
+    // and its negative LIMIT is no limit. Match SQLite.
+    if (q.limit === 0) return [];
+    const filter = logFilter(q.filter);
+    if (q.after) {
+      const { timestamp, id } = q.after;
+      filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
+    }
+    const docs = await this.logs
+      .find(filter, { projection: SUMMARY_PROJECTION })
+      .sort({ timestamp: -1, _id: -1 })
+      .limit(q.limit > 0 ? q.limit : 0)
+      .toArray();
+    return docs.map(summaryFromDoc);
+  }
+
+  async countLogs(filter: LogFilter): Promise<number> {
+    return this.logs.countDocuments(logFilter(filter));
+  }
+
+  async getLog(id: string): Promise<LogRow | null> {
+    const d = await this.logs.findOne({ _id: id });
+    if (!d) return null;
+    return {
+      ...summaryFromDoc(d),
+      requestHeaders: fromJsonText(d.requestHeaders),
+      requestBody: fromJsonText(d.requestBody),
+      responseHeaders: fromJsonText(d.responseHeaders),
+      responseBody: fromJsonText(d.responseBody),
+      streamContent: d.streamContent ?? null,
+      chunks: fromJsonText(d.chunks) as Json[] | null,
+    };
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Embedded store on bun:sqlite, the default: WAL mode, prepared statements, one transaction per batch.
+ * JSON columns hold JSON text, so a stored body is exactly what was logged.
+ */
+import { Database, type SQLQueryBindings } from 'bun:sqlite';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ConfigPatch, ConfigRow, Json, LogFilter, LogQuery, LogRow, LogSummary, Store } from './types.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS configs (
+  id TEXT PRIMARY KEY,
+  proxy_model_name TEXT NOT NULL,
+  base_url TEXT NOT NULL,
+  backend_model_name TEXT NOT NULL,
+  api_key TEXT,
+  ignore_ssl_verify INTEGER NOT NULL,
+  enabled INTEGER NOT NULL,
+  timeout_ms INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS configs_name ON configs (proxy_model_name);
+CREATE TABLE IF NOT EXISTS logs (
+  id TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  model TEXT,
+  backend_model TEXT,
+  config_id TEXT,
+  upstream_url TEXT,
+  status_code INTEGER NOT NULL,
+  stream INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  ttft_ms REAL,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  total_tokens INTEGER,
+  error TEXT,
+  client_ip TEXT,
+  user_agent TEXT,
+  request_headers TEXT,
+  request_body TEXT,
+  response_headers TEXT,
+  response_body TEXT,
+  stream_content TEXT,
+  chunks TEXT
+);
+CREATE INDEX IF NOT EXISTS logs_time ON logs (ts DESC, id DESC);
+CREATE INDEX IF NOT EXISTS logs_model_time ON logs (model, ts DESC, id DESC);
+CREATE INDEX IF NOT EXISTS logs_status_time ON logs (status_code, ts DESC, id DESC);
+`;
+
+const SUMMARY_COLUMNS = `id, ts, method, path, model, backend_model, config_id, upstream_url, status_code, stream,
+  duration_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, error, client_ip, user_agent`;
+
+type Row = Record<string, string | number | null>;
+
+const toJsonText = (value: Json | undefined): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
+const fromJsonText = (text: unknown): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
+
+function configFromRow(r: Row): ConfigRow {
+  return {
+    id: r.id as string,
+    proxyModelName: r.proxy_model_name as string,
+    baseUrl: r.base_url as string,
+    backendModelName: r.backend_model_name as string,
+    apiKey: (r.api_key as string | null) ?? null,
+    ignoreSslVerify: r.ignore_ssl_verify === 1,
+    enabled: r.enabled === 1,
+    timeoutMs: (r.timeout_ms as number | null) ?? null,
+    createdAt: new Date(r.created_at as number),
+    updatedAt: new Date(r.updated_at as number),
+  };
+}
+
+function summaryFromRow(r: Row): LogSummary {
+  return {
+    id: r.id as string,
+    timestamp: new Date(r.ts as number),
+    method: r.method as string,
+    path: r.path as string,
+    model: r.model as string | null,
+    backendModel: r.backend_model as string | null,
+    configId: r.config_id as string | null,
+    upstreamUrl: r.upstream_url as string | null,
+    statusCode: r.status_code as number,
+    stream: r.stream === 1,
+    durationMs: r.duration_ms as number,
+    ttftMs: r.ttft_ms as number | null,
+    promptTokens: r.prompt_tokens as number | null,
+    completionTokens: r.completion_tokens as number | null,
+    totalTokens: r.total_tokens as number | null,
+    error: r.error as string | null,
+    clientIp: r.client_ip as string | null,
+    userAgent: r.user_agent as string | null,
+  };
+}
+
+/** Builds the WHERE clause for a filter; values are always bound, never spliced. */
+function whereClause(filter: LogFilter, extra: string[] = [], extraParams: SQLQueryBindings[] = []) {
+  const parts = [...extra];
+  const params: SQLQueryBindings[] = [...extraParams];
+  if (filter.from) (parts.push('ts >= ?'), params.push(filter.from.getTime()));
+  if (filter.to) (parts.push('ts <= ?'), params.push(filter.to.getTime()));
+  if (filter.method) (parts.push('method = ?'), params.push(filter.method.toUpperCase()));
+  if (filter.statusCode != null) (parts.push('status_code = ?'), params.push(filter.statusCode));
+  if (filter.statusClass != null) {
+    parts.push('status_code >= ? AND status_code < ?');
+    params.push(filter.statusClass * 100, filter.statusClass * 100 + 100);
+  }
+  if (filter.path) (parts.push('instr(path, ?) > 0'), params.push(filter.path));
+  if (filter.model) (parts.push('model = ?'), params.push(filter.model));
+  if (filter.stream != null) (parts.push('stream = ?'), params.push(filter.stream ? 1 : 0));
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private db: Database;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { create: true, strict: true });
+  }
+
+  async init(): Promise<void> {
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    this.db.exec(SCHEMA);
+  }
+
+  async ping(): Promise<void> {
+    this.db.query('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  async listConfigs(): Promise<ConfigRow[]> {
+    const rows = this.db.query('SELECT * FROM configs ORDER BY proxy_model_name, created_at, id').all() as Row[];
+    return rows.map(configFromRow);
+  }
+
+  async getConfig(id: string): Promise<ConfigRow | null> {
+    const row = this.db.query('SELECT * FROM configs WHERE id = ?').get(id) as Row | null;
+    return row ? configFromRow(row) : null;
+  }
+
+  async insertConfig(c: ConfigRow): Promise<void> {
+    this.db
+      .query(
+        `INSERT INTO configs (id, proxy_model_name, base_url, backend_model_name, api_key, ignore_ssl_verify,
+           enabled, timeout_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(c.id, c.proxyModelName, c.baseUrl, c.backendModelName, c.apiKey, c.ignoreSslVerify ? 1 : 0,
+        c.enabled ? 1 : 0, c.timeoutMs, c.createdAt.getTime(), c.updatedAt.getTime());
+  }
+
+  async updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
+    const columns: Record<keyof ConfigPatch, string> = {
+      proxyModelName: 'proxy_model_name', baseUrl: 'base_url', backendModelName: 'backend_model_name',
+      apiKey: 'api_key', ignoreSslVerify: 'ignore_ssl_verify', enabled: 'enabled', timeoutMs: 'timeout_ms',
+      updatedAt: 'updated_at',
+    };
+    const sets: string[] = [];
+    const params: SQLQueryBindings[] = [];
+    for (const key of Object.keys(columns) as (keyof ConfigPatch)[]) {
+      const value = patch[key];
+      if (value === undefined) continue;
+      sets.push(`${columns[key]} = ?`);
+      params.push(value instanceof Date ? value.getTime() : typeof value === 'boolean' ? (value ? 1 : 0) : (value as SQLQueryBindings));
+    }
+    const row = this.db.query(`UPDATE configs SET ${sets.join(', ')} WHERE id = ? RETURNING *`).get(...params, id) as Row | null;
+    return row ? configFromRow(row) : null;
+  }
+
+  async deleteConfig(id: string): Promise<boolean> {
+    return this.db.query('DELETE FROM configs WHERE id = ?').run(id).changes > 0;
+  }
+
+  async insertLogs(rows: LogRow[]): Promise<void> {
+    const insert = this.db.query(
+      `INSERT OR IGNORE INTO logs (id, ts, method, path, model, backend_model, config_id, upstream_url, status_code,
+         stream, duration_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, error, client_ip, user_agent,
+         request_headers, request_body, response_headers, response_body, stream_content, chunks)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const writeAll = this.db.transaction((batch: LogRow[]) => {
+      for (const r of batch) {
+        insert.run(r.id, r.timestamp.getTime(), r.method, r.path, r.model, r.backendModel, r.configId, r.upstreamUrl,
+          r.statusCode, r.stream ? 1 : 0, r.durationMs, r.ttftMs, r.promptTokens, r.completionTokens, r.totalTokens,
+          r.error, r.clientIp, r.userAgent, toJsonText(r.requestHeaders), toJsonText(r.requestBody),
+          toJsonText(r.responseHeaders), toJsonText(r.responseBody), r.streamContent, r.chunks ? JSON.stringify(r.chunks) : null);
+      }
+    });
+    writeAll(rows);
+  }
+
+  async queryLogs(q: LogQuery): Promise<LogSummary[]> {
+    const after = q.after
+      ? { sql: ['(ts < ? OR (ts = ? AND id < ?))'], params: [q.after.timestamp.getTime(), q.after.timestamp.getTime(), q.after.id] }
+      : { sql: [], params: [] };
+    const where = whereClause(q.filter, after.sql, after.params);
+    const rows = this.db
+      .query(`SELECT ${SUMMARY_COLUMNS} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`)
+      .all(...where.params, q.limit) as Row[];
+    return rows.map(summaryFromRow);
+  }
+
+  async countLogs(filter: LogFilter): Promise<number> {
+    const where = whereClause(filter);
+    const row = this.db.query(`SELECT COUNT(*) AS n FROM logs ${where.sql}`).get(...where.params) as { n: number };
+    return row.n;
+  }
+
+  async getLog(id: string): Promise<LogRow | null> {
+    const r = this.db.query('SELECT * FROM logs WHERE id = ?').get(id) as Row | null;
+    if (!r) return null;
+    return {
+      ...summaryFromRow(r),
+      requestHeaders: fromJsonText(r.request_headers),
+      requestBody: fromJsonText(r.request_body),
+      responseHeaders: fromJsonText(r.response_headers),
+      responseBody: fromJsonText(r.response_body),
+      streamContent: r.stream_content as string | null,
+      chunks: fromJsonText(r.chunks) as Json[] | null,
+    };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The Store interface: everything the rest of the server may ask of persistence. Two implementations
+ * (SQLite, MongoDB) pass the same contract suite in tests/store-contract. The service layer makes
+ * ids and timestamps; adapters store what they are given.
+ */
+
+export interface ConfigRow {
+  id: string;
+  proxyModelName: string;
+  baseUrl: string;
+  backendModelName: string;
+  apiKey: string | null;
+  ignoreSslVerify: boolean;
+  enabled: boolean;
+  timeoutMs: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type ConfigPatch = Partial<Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt'>> & { updatedAt: Date };
+
+/** Any JSON value (parsed bodies, headers, chunks). */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The columns a log list shows; cheap to read in bulk. */
+export interface LogSummary {
+  id: string;
+  timestamp: Date;
+  method: string;
+  path: string;
+  model: string | null;
+  backendModel: string | null;
+  configId: string | null;
+  upstreamUrl: string | null;
+  statusCode: number;
+  stream: boolean;
+  durationMs: number;
+  ttftMs: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+  error: string | null;
+  clientIp: string | null;
+  userAgent: string | null;
+}
+
+/** The heavy part of a log entry, read one entry at a time. */
+export interface LogDetail {
+  requestHeaders: Json;
+  requestBody: Json;
+  responseHeaders: Json;
+  responseBody: Json;
+  streamContent: string | null;
+  chunks: Json[] | null;
+}
+
+export type LogRow = LogSummary & LogDetail;
+
+export interface LogFilter {
+  from?: Date | null;
+  to?: Date | null;
+  method?: string | null;
+  statusCode?: number | null;
+  /** 2..5 means 2xx..5xx. */
+  statusClass?: number | null;
+  /** Substring of the path. */
+  path?: string | null;
+  model?: string | null;
+  stream?: boolean | null;
+}
+
+/** Position in the newest-first order: entries strictly after it (older) come next. */
+export interface LogCursor {
+  timestamp: Date;
+  id: string;
+}
+
+export interface LogQuery {
+  filter: LogFilter;
+  limit: number;
+  after?: LogCursor | null;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'mongodb';
+  /** Creates tables/collections and indexes. Safe to call on an existing store. */
+  init(): Promise<void>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  listConfigs(): Promise<ConfigRow[]>;
+  getConfig(id: string): Promise<ConfigRow | null>;
+  insertConfig(row: ConfigRow): Promise<void>;
+  /** Returns the updated row, or null when no config has this id. */
+  updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null>;
+  deleteConfig(id: string): Promise<boolean>;
+
+  /** Idempotent by id: writing a row that is already stored is not an error and changes nothing. */
+  insertLogs(rows: LogRow[]): Promise<void>;
+  /** Newest first (timestamp, then id, both descending). */
+  queryLogs(query: LogQuery): Promise<LogSummary[]>;
+  countLogs(filter: LogFilter): Promise<number>;
+  getLog(id: string): Promise<LogRow | null>;
+}

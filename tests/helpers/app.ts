@@ -1,0 +1,129 @@
+/**
+ * Starts the real app on port 0 with a store of the chosen kind, as main.ts does but without
+ * reading the environment (except MONGODB_URI, which selects the test MongoDB server).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../server/app.ts';
+import { ConfigService } from '../../server/configs/service.ts';
+import { MongoStore } from '../../server/store/mongo.ts';
+import { SqliteStore } from '../../server/store/sqlite.ts';
+import type { Store } from '../../server/store/types.ts';
+
+export type StoreKind = 'sqlite' | 'mongodb';
+
+/** SQLite always; MongoDB too when MONGODB_URI points at a test server. */
+export const STORE_KINDS: StoreKind[] = process.env.MONGODB_URI ? ['sqlite', 'mongodb'] : ['sqlite'];
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export function tempDir(prefix = 'lite-proxy-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface StoreHandle {
+  store: Store;
+  /** Removes the files or drops the database. */
+  destroy(): Promise<void>;
+  /** Opens a second handle on the same data (a restart). */
+  reopen(): Store;
+}
+
+export function makeStore(kind: StoreKind, dir = tempDir()): StoreHandle {
+  if (kind === 'sqlite') {
+    const path = join(dir, 'test.sqlite');
+    return {
+      store: new SqliteStore(path),
+      reopen: () => new SqliteStore(path),
+      destroy: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const uri = process.env.MONGODB_URI!;
+  const db = `lp_test_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  return {
+    store: new MongoStore(uri, db),
+    reopen: () => new MongoStore(uri, db),
+    destroy: async () => {
+      const { MongoClient } = await import('mongodb');
+      const client = new MongoClient(uri);
+      await client.db(db).dropDatabase().catch(() => {});
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestAppOptions {
+  kind?: StoreKind;
+  store?: Store;
+  maxBodyBytes?: number;
+  logBodyBytes?: number;
+  logQueueMax?: number;
+}
+
+export async function startApp(opts: TestAppOptions = {}) {
+  const handle = opts.store ? null : makeStore(opts.kind ?? 'sqlite');
+  const store = opts.store ?? handle!.store;
+  await store.init();
+  const configs = new ConfigService(store);
+  await configs.start();
+  const built = createApp({
+    settings: {
+      maxBodyBytes: opts.maxBodyBytes ?? 25 * 1024 * 1024,
+      logBodyBytes: opts.logBodyBytes ?? 1024 * 1024,
+      logQueueMax: opts.logQueueMax ?? 10_000,
+    },
+    store,
+    configs,
+    adminToken: ADMIN_TOKEN,
+    recorderOptions: { flushDelayMs: 5 },
+  });
+  built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: 30 });
+  const port = built.app.server!.port;
+  const url = `http://127.0.0.1:${port}`;
+
+  async function gql<T = any>(query: string, variables?: Record<string, unknown>, token = ADMIN_TOKEN) {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, ...((await res.json()) as { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }) };
+  }
+
+  async function addConfig(input: Record<string, unknown>): Promise<{ id: string }> {
+    const r = await gql<{ createConfig: { id: string } }>(
+      'mutation($input: CreateConfigInput!) { createConfig(input: $input) { id } }',
+      { input },
+    );
+    if (r.errors) throw new Error(`createConfig failed: ${JSON.stringify(r.errors)}`);
+    return r.data!.createConfig;
+  }
+
+  return {
+    url,
+    baseUrl: `${url}/v1`,
+    store,
+    configs,
+    recorder: built.recorder,
+    pubsub: built.pubsub,
+    gql,
+    addConfig,
+    /** Waits until every finished exchange is in the store. */
+    async drain() {
+      // A stream's log entry is recorded a few turns after its last byte.
+      await Bun.sleep(20);
+      await built.recorder.drain();
+    },
+    async stop() {
+      await built.app.stop(true);
+      await built.recorder.drain();
+      configs.stop();
+      await store.close();
+      await handle?.destroy();
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof startApp>>;

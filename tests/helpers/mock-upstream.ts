@@ -1,0 +1,180 @@
+/**
+ * A mock OpenAI-compatible backend on a real port. What it does is chosen by the backend model
+ * name the proxy sends (so a test picks a behaviour by configuring a model):
+ *   echo                  JSON chat.completion whose content echoes the request; usage included
+ *   fixture:<file>        replays ../shared/fixtures/provider-streams/<file>.jsonl as SSE
+ *   slow:<n>:<ms>         n chat chunks, one every ms, then [DONE]
+ *   silent-after-first:<ms>  one chunk, silence for ms, then the rest
+ *   hang                  never answers (until the client goes away)
+ *   delay:<ms>            answers JSON after ms
+ *   status:<code>         answers that status with an OpenAI error body
+ *   die:<n>               n chunks, then the connection breaks
+ *   binary                audio/mpeg bytes
+ *   gzip                  a JSON answer sent gzip-compressed
+ * Every request is recorded, and every stream remembers whether the client cancelled it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+export const FIXTURES_DIR = join(import.meta.dir, '../../../shared/fixtures/provider-streams');
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  search: string;
+  headers: Record<string, string>;
+  body: string;
+  contentType: string | null;
+  /** Set for multipart requests. */
+  form?: FormData;
+}
+
+export function fixtureEvents(name: string): string[] {
+  return readFileSync(join(FIXTURES_DIR, `${name}.jsonl`), 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+/** The exact bytes the mock sends for a fixture: what a client of the proxy must receive. */
+export function fixtureSse(name: string): string {
+  const events = fixtureEvents(name);
+  if (name.includes('responses')) {
+    return events.map((data) => `event: ${(JSON.parse(data) as { type: string }).type}\ndata: ${data}\n\n`).join('');
+  }
+  return `${events.map((data) => `data: ${data}\n\n`).join('')}data: [DONE]\n\n`;
+}
+
+const chunk = (i: number, content: string, extra: Record<string, unknown> = {}) =>
+  `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1, model: 'mock', choices: [{ index: 0, delta: { content }, finish_reason: null }], ...extra })}\n\n`;
+
+export function startMockUpstream() {
+  const requests: SeenRequest[] = [];
+  /** Streams whose consumer cancelled them (the proxy aborted the upstream request). */
+  const cancelled: string[] = [];
+  const encoder = new TextEncoder();
+
+  const sse = (name: string, pull: (c: ReadableStreamDefaultController<Uint8Array>) => Promise<void>, signal: AbortSignal) => {
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        signal.addEventListener('abort', () => cancelled.push(name));
+        try {
+          await pull(c);
+        } catch {
+          // the consumer went away
+        }
+      },
+      cancel() {
+        if (!cancelled.includes(name)) cancelled.push(name);
+      },
+    });
+    return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+  };
+
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    idleTimeout: 0,
+    async fetch(request) {
+      const url = new URL(request.url);
+      const contentType = request.headers.get('content-type');
+      const seen: SeenRequest = {
+        method: request.method, path: url.pathname, search: url.search,
+        headers: Object.fromEntries(request.headers), body: '', contentType,
+      };
+      let model = '';
+      if (contentType?.startsWith('multipart/form-data')) {
+        seen.form = await request.formData();
+        model = String(seen.form.get('model'));
+      } else {
+        seen.body = await request.text();
+        try {
+          model = (JSON.parse(seen.body) as { model?: string }).model ?? '';
+        } catch {
+          model = '';
+        }
+      }
+      requests.push(seen);
+      const [kind, a, b] = model.split(':');
+      const wait = (ms: number) => Bun.sleep(ms);
+      const send = (c: ReadableStreamDefaultController<Uint8Array>, s: string) => c.enqueue(encoder.encode(s));
+
+      switch (kind) {
+        case 'fixture':
+          return new Response(fixtureSse(a!), { headers: { 'content-type': 'text/event-stream' } });
+        case 'slow':
+          return sse(model, async (c) => {
+            for (let i = 0; i < Number(a); i++) {
+              if (request.signal.aborted) return;
+              send(c, chunk(i, `t${i} `));
+              await wait(Number(b));
+            }
+            send(c, 'data: [DONE]\n\n');
+            c.close();
+          }, request.signal);
+        case 'silent-after-first':
+          return sse(model, async (c) => {
+            send(c, chunk(0, 'first '));
+            await wait(Number(a));
+            send(c, chunk(1, 'second'));
+            send(c, 'data: [DONE]\n\n');
+            c.close();
+          }, request.signal);
+        case 'die':
+          return sse(model, async (c) => {
+            for (let i = 0; i < Number(a); i++) {
+              send(c, chunk(i, `t${i} `));
+              await wait(10);
+            }
+            c.error(new Error('backend crashed'));
+          }, request.signal);
+        case 'hang':
+          await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()));
+          cancelled.push(model);
+          return new Response(null, { status: 204 });
+        case 'delay':
+          await wait(Number(a));
+          return Response.json(completion('delayed'));
+        case 'status':
+          return Response.json(
+            { error: { message: `mock error ${a}`, type: 'mock_error', param: null, code: `mock_${a}` } },
+            { status: Number(a) },
+          );
+        case 'binary':
+          return new Response(new Uint8Array(4096).fill(7), { headers: { 'content-type': 'audio/mpeg' } });
+        case 'gzip':
+          return new Response(gzipSync(JSON.stringify(completion('compressed'))), {
+            headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          });
+        default:
+          if (url.pathname.endsWith('/embeddings')) {
+            return Response.json({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model, usage: { prompt_tokens: 3, total_tokens: 3 } });
+          }
+          return Response.json(completion(`echo: ${seen.body.length} bytes to ${url.pathname}${url.search}`, model), {
+            headers: { 'x-mock': 'yes', 'set-cookie': 'session=secret-cookie' },
+          });
+      }
+    },
+  });
+
+  return {
+    server,
+    url: `http://127.0.0.1:${server.port}`,
+    /** The base URL a config should use. */
+    baseUrl: `http://127.0.0.1:${server.port}/v1`,
+    requests,
+    cancelled,
+    stop: () => server.stop(true),
+    [Symbol.dispose]() {
+      server.stop(true);
+    },
+  };
+}
+
+export function completion(content: string, model = 'mock') {
+  return {
+    id: 'chatcmpl-mock', object: 'chat.completion', created: 1, model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 },
+  };
+}
+
+export type MockUpstream = ReturnType<typeof startMockUpstream>;

@@ -1,0 +1,363 @@
+/**
+ * One contract for every Store: SQLite always, MongoDB (or FerretDB) when MONGODB_URI is set.
+ * Each test gets a fresh, empty store. Expected results come from a plain reference of the documented
+ * semantics (newest first; from/to inclusive; path is a literal substring; method compared upper-cased).
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { MongoStore } from '../server/store/mongo.ts';
+import { SqliteStore } from '../server/store/sqlite.ts';
+import type { ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, Store } from '../server/store/types.ts';
+
+const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
+const at = (ms: number) => new Date(T0 + ms);
+const pad = (n: number) => String(n).padStart(3, '0');
+
+const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks'] as const;
+const SUMMARY_KEYS = [
+  'id', 'timestamp', 'method', 'path', 'model', 'backendModel', 'configId', 'upstreamUrl', 'statusCode', 'stream',
+  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent',
+];
+
+function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
+  return {
+    proxyModelName: 'gpt-4o',
+    baseUrl: 'https://upstream.example/v1',
+    backendModelName: 'gpt-4o-2024-08-06',
+    apiKey: 'sk-test',
+    ignoreSslVerify: false,
+    enabled: true,
+    timeoutMs: 30_000,
+    createdAt: at(0),
+    updatedAt: at(0),
+    ...overrides,
+  };
+}
+
+function makeLog(overrides: Partial<LogRow> & { id: string }): LogRow {
+  return {
+    timestamp: at(0), method: 'POST', path: '/v1/chat/completions', model: 'gpt-4o', backendModel: 'gpt-4o-2024-08-06',
+    configId: 'cfg-1', upstreamUrl: 'https://upstream.example/v1/chat/completions', statusCode: 200, stream: false,
+    durationMs: 1234.5, ttftMs: null, promptTokens: 10, completionTokens: 20, totalTokens: 30, error: null,
+    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', requestHeaders: { 'content-type': 'application/json' },
+    requestBody: { model: 'gpt-4o' }, responseHeaders: { 'content-type': 'application/json' }, responseBody: { id: 'x' },
+    streamContent: null, chunks: null,
+    ...overrides,
+  };
+}
+
+function summaryOf(row: LogRow): LogSummary {
+  const summary: Record<string, unknown> = { ...row };
+  for (const key of DETAIL_KEYS) delete summary[key];
+  return summary as unknown as LogSummary;
+}
+
+const newestFirst = (a: LogSummary, b: LogSummary) =>
+  b.timestamp.getTime() - a.timestamp.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+/** The documented filter semantics, written the obvious way. */
+function matches(r: LogSummary, f: LogFilter): boolean {
+  return (!f.from || r.timestamp >= f.from) && (!f.to || r.timestamp <= f.to)
+    && (!f.method || r.method === f.method.toUpperCase())
+    && (f.statusCode == null || r.statusCode === f.statusCode)
+    && (f.statusClass == null || Math.floor(r.statusCode / 100) === f.statusClass)
+    && (!f.path || r.path.includes(f.path))
+    && (!f.model || r.model === f.model)
+    && (f.stream == null || r.stream === f.stream);
+}
+
+const isOlder = (r: LogSummary, c: LogCursor) =>
+  r.timestamp < c.timestamp || (r.timestamp.getTime() === c.timestamp.getTime() && r.id < c.id);
+
+const PATHS = ['/v1/chat/completions', '/v1/models/gpt-4o.json', '/v1/modelsXgpt-4oXjson', '/v1/weird(path)', '/v1/embeddings'];
+const MODELS = ['gpt-4o', 'llama-3', null, 'gpt-4o-mini'];
+const STATUSES = [200, 201, 400, 404, 429, 500, 502];
+
+/** 40 rows, four per timestamp, ids scrambled against time so the id tie-break is really exercised. */
+const FILTER_ROWS = Array.from({ length: 40 }, (_, i) => makeLog({
+  id: `log-${pad((i * 7) % 40)}`,
+  timestamp: at(Math.floor(i / 4) * 1000),
+  method: i % 3 === 0 ? 'GET' : 'POST',
+  statusCode: STATUSES[i % STATUSES.length]!,
+  path: PATHS[i % PATHS.length]!,
+  model: MODELS[i % MODELS.length]!,
+  stream: i % 2 === 0,
+}));
+
+const FILTER_CASES: { name: string; filter: LogFilter; empty?: boolean }[] = [
+  { name: 'no filter', filter: {} },
+  { name: 'all fields null', filter: { from: null, to: null, method: null, statusCode: null, statusClass: null, path: null, model: null, stream: null } },
+  { name: 'from is inclusive', filter: { from: at(5000) } },
+  { name: 'to is inclusive', filter: { to: at(3000) } },
+  { name: 'from = to is one instant', filter: { from: at(7000), to: at(7000) } },
+  { name: 'method lower case', filter: { method: 'post' } },
+  { name: 'method upper case', filter: { method: 'GET' } },
+  { name: 'statusCode', filter: { statusCode: 404 } },
+  { name: 'statusClass 2', filter: { statusClass: 2 } },
+  { name: 'statusClass 4', filter: { statusClass: 4 } },
+  { name: 'statusClass 5', filter: { statusClass: 5 } },
+  { name: 'statusClass 3 has none', filter: { statusClass: 3 }, empty: true },
+  { name: 'statusCode outside statusClass', filter: { statusCode: 404, statusClass: 2 }, empty: true },
+  { name: 'statusCode inside statusClass', filter: { statusCode: 429, statusClass: 4 } },
+  { name: 'path substring', filter: { path: 'chat/completions' } },
+  { name: 'path "." is literal', filter: { path: '4o.json' } },
+  { name: 'path "(" is literal', filter: { path: '(' } },
+  { name: 'path "(path)" is literal', filter: { path: 'weird(path)' } },
+  { name: 'path ".*" is literal', filter: { path: '.*' }, empty: true },
+  { name: 'path "^/v1" is literal', filter: { path: '^/v1' }, empty: true },
+  { name: 'path "[" and "\\" are literal', filter: { path: '[\\' }, empty: true },
+  { name: 'path is case-sensitive', filter: { path: 'CHAT' }, empty: true },
+  { name: 'model is exact', filter: { model: 'gpt-4o' } },
+  { name: 'stream true', filter: { stream: true } },
+  { name: 'stream false', filter: { stream: false } },
+  { name: 'method + statusClass + stream', filter: { method: 'post', statusClass: 2, stream: true } },
+  { name: 'time range + model + path', filter: { from: at(2000), to: at(8000), model: 'gpt-4o', path: '/v1/' } },
+  { name: 'everything at once', filter: { from: at(0), to: at(9000), method: 'Post', statusClass: 5, path: 'chat', model: 'llama-3', stream: false } },
+];
+
+function contract(name: string, makeStore: () => Promise<Store>) {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+      await store.init();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+
+    describe('configs', () => {
+      test('insert then get returns the row as given; an unknown id is null', async () => {
+        const row = makeConfig({ id: 'cfg-1', apiKey: null, timeoutMs: null, ignoreSslVerify: true, enabled: false });
+        await store.insertConfig(row);
+        expect(await store.getConfig('cfg-1')).toEqual(row);
+        expect(await store.getConfig('nope')).toBeNull();
+      });
+
+      test('inserting an existing id fails', async () => {
+        await store.insertConfig(makeConfig({ id: 'cfg-1' }));
+        await expect(store.insertConfig(makeConfig({ id: 'cfg-1', proxyModelName: 'other' }))).rejects.toThrow();
+        expect(await store.getConfig('cfg-1')).toEqual(makeConfig({ id: 'cfg-1' }));
+      });
+
+      test('list is ordered by proxy model name, then creation time, then id', async () => {
+        const rows = [
+          makeConfig({ id: 'c3', proxyModelName: 'b', createdAt: at(0) }),
+          makeConfig({ id: 'c1', proxyModelName: 'a', createdAt: at(1000) }),
+          makeConfig({ id: 'c4', proxyModelName: 'a', createdAt: at(0) }),
+          makeConfig({ id: 'c2', proxyModelName: 'a', createdAt: at(0) }),
+        ];
+        for (const row of rows) await store.insertConfig(row);
+        expect(await store.listConfigs()).toEqual([rows[3]!, rows[2]!, rows[1]!, rows[0]!]);
+      });
+
+      test('update sets only the given keys, skips undefined ones, and returns the new row', async () => {
+        const row = makeConfig({ id: 'cfg-1' });
+        await store.insertConfig(row);
+        const updated = await store.updateConfig('cfg-1', {
+          baseUrl: 'https://other.example/v1', enabled: false, ignoreSslVerify: true, proxyModelName: undefined, updatedAt: at(5000),
+        });
+        const expected = { ...row, baseUrl: 'https://other.example/v1', enabled: false, ignoreSslVerify: true, updatedAt: at(5000) };
+        expect(updated).toEqual(expected);
+        expect(await store.getConfig('cfg-1')).toEqual(expected);
+      });
+
+      test('null is a value: apiKey null clears the key, timeoutMs null clears the timeout', async () => {
+        await store.insertConfig(makeConfig({ id: 'cfg-1', apiKey: 'sk-old', timeoutMs: 1000 }));
+        const updated = await store.updateConfig('cfg-1', { apiKey: null, timeoutMs: null, updatedAt: at(1) });
+        expect(updated).toEqual(makeConfig({ id: 'cfg-1', apiKey: null, timeoutMs: null, updatedAt: at(1) }));
+        expect(await store.getConfig('cfg-1')).toEqual(updated);
+      });
+
+      test('update of an unknown id returns null and creates nothing', async () => {
+        await store.insertConfig(makeConfig({ id: 'cfg-1' }));
+        expect(await store.updateConfig('nope', { baseUrl: 'x', updatedAt: at(1) })).toBeNull();
+        expect(ids(await store.listConfigs())).toEqual(['cfg-1']);
+      });
+
+      test('delete removes one row and reports whether it existed', async () => {
+        await store.insertConfig(makeConfig({ id: 'cfg-1' }));
+        await store.insertConfig(makeConfig({ id: 'cfg-2' }));
+        expect(await store.deleteConfig('cfg-1')).toBe(true);
+        expect(await store.getConfig('cfg-1')).toBeNull();
+        expect(await store.deleteConfig('cfg-1')).toBe(false);
+        expect(ids(await store.listConfigs())).toEqual(['cfg-2']);
+      });
+    });
+
+    describe('log writes', () => {
+      test('writing the same batch twice stores it once', async () => {
+        const batch = [makeLog({ id: 'a' }), makeLog({ id: 'b', timestamp: at(1) })];
+        await store.insertLogs(batch);
+        await store.insertLogs(batch);
+        expect(await store.countLogs({})).toBe(2);
+        expect(await store.queryLogs({ filter: {}, limit: 10 })).toEqual([summaryOf(batch[1]!), summaryOf(batch[0]!)]);
+      });
+
+      test('a stored row is never changed by a rewrite; new rows beside duplicates still land', async () => {
+        await store.insertLogs([makeLog({ id: 'a', statusCode: 200 })]);
+        await store.insertLogs([
+          makeLog({ id: 'a', statusCode: 500, requestBody: { changed: true } }),
+          makeLog({ id: 'b', statusCode: 201 }),
+          makeLog({ id: 'b', statusCode: 202 }),
+          makeLog({ id: 'c', statusCode: 203 }),
+        ]);
+        expect(await store.getLog('a')).toEqual(makeLog({ id: 'a', statusCode: 200 }));
+        expect(await store.getLog('b')).toEqual(makeLog({ id: 'b', statusCode: 201 }));
+        expect(await store.getLog('c')).toEqual(makeLog({ id: 'c', statusCode: 203 }));
+        expect(await store.countLogs({})).toBe(3);
+      });
+
+      test('an empty batch is nothing to do', async () => {
+        await store.insertLogs([]);
+        expect(await store.countLogs({})).toBe(0);
+      });
+    });
+
+    describe('log reads', () => {
+      test('getLog returns every field exactly, hostile keys and unicode included', async () => {
+        const row = makeLog({
+          id: 'hostile', stream: true, ttftMs: 87.25, durationMs: 4321.125, error: 'upstream said "no" 💥',
+          userAgent: 'агент/1.0', requestHeaders: { 'content-type': 'application/json', 'x-a.b': 'v', $h: ['1', '2'] },
+          requestBody: {
+            $where: 1, 'a.b': { c: [1, 'x'] }, $set: { x: null }, '': 'empty key', nested: { $gt: [], 'x.y.z': { $ref: 'a' } },
+            messages: [{ role: 'user', content: 'héllo wörld 🌍 中文 "quoted" \\ back\nslash\ttab' }],
+            float: 0.1, big: 12345678901234, tiny: -3.5e-7, yes: true, no: false, nil: null, empty: {}, list: [],
+          },
+          responseHeaders: { 'content-type': 'text/event-stream' },
+          responseBody: null,
+          streamContent: 'Hello, 世界! 👋\n',
+          chunks: [{ choices: [{ delta: { content: 'Hel' } }] }, { choices: [{ delta: { content: 'lo' }, finish_reason: 'stop' }] }, '[DONE]'],
+        });
+        await store.insertLogs([row]);
+        expect(await store.getLog('hostile')).toEqual(row);
+      });
+
+      test('getLog keeps nulls, scalar bodies and empty values', async () => {
+        const nulls = makeLog({
+          id: 'nulls', model: null, backendModel: null, configId: null, upstreamUrl: null, ttftMs: null, promptTokens: null,
+          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, requestHeaders: null,
+          requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null,
+        });
+        const scalars = makeLog({
+          id: 'scalars', requestHeaders: {}, requestBody: 0, responseHeaders: '', responseBody: 'plain text, not JSON',
+          streamContent: '', chunks: [],
+        });
+        await store.insertLogs([nulls, scalars]);
+        expect(await store.getLog('nulls')).toEqual(nulls);
+        expect(await store.getLog('scalars')).toEqual(scalars);
+        expect(await store.getLog('missing')).toBeNull();
+      });
+
+      test('summaries carry exactly the summary fields', async () => {
+        const row = makeLog({ id: 'a', streamContent: 'text', chunks: [{ x: 1 }] });
+        await store.insertLogs([row]);
+        const [summary] = await store.queryLogs({ filter: {}, limit: 1 });
+        expect(Object.keys(summary!).sort()).toEqual([...SUMMARY_KEYS].sort());
+        expect(summary).toEqual(summaryOf(row));
+      });
+
+      test('newest first, ties broken by id descending', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        const all = await store.queryLogs({ filter: {}, limit: 100 });
+        expect(all).toEqual(FILTER_ROWS.map(summaryOf).sort(newestFirst));
+        expect(await store.queryLogs({ filter: {}, limit: 3 })).toEqual(all.slice(0, 3));
+        expect(await store.queryLogs({ filter: {}, limit: 0 })).toEqual([]);
+      });
+
+      test('paging with after never overlaps or skips, across shared timestamps', async () => {
+        // 25 rows on 5 timestamps, written in two batches out of order.
+        const rows = Array.from({ length: 25 }, (_, i) => makeLog({ id: `p-${pad((i * 11) % 25)}`, timestamp: at(Math.floor(i / 5) * 1000) }));
+        await store.insertLogs(rows.filter((_, i) => i % 2 === 1));
+        await store.insertLogs(rows.filter((_, i) => i % 2 === 0));
+        const full = await store.queryLogs({ filter: {}, limit: 100 });
+        expect(full).toEqual(rows.map(summaryOf).sort(newestFirst));
+
+        const pages: LogSummary[][] = [];
+        let after: LogCursor | null = null;
+        // Bounded, so a cursor that does not advance fails the assertion below instead of looping forever.
+        for (let round = 0; round < 10; round++) {
+          const page = await store.queryLogs({ filter: {}, limit: 7, after });
+          if (page.length === 0) break;
+          pages.push(page);
+          const last = page[page.length - 1]!;
+          after = { timestamp: last.timestamp, id: last.id };
+        }
+        expect(pages.map((p) => p.length)).toEqual([7, 7, 7, 4]);
+        expect(pages.flat()).toEqual(full);
+      });
+
+      test('after is strictly older, also for a cursor that names no stored row', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        const all = FILTER_ROWS.map(summaryOf).sort(newestFirst);
+        const midGroup = all[21]!; // second of the four rows sharing its timestamp
+        const cursors = [{ timestamp: at(5000), id: 'zzz' }, { timestamp: at(5000), id: '' }, { timestamp: midGroup.timestamp, id: midGroup.id }];
+        for (const cursor of cursors) {
+          expect(await store.queryLogs({ filter: {}, limit: 100, after: cursor })).toEqual(all.filter((r) => isOlder(r, cursor)));
+        }
+      });
+
+      test('paging with a filter pages through the filtered rows only', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        const filter: LogFilter = { method: 'post', stream: true };
+        const expected = FILTER_ROWS.map(summaryOf).filter((r) => matches(r, filter)).sort(newestFirst);
+        const first = await store.queryLogs({ filter, limit: 4 });
+        const last = first[first.length - 1]!;
+        const rest = await store.queryLogs({ filter, limit: 100, after: { timestamp: last.timestamp, id: last.id } });
+        expect([...first, ...rest]).toEqual(expected);
+      });
+
+      for (const c of FILTER_CASES) {
+        test(`filter: ${c.name}`, async () => {
+          await store.insertLogs(FILTER_ROWS);
+          const expected = FILTER_ROWS.map(summaryOf).filter((r) => matches(r, c.filter)).sort(newestFirst);
+          expect(expected.length === 0).toBe(c.empty ?? false);
+          expect(await store.queryLogs({ filter: c.filter, limit: 100 })).toEqual(expected);
+          expect(await store.countLogs(c.filter)).toBe(expected.length);
+        });
+      }
+    });
+
+    describe('lifecycle', () => {
+      test('ping succeeds on a reachable store', async () => {
+        expect(await store.ping()).toBeUndefined();
+      });
+
+      test('a second init keeps the data and the store working', async () => {
+        await store.insertConfig(makeConfig({ id: 'cfg-1' }));
+        await store.insertLogs([makeLog({ id: 'a' })]);
+        await store.init();
+        expect(await store.getConfig('cfg-1')).toEqual(makeConfig({ id: 'cfg-1' }));
+        expect(await store.getLog('a')).toEqual(makeLog({ id: 'a' }));
+        await store.insertLogs([makeLog({ id: 'b' })]);
+        expect(await store.countLogs({})).toBe(2);
+      });
+    });
+  });
+}
+
+const sqliteDir = mkdtempSync(join(tmpdir(), 'lp-store-contract-'));
+let sqliteFiles = 0;
+afterAll(() => rmSync(sqliteDir, { recursive: true, force: true }));
+contract('sqlite', async () => new SqliteStore(join(sqliteDir, `store-${++sqliteFiles}.sqlite`)));
+
+const mongoUri = process.env.MONGODB_URI;
+if (mongoUri) {
+  // One database per run, emptied before each test so every test starts from nothing, dropped at the end.
+  const databaseName = `lp_contract_${randomBytes(6).toString('hex')}`;
+  const admin = new MongoClient(mongoUri, { serverSelectionTimeoutMS: 5000 });
+  afterAll(async () => {
+    await admin.db(databaseName).dropDatabase();
+    await admin.close();
+  });
+  contract('mongodb', async () => {
+    await admin.db(databaseName).dropDatabase();
+    return new MongoStore(mongoUri, databaseName);
+  });
+}
