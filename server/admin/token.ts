@@ -22,7 +22,7 @@ export function loadAdminToken(opts: { fromEnv: string | null; dataDir: string }
     if (token.length < 16) throw new Error(`${path} does not hold a valid admin token; delete it to have a new one generated`);
     return { token, source: { kind: 'file', path, created: false } };
   }
-  mkdirSync(opts.dataDir, { recursive: true });
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const token = `lp_admin_${randomBytes(24).toString('base64url')}`;
   // 'wx' fails if another process created the file in between; mode 0600 from the first byte.
   writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });

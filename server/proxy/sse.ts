@@ -223,9 +223,9 @@ export class SseReader {
   }
 
   end(): StreamResult {
-    this.parser.feed(this.decoder.decode());
-    // A last event without its closing blank line still counts.
-    this.parser.reset({ consume: true });
+    // A last event without its closing blank line still counts (as the OpenAI SDKs count it);
+    // after a clean end the extra blank lines dispatch nothing.
+    this.parser.feed(`${this.decoder.decode()}\n\n`);
     return this.assembler.finish();
   }
 }
