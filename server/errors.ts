@@ -24,7 +24,8 @@ export class BadRequestError extends ProxyError {
 export class ModelNotFoundError extends ProxyError {
   constructor(model: string, reason: 'unknown' | 'disabled') {
     const why = reason === 'disabled' ? 'is disabled' : 'does not exist';
-    super(`The model \`${model}\` ${why} on this proxy`, 404, 'invalid_request_error', 'model_not_found', 'model');
+    const shown = model.length > 256 ? `${model.slice(0, 256)}…` : model;
+    super(`The model \`${shown}\` ${why} on this proxy`, 404, 'invalid_request_error', 'model_not_found', 'model');
   }
 }
 

@@ -31,6 +31,19 @@ export async function readBodyLimited(request: Request, limit: number): Promise<
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/** Config names are at most this long, so a longer model can never be routed (and is not echoed back). */
+export const MAX_MODEL_NAME = 256;
+
+function checkModel(model: unknown): string {
+  if (typeof model !== 'string' || model === '') {
+    throw new BadRequestError('You must provide a model parameter', 'missing_model', 'model');
+  }
+  if (model.length > MAX_MODEL_NAME) {
+    throw new BadRequestError(`The model name is longer than ${MAX_MODEL_NAME} characters`, 'invalid_model', 'model');
+  }
+  return model;
+}
+
 export interface JsonBody {
   text: string;
   value: { [key: string]: Json };
@@ -47,10 +60,7 @@ export function parseJsonBody(text: string): JsonBody {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadRequestError('Request body must be a JSON object', 'invalid_json');
   }
-  const model = (value as { model?: unknown }).model;
-  if (typeof model !== 'string' || model === '') {
-    throw new BadRequestError('You must provide a model parameter', 'missing_model', 'model');
-  }
+  const model = checkModel((value as { model?: unknown }).model);
   return { text, value: value as { [key: string]: Json }, model };
 }
 
@@ -126,10 +136,7 @@ export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType
   } catch {
     throw new BadRequestError('Request body is not valid multipart/form-data', 'invalid_multipart');
   }
-  const model = form.get('model');
-  if (typeof model !== 'string' || model === '') {
-    throw new BadRequestError('You must provide a model parameter', 'missing_model', 'model');
-  }
+  const model = checkModel(form.get('model'));
   const fields: { [key: string]: Json } = {};
   const files: Json[] = [];
   for (const [key, value] of form) {

@@ -156,6 +156,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const usage = readUsage((responseBody as { usage?: unknown } | null)?.usage);
     finish(ex, {
       responseBody,
+      error: backendError(upstream, responseBody),
       durationMs: round(doneAt - ex.startedAt),
       promptTokens: usage?.promptTokens ?? null,
       completionTokens: usage?.completionTokens ?? null,
@@ -180,7 +181,7 @@ export function createProxyHandler(deps: ProxyDeps) {
           promptTokens: usage?.promptTokens ?? null,
           completionTokens: usage?.completionTokens ?? null,
           totalTokens: usage?.totalTokens ?? null,
-          error: c.error ?? c.result.error,
+          error: c.error ?? c.result.error ?? backendError(upstream, c.result.body),
         });
       })
       .catch((err) => console.error('[proxy] stream log failed:', err));
@@ -192,7 +193,11 @@ export function createProxyHandler(deps: ProxyDeps) {
     const [toClient, toLog] = upstream.body!.tee();
     const type = upstream.headers.get('content-type');
     captureBytes(toLog, { startedAt: ex.startedAt, clientSignal: request.signal })
-      .then((c) => finish(ex, { durationMs: round(c.endedAt), responseBody: { _binary: true, type, bytes: c.bytes }, error: c.error }))
+      .then((c) => finish(ex, {
+        durationMs: round(c.endedAt),
+        responseBody: { _binary: true, type, bytes: c.bytes },
+        error: c.error ?? backendError(upstream, null),
+      }))
       .catch((err) => console.error('[proxy] body log failed:', err));
     headers.set(OVERHEAD_HEADER, overhead(beforeSend));
     return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
@@ -206,6 +211,13 @@ async function readAnswer(upstream: Response, request: Request): Promise<Uint8Ar
     if (request.signal.aborted) throw new ProxyError('Client closed the request', 499, 'api_error', 'client_closed_request');
     throw new ProxyError(`Backend failed while sending its answer: ${(err as Error).message}`, 502, 'api_error', 'upstream_failed');
   }
+}
+
+/** A backend's 4xx/5xx answer: its own error message when it sent one in OpenAI's shape. */
+function backendError(upstream: Response, body: Json): string | null {
+  if (upstream.status < 400) return null;
+  const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
+  return typeof message === 'string' ? `Backend answered ${upstream.status}: ${message}` : `Backend answered ${upstream.status} ${upstream.statusText}`.trim();
 }
 
 function newRow(request: Request, url: URL, client: ClientInfo): LogRow {
@@ -237,10 +249,18 @@ function newRow(request: Request, url: URL, client: ClientInfo): LogRow {
   };
 }
 
+/** Headers that the Connection header names are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionTokens(headers: Headers): Set<string> | null {
+  const value = headers.get('connection');
+  if (!value) return null;
+  return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
+}
+
 function upstreamHeaders(incoming: Headers, config: ConfigRow, multipart: boolean): Headers {
   const out = new Headers();
+  const named = connectionTokens(incoming);
   for (const [name, value] of incoming) {
-    if (NOT_FORWARDED_UP.has(name)) continue;
+    if (NOT_FORWARDED_UP.has(name) || named?.has(name)) continue;
     // fetch writes a new multipart boundary for the rewritten form.
     if (multipart && name === 'content-type') continue;
     out.set(name, value);
@@ -252,8 +272,9 @@ function upstreamHeaders(incoming: Headers, config: ConfigRow, multipart: boolea
 
 function downstreamHeaders(incoming: Headers): Headers {
   const out = new Headers();
+  const named = connectionTokens(incoming);
   for (const [name, value] of incoming) {
-    if (!NOT_FORWARDED_DOWN.has(name)) out.append(name, value);
+    if (!NOT_FORWARDED_DOWN.has(name) && !named?.has(name)) out.append(name, value);
   }
   return out;
 }

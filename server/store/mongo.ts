@@ -72,9 +72,35 @@ function summaryFromDoc(d: Omit<LogDoc, keyof LogDetail>): LogSummary {
   };
 }
 
+// MongoDB refuses documents over 16 MiB; stay clear of it with room for the summary fields.
+const MAX_DOC_BYTES = 15 * 1024 * 1024;
+const HEAVY = ['requestBody', 'responseBody', 'chunks', 'streamContent', 'requestHeaders', 'responseHeaders'] as const;
+
+/**
+ * Bodies are capped by LOG_BODY_BYTES, but several large ones (and JSON escaping) can still pass the
+ * document limit together: then the largest are replaced by a marker rather than losing the entry.
+ */
+function fitDocument(doc: LogDoc): LogDoc {
+  const size = (k: (typeof HEAVY)[number]) => (doc[k] ? Buffer.byteLength(doc[k]!) : 0);
+  // Cheap bound first: at most 3 UTF-8 bytes per UTF-16 unit.
+  if (HEAVY.reduce((n, k) => n + (doc[k]?.length ?? 0) * 3, 0) <= MAX_DOC_BYTES) return doc;
+  let total = HEAVY.reduce((n, k) => n + size(k), 0);
+  for (const k of [...HEAVY].sort((a, b) => size(b) - size(a))) {
+    if (total <= MAX_DOC_BYTES) break;
+    const bytes = size(k);
+    const marker = JSON.stringify({ _truncated: true, bytes, reason: 'entry exceeded the MongoDB document size limit' });
+    doc[k] =
+      k === 'streamContent' ? `[truncated: ${bytes} bytes exceeded the MongoDB document size limit]`
+      : k === 'chunks' ? `[${marker}]`
+      : marker;
+    total += size(k) - bytes;
+  }
+  return doc;
+}
+
 function docFromLog(r: LogRow): LogDoc {
   const { id, requestHeaders, requestBody, responseHeaders, responseBody, streamContent, chunks, ...summary } = r;
-  return {
+  return fitDocument({
     ...summary,
     _id: id,
     requestHeaders: toJsonText(requestHeaders),
@@ -83,7 +109,7 @@ function docFromLog(r: LogRow): LogDoc {
     responseBody: toJsonText(responseBody),
     streamContent: streamContent ?? null,
     chunks: chunks ? JSON.stringify(chunks) : null,
-  };
+  });
 }
 
 /** The same filter semantics as the SQLite store; user text only ever lands in values, never in keys. */

@@ -11,7 +11,8 @@
  *   die:<n>               n chunks, then the connection breaks
  *   binary                audio/mpeg bytes
  *   gzip                  a JSON answer sent gzip-compressed
- * Every request is recorded, and every stream remembers whether the client cancelled it.
+ * Every request is recorded, every stream remembers whether the client cancelled it, and `sent`
+ * keeps the bytes each generated stream enqueued (what a client of the proxy must receive).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,8 @@ export function startMockUpstream() {
   const requests: SeenRequest[] = [];
   /** Streams whose consumer cancelled them (the proxy aborted the upstream request). */
   const cancelled: string[] = [];
+  /** Every byte a generated stream (slow, silent-after-first, die) enqueued, by backend model name; repeats append. */
+  const sent = new Map<string, string>();
   const encoder = new TextEncoder();
 
   const sse = (name: string, pull: (c: ReadableStreamDefaultController<Uint8Array>) => Promise<void>, signal: AbortSignal) => {
@@ -95,7 +98,10 @@ export function startMockUpstream() {
       requests.push(seen);
       const [kind, a, b] = model.split(':');
       const wait = (ms: number) => Bun.sleep(ms);
-      const send = (c: ReadableStreamDefaultController<Uint8Array>, s: string) => c.enqueue(encoder.encode(s));
+      const send = (c: ReadableStreamDefaultController<Uint8Array>, s: string) => {
+        c.enqueue(encoder.encode(s));
+        sent.set(model, (sent.get(model) ?? '') + s);
+      };
 
       switch (kind) {
         case 'fixture':
@@ -162,6 +168,7 @@ export function startMockUpstream() {
     baseUrl: `http://127.0.0.1:${server.port}/v1`,
     requests,
     cancelled,
+    sent,
     stop: () => server.stop(true),
     [Symbol.dispose]() {
       server.stop(true);
