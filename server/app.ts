@@ -41,7 +41,8 @@ export function createApp(deps: AppDeps) {
     const status = recorder.status();
     return { status: status.storeOk ? 'ok' : 'degraded', storeKind: deps.store.kind, recorder: status };
   };
-  const services: GraphQLServices = { configs: deps.configs, store: deps.store, recorder, pubsub, health };
+  const closing = new AbortController();
+  const services: GraphQLServices = { configs: deps.configs, store: deps.store, recorder, pubsub, health, closing: closing.signal };
   const yoga = createAdminYoga(services, '/graphql');
   const proxy = createProxyHandler({ routes: deps.configs.routes, recorder, settings: deps.settings });
 
@@ -80,7 +81,10 @@ export function createApp(deps: AppDeps) {
       { parse: 'none' },
     );
 
-  return { app, recorder, pubsub, yoga };
+  /** Completes every live subscription; called at shutdown before waiting for requests in flight. */
+  const closeLiveStreams = () => closing.abort();
+
+  return { app, recorder, pubsub, yoga, closeLiveStreams };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,3 +1,5 @@
+import { GraphQLError } from 'graphql';
+
 /**
  * Errors the proxy itself produces. Each carries an HTTP status and an OpenAI error code; they are
  * rendered once, by `errorResponse`, in OpenAI's `{"error":{message,type,param,code}}` shape.
@@ -75,15 +77,21 @@ export function internalError(): ProxyError {
   return new ProxyError('Internal proxy error', 500, 'api_error', 'internal_error');
 }
 
-/** Bad input to an admin operation (GraphQL); rendered as a GraphQL error with code BAD_USER_INPUT. */
-export class InputError extends Error {
-  override name = 'InputError';
+/**
+ * Expected failures of admin operations are GraphQLErrors with a code, so Yoga shows them as they
+ * are (its error masking hides everything else) and does not log them as faults.
+ */
+export class InputError extends GraphQLError {
   constructor(message: string, readonly field: string | null = null) {
-    super(message);
+    super(message, { extensions: { code: 'BAD_USER_INPUT', field } });
+    this.name = 'InputError';
   }
 }
 
-/** An admin operation named something that does not exist; rendered with code NOT_FOUND. */
-export class MissingError extends Error {
-  override name = 'MissingError';
+/** An admin operation named something that does not exist. */
+export class MissingError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'NOT_FOUND' } });
+    this.name = 'MissingError';
+  }
 }

@@ -21,7 +21,7 @@ async function main() {
   }
   const configs = new ConfigService(store);
   await configs.start(settings.mongodbUri ? CONFIG_REFRESH_MS : undefined);
-  const { app, recorder } = createApp({ settings, store, configs, adminToken: token.token });
+  const { app, recorder, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
 
   app.listen({
     hostname: settings.host,
@@ -53,6 +53,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: no new connections; waiting up to ${settings.shutdownGraceMs} ms for requests in flight`);
+    closeLiveStreams();
     const finished = server.stop(false);
     const timedOut = await Promise.race([finished.then(() => false), Bun.sleep(settings.shutdownGraceMs).then(() => true)]);
     if (timedOut) {

@@ -34,6 +34,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** Constant-time check of an `Authorization: Bearer …` header against the token. */
 export function isAuthorized(header: string | null, token: string): boolean {
-  if (!header?.startsWith('Bearer ')) return false;
-  return timingSafeEqual(digest(header.slice(7).trim()), digest(token));
+  // The scheme name is case-insensitive (RFC 9110 §11.1).
+  const match = header?.match(/^bearer\s+(.+)$/i);
+  if (!match) return false;
+  return timingSafeEqual(digest(match[1]!.trim()), digest(token));
 }

@@ -11,6 +11,8 @@ export interface GraphQLServices {
   recorder: LogRecorder;
   pubsub: LogPubSub;
   health: () => HealthParent;
+  /** Aborted at shutdown: live subscriptions end so that they do not hold the server open. */
+  closing: AbortSignal;
 }
 
 export interface GraphQLContext extends GraphQLServices {

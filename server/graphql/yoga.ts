@@ -1,11 +1,11 @@
 /**
- * The admin API: graphql-yoga over schema.graphql. Errors stay masked except the expected ones
- * (bad input, unknown id), which keep their message and carry a code.
+ * The admin API: graphql-yoga over schema.graphql. Errors stay masked except GraphQLErrors, which
+ * the services throw for expected failures (errors.ts: InputError, MissingError) with a code.
  */
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { readFileSync } from 'node:fs';
-import { createGraphQLError, createSchema, createYoga, maskError } from 'graphql-yoga';
-import { InputError, MissingError } from '../errors.ts';
+import { GraphQLError } from 'graphql';
+import { createSchema, createYoga, maskError } from 'graphql-yoga';
 import { createContext, type GraphQLServices } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
 
@@ -23,12 +23,10 @@ export function createAdminYoga(services: GraphQLServices, graphqlEndpoint = '/g
     logging: 'warn',
     maskedErrors: {
       maskError(error, message, isDev) {
-        const original = (error as { originalError?: unknown }).originalError;
-        if (original instanceof InputError) {
-          return createGraphQLError(original.message, { extensions: { code: 'BAD_USER_INPUT', field: original.field } });
-        }
-        if (original instanceof MissingError) {
-          return createGraphQLError(original.message, { extensions: { code: 'NOT_FOUND' } });
+        // Variables that do not fit the schema are the caller's mistake: say so with a code.
+        if (error instanceof GraphQLError && !error.path && error.message.startsWith('Variable "$')) {
+          (error.extensions as Record<string, unknown>).code ??= 'BAD_USER_INPUT';
+          return error;
         }
         return maskError(error, message, isDev);
       },

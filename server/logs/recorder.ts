@@ -13,6 +13,9 @@ export interface RecorderOptions {
   batchSize?: number;
   /** How long the first row of a batch may wait for others. */
   flushDelayMs?: number;
+  /** Backoff after a failed write: base × 2^failures, capped; tests shorten it. */
+  retryBaseMs?: number;
+  maxBackoffMs?: number;
   onWritten?: (rows: LogRow[]) => void;
   /** Where failures are reported; the console by default. */
   report?: (message: string) => void;
@@ -29,12 +32,15 @@ export interface RecorderStatus {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** With backoff this keeps a refused row for about half a minute of retries. */
+const MAX_ROW_ATTEMPTS = 12;
 
 export class LogRecorder {
   private queue: LogRow[] = [];
   private timer: Timer | null = null;
   private writing: Promise<void> | null = null;
   private failuresInARow = 0;
+  private rowAttempts = new WeakMap<LogRow, number>();
   private readonly stats: Omit<RecorderStatus, 'queueDepth'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null,
   };
@@ -92,7 +98,8 @@ export class LogRecorder {
     this.writing = this.write(batch).finally(() => {
       this.writing = null;
       if (this.queue.length > 0) {
-        this.schedule(this.failuresInARow > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failuresInARow) : 0);
+        const backoff = (this.opts.retryBaseMs ?? 100) * 2 ** this.failuresInARow;
+        this.schedule(this.failuresInARow > 0 ? Math.min(this.opts.maxBackoffMs ?? MAX_BACKOFF_MS, backoff) : 0);
       }
     });
     return this.writing;
@@ -102,34 +109,51 @@ export class LogRecorder {
     try {
       await this.opts.store.insertLogs(batch);
       this.succeeded(batch);
+      return;
     } catch (err) {
       this.stats.writeFailures++;
       this.stats.lastError = String(err);
       this.stats.lastErrorAt = new Date();
-      if (await this.storeReachable()) {
-        // The store is up, so some row itself is refused: write one by one and drop only the bad ones.
-        await this.writeOneByOne(batch);
-      } else {
-        this.failuresInARow++;
-        this.stats.storeOk = false;
-        if (this.failuresInARow === 1) this.report(`[logs] store write failed, will retry: ${String(err)}`);
-        this.requeue(batch);
+      if (!(await this.storeReachable())) return this.retryLater(batch, err);
+      // The store answers: find out whether it refuses some rows or every row.
+      const { written, refused } = await this.writeOneByOne(batch);
+      if (written.length > 0) this.succeeded(written);
+      const retry: LogRow[] = [];
+      for (const [row, rowErr] of refused) {
+        const attempts = (this.rowAttempts.get(row) ?? 0) + 1;
+        // Other rows going in shows the store works, so this row is bad in itself. When none go in
+        // (read-only, disk full) a row is kept for a while, but not forever: it would block the queue.
+        if (written.length > 0 || attempts >= MAX_ROW_ATTEMPTS) {
+          this.stats.dropped++;
+          this.report(`[logs] the store refused log entry ${row.id}; it is dropped: ${String(rowErr)}`);
+        } else {
+          this.rowAttempts.set(row, attempts);
+          retry.push(row);
+        }
       }
+      if (retry.length > 0) this.retryLater(retry, err);
     }
   }
 
-  private async writeOneByOne(batch: LogRow[]): Promise<void> {
+  private retryLater(rows: LogRow[], err: unknown): void {
+    this.failuresInARow++;
+    this.stats.storeOk = false;
+    if (this.failuresInARow === 1) this.report(`[logs] store write failed, will retry: ${String(err)}`);
+    this.requeue(rows);
+  }
+
+  private async writeOneByOne(batch: LogRow[]) {
     const written: LogRow[] = [];
+    const refused: [LogRow, unknown][] = [];
     for (const row of batch) {
       try {
         await this.opts.store.insertLogs([row]);
         written.push(row);
       } catch (err) {
-        this.stats.dropped++;
-        this.report(`[logs] the store refused log entry ${row.id}; it is dropped: ${String(err)}`);
+        refused.push([row, err]);
       }
     }
-    this.succeeded(written);
+    return { written, refused };
   }
 
   private succeeded(rows: LogRow[]): void {

@@ -1,0 +1,280 @@
+/**
+ * LogRecorder against an in-test Store double (the interface, not a module mock): batching,
+ * never throwing, riding out an outage without loss or duplicates, dropping only a refused row,
+ * the bounded queue, drain() and onWritten.
+ */
+import { describe, expect, test } from 'bun:test';
+import { LogRecorder, type RecorderOptions } from '../server/logs/recorder.ts';
+import type { ConfigRow, LogRow, LogSummary, Store } from '../server/store/types.ts';
+
+/** A Store whose log writes can be made to fail, hang or refuse rows. */
+class FakeStore implements Store {
+  readonly kind = 'sqlite' as const;
+  /** insertLogs and ping both fail, as when the database is unreachable. */
+  down = false;
+  /** Throw synchronously rather than reject. */
+  throwSync = false;
+  /** Answers ping but refuses every write, as a read-only or full database does. */
+  refuseAll = false;
+  /** Rows the store refuses while it is otherwise fine. */
+  readonly poisoned = new Set<string>();
+  /** Each insertLogs call waits for this, when set. */
+  gate: Promise<void> | null = null;
+  delayMs = 0;
+  readonly stored = new Map<string, LogRow>();
+  /** Every successful insertLogs call, in order. */
+  readonly batches: string[][] = [];
+  attempts = 0;
+
+  private fail(what: string): never {
+    throw new Error(`${what}: connection refused`);
+  }
+
+  insertLogs(rows: LogRow[]): Promise<void> {
+    this.attempts++;
+    if (this.throwSync && this.down) this.fail('insertLogs');
+    return (async () => {
+      if (this.gate) await this.gate;
+      if (this.delayMs) await Bun.sleep(this.delayMs);
+      if (this.down) this.fail('insertLogs');
+      if (this.refuseAll) throw new Error('attempt to write a readonly database');
+      const bad = rows.find((r) => this.poisoned.has(r.id));
+      if (bad) throw new Error(`document ${bad.id} is invalid`);
+      for (const row of rows) if (!this.stored.has(row.id)) this.stored.set(row.id, row);
+      this.batches.push(rows.map((r) => r.id));
+    })();
+  }
+
+  ping(): Promise<void> {
+    if (this.throwSync && this.down) this.fail('ping');
+    return this.down ? Promise.reject(new Error('ping: connection refused')) : Promise.resolve();
+  }
+
+  async init() {}
+  async close() {}
+  async listConfigs(): Promise<ConfigRow[]> {
+    return [];
+  }
+  async getConfig() {
+    return null;
+  }
+  async insertConfig() {}
+  async updateConfig() {
+    return null;
+  }
+  async deleteConfig() {
+    return false;
+  }
+  async queryLogs(): Promise<LogSummary[]> {
+    return [];
+  }
+  async countLogs() {
+    return this.stored.size;
+  }
+  async getLog(id: string) {
+    return this.stored.get(id) ?? null;
+  }
+}
+
+const T0 = Date.UTC(2025, 5, 1);
+function row(n: number): LogRow {
+  return {
+    id: `log-${String(n).padStart(3, '0')}`, timestamp: new Date(T0 + n), method: 'POST', path: '/v1/chat/completions',
+    model: 'gpt-4o', backendModel: 'gpt-4o', configId: 'c1', upstreamUrl: 'http://up/v1/chat/completions', statusCode: 200,
+    stream: false, durationMs: 12.5, ttftMs: 3, promptTokens: 1, completionTokens: 2, totalTokens: 3, error: null,
+    clientIp: '127.0.0.1', userAgent: 'test', requestHeaders: {}, requestBody: { n }, responseHeaders: {}, responseBody: null,
+    streamContent: null, chunks: null,
+  };
+}
+const rows = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => row(from + i));
+const ids = (list: { id: string }[]) => list.map((r) => r.id);
+
+function setup(opts: Partial<Omit<RecorderOptions, 'store'>> = {}) {
+  const store = new FakeStore();
+  const written: LogRow[] = [];
+  const reports: string[] = [];
+  const recorder = new LogRecorder({
+    store, maxQueue: 1000, flushDelayMs: 5,
+    onWritten: (batch) => written.push(...batch),
+    report: (m) => reports.push(m),
+    ...opts,
+  });
+  return { store, recorder, written, reports };
+}
+
+/** Polls a condition; the recorder works on timers, so tests wait for effects, not for fixed times. */
+async function until(cond: () => boolean, timeoutMs = 3_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await Bun.sleep(5);
+  }
+}
+
+describe('LogRecorder', () => {
+  test('rows recorded together are written in one batch, in order', async () => {
+    const { store, recorder, written } = setup({ flushDelayMs: 20 });
+    for (const r of rows(0, 7)) recorder.record(r);
+    expect(store.attempts).toBe(0); // record() only queues
+    await until(() => store.stored.size === 7);
+    expect(store.batches).toEqual([ids(rows(0, 7))]);
+    expect(written).toEqual(rows(0, 7));
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 7, dropped: 0, writeFailures: 0, storeOk: true });
+  });
+
+  test('batches are at most batchSize rows', async () => {
+    const { store, recorder } = setup({ batchSize: 4 });
+    for (const r of rows(0, 10)) recorder.record(r);
+    await recorder.drain();
+    expect(store.batches.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(store.batches.flat()).toEqual(ids(rows(0, 10)));
+  });
+
+  test('record() never throws, whether the store rejects, throws synchronously, or onWritten throws', async () => {
+    const a = setup();
+    a.store.down = true;
+    expect(() => a.recorder.record(row(1))).not.toThrow();
+    const b = setup();
+    b.store.down = true;
+    b.store.throwSync = true;
+    expect(() => b.recorder.record(row(2))).not.toThrow();
+    const c = setup({ onWritten: () => { throw new Error('subscriber blew up'); } });
+    expect(() => c.recorder.record(row(3))).not.toThrow();
+    await until(() => a.recorder.status().writeFailures > 0 && b.recorder.status().writeFailures > 0);
+    await c.recorder.drain();
+    // A failing live tail does not undo the write.
+    expect(c.recorder.status()).toMatchObject({ written: 1, storeOk: true });
+    expect(c.reports.some((m) => m.includes('subscriber blew up'))).toBe(true);
+    for (const s of [a, b]) expect(s.recorder.status()).toMatchObject({ queueDepth: 1, storeOk: false, written: 0 });
+    for (const s of [a, b]) s.store.down = false;
+    await Promise.all([a.recorder.drain(), b.recorder.drain()]);
+    expect([...a.store.stored.keys(), ...b.store.stored.keys()]).toEqual([row(1).id, row(2).id]);
+  });
+
+  test('while the store is down rows stay queued; once it is back each is written exactly once', async () => {
+    const { store, recorder, written, reports } = setup({ batchSize: 3 });
+    store.down = true;
+    for (const r of rows(0, 5)) recorder.record(r);
+    await until(() => recorder.status().writeFailures >= 1);
+    for (const r of rows(5, 8)) recorder.record(r);
+    const during = recorder.status();
+    expect(during).toMatchObject({ queueDepth: 8, written: 0, dropped: 0, storeOk: false, lastError: expect.stringContaining('connection refused') });
+    expect(during.lastErrorAt).toBeInstanceOf(Date);
+    expect(store.stored.size).toBe(0);
+    // Retries back off instead of spinning.
+    await Bun.sleep(150);
+    expect(store.attempts).toBeLessThan(5);
+
+    store.down = false;
+    await until(() => store.stored.size === 8);
+    await recorder.drain();
+    expect(store.batches.flat()).toEqual(ids(rows(0, 8)));
+    expect(written).toEqual(rows(0, 8));
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 8, dropped: 0, storeOk: true });
+    expect(reports.filter((m) => m.includes('will retry'))).toHaveLength(1);
+    expect(reports.some((m) => m.includes('succeed again'))).toBe(true);
+  });
+
+  test('a row the store refuses while it is up is dropped alone; the rest of its batch is written', async () => {
+    const { store, recorder, written, reports } = setup();
+    store.poisoned.add(row(2).id);
+    for (const r of rows(0, 5)) recorder.record(r);
+    await recorder.drain();
+    const good = rows(0, 5).filter((r) => r.id !== row(2).id);
+    expect([...store.stored.keys()].sort()).toEqual(ids(good));
+    expect(store.batches.flat()).toEqual(ids(good));
+    expect(written).toEqual(good);
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 4, dropped: 1, writeFailures: 1, storeOk: true });
+    expect(reports.some((m) => m.includes(row(2).id))).toBe(true);
+    // Later rows go through as usual.
+    recorder.record(row(9));
+    await recorder.drain();
+    expect(store.stored.has(row(9).id)).toBe(true);
+  });
+
+  test('a reachable store that refuses every write keeps the rows queued until it takes them again', async () => {
+    const { store, recorder, written } = setup();
+    store.refuseAll = true;
+    for (const r of rows(0, 3)) recorder.record(r);
+    await until(() => store.attempts >= 8);
+    expect(recorder.status()).toMatchObject({ queueDepth: 3, dropped: 0, storeOk: false });
+    store.refuseAll = false;
+    await recorder.drain();
+    expect([...store.stored.keys()].sort()).toEqual(ids(rows(0, 3)));
+    expect(written).toEqual(rows(0, 3));
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 3, dropped: 0, storeOk: true });
+  });
+
+  test('a refused row alone in its batch is dropped after its retries and does not block later rows', async () => {
+    const { store, recorder, reports } = setup({ retryBaseMs: 1, maxBackoffMs: 20 });
+    store.poisoned.add(row(0).id);
+    recorder.record(row(0));
+    await until(() => recorder.status().dropped === 1);
+    recorder.record(row(1));
+    await recorder.drain();
+    expect([...store.stored.keys()]).toEqual([row(1).id]);
+    expect(reports.some((m) => m.includes(row(0).id) && m.includes('dropped'))).toBe(true);
+  });
+
+  test('the queue is bounded by maxQueue: the oldest rows are dropped and counted', async () => {
+    const { store, recorder, reports } = setup({ maxQueue: 5 });
+    store.down = true;
+    for (const r of rows(0, 8)) recorder.record(r);
+    expect(recorder.status()).toMatchObject({ queueDepth: 5, dropped: 3 });
+    expect(reports.filter((m) => m.includes('queue full'))).toHaveLength(1);
+    store.down = false;
+    await recorder.drain();
+    expect(store.batches.flat()).toEqual(ids(rows(3, 8)));
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 5, dropped: 3 });
+  });
+
+  test('a failed batch put back beside newer rows still respects maxQueue', async () => {
+    const { store, recorder } = setup({ maxQueue: 5, batchSize: 5 });
+    let open!: () => void;
+    store.gate = new Promise<void>((resolve) => (open = resolve));
+    store.down = true;
+    for (const r of rows(0, 5)) recorder.record(r);
+    await until(() => store.attempts === 1); // the whole queue is now in flight
+    for (const r of rows(5, 9)) recorder.record(r);
+    expect(recorder.status()).toMatchObject({ queueDepth: 4, dropped: 0 });
+    open();
+    await until(() => recorder.status().writeFailures === 1);
+    expect(recorder.status()).toMatchObject({ queueDepth: 5, dropped: 4 });
+    store.gate = null;
+    store.down = false;
+    await recorder.drain();
+    expect(store.batches.flat()).toEqual(ids(rows(4, 9)));
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 5, dropped: 4 });
+  });
+
+  test('drain() resolves only once everything queued and in flight is written', async () => {
+    const { store, recorder } = setup({ batchSize: 3 });
+    store.delayMs = 15;
+    for (const r of rows(0, 10)) recorder.record(r);
+    await recorder.drain();
+    expect(store.stored.size).toBe(10);
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 10 });
+    await recorder.drain(); // nothing left: returns at once
+  });
+
+  test('drain() gives up after its timeout when the store stays down, and says so', async () => {
+    const { store, recorder, reports } = setup();
+    store.down = true;
+    for (const r of rows(0, 3)) recorder.record(r);
+    const started = Date.now();
+    await recorder.drain(300);
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(recorder.status()).toMatchObject({ queueDepth: 3, written: 0, storeOk: false });
+    expect(reports.some((m) => m.includes('3 entries could not be written'))).toBe(true);
+  });
+
+  test('onWritten gets exactly the rows written, batch by batch', async () => {
+    const batches: string[][] = [];
+    const { store, recorder } = setup({ batchSize: 2, onWritten: (b) => batches.push(ids(b)) });
+    store.poisoned.add(row(1).id);
+    for (const r of rows(0, 5)) recorder.record(r);
+    await recorder.drain();
+    expect(batches).toEqual([[row(0).id], [row(2).id, row(3).id], [row(4).id]]);
+    expect(batches).toEqual(store.batches);
+  });
+});
