@@ -2,33 +2,29 @@
  * The live tail (`logTail`) over GraphQL-over-SSE, on every store: entries arrive promptly, the
  * filter is applied server-side, a closed connection releases its pubsub listener, and a bad
  * filter ends the stream with an error event.
- *
- * The pubsub's EventTarget is private to graphql-yoga's createPubSub, so listeners are counted by
- * watching EventTarget.prototype (tests/helpers/listener-count.ts).
+ * Listeners are read from the app's pubsub, which counts them.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test';
 import { chat } from './helpers/chat-request.ts';
 import { ADMIN_TOKEN, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 import { subscribe, type GraphQLSubscription } from './helpers/graphql-sse.ts';
-import { countListeners } from './helpers/listener-count.ts';
+import { type ListenerCounter, watchListeners } from './helpers/listener-count.ts';
 import { startMockUpstream } from './helpers/mock-upstream.ts';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const TAIL = 'subscription($filter: LogFilter) { logTail(filter: $filter) { id model statusCode stream timestamp streamContent } }';
 
-const listeners = countListeners('log:written');
 const mock = startMockUpstream();
-afterAll(() => {
-  mock.stop();
-  listeners.restore();
-});
+afterAll(() => mock.stop());
 
 for (const kind of STORE_KINDS) {
   describe(`logTail over SSE (${kind})`, () => {
     let app: TestApp;
+    let listeners: ListenerCounter;
     const open: GraphQLSubscription[] = [];
     beforeAll(async () => {
       app = await startApp({ kind });
+      listeners = watchListeners(() => app.pubsub.listenerCount());
       await app.addConfig({ proxyModelName: 'tail-a', baseUrl: mock.baseUrl, backendModelName: 'echo' });
       await app.addConfig({ proxyModelName: 'tail-b', baseUrl: mock.baseUrl, backendModelName: 'echo' });
       await app.addConfig({ proxyModelName: 'tail-404', baseUrl: mock.baseUrl, backendModelName: 'status:404' });
