@@ -18,7 +18,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-export const FIXTURES_DIR = join(import.meta.dir, '../../../shared/fixtures/provider-streams');
+// A copy of ../shared/fixtures/provider-streams (Apache-2.0, see its README) so that a fresh clone tests alone.
+export const FIXTURES_DIR = join(import.meta.dir, '../fixtures/provider-streams');
 
 export interface SeenRequest {
   method: string;
