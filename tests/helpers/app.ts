@@ -60,6 +60,8 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   logBodyBytes?: number;
   logQueueMax?: number;
+  /** Seconds an idle connection may stay open (Bun's idleTimeout); main.ts uses 30. */
+  idleTimeout?: number;
 }
 
 export async function startApp(opts: TestAppOptions = {}) {
@@ -79,7 +81,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     adminToken: ADMIN_TOKEN,
     recorderOptions: { flushDelayMs: 5 },
   });
-  built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: 30 });
+  built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30 });
   const port = built.app.server!.port;
   const url = `http://127.0.0.1:${port}`;
 

@@ -2,7 +2,7 @@
  * A mock OpenAI-compatible backend on a real port. What it does is chosen by the backend model
  * name the proxy sends (so a test picks a behaviour by configuring a model):
  *   echo                  JSON chat.completion whose content echoes the request; usage included
- *   fixture:<file>        replays ../shared/fixtures/provider-streams/<file>.jsonl as SSE
+ *   fixture:<file>        replays tests/fixtures/provider-streams/<file>.jsonl as SSE
  *   slow:<n>:<ms>         n chat chunks, one every ms, then [DONE]
  *   silent-after-first:<ms>  one chunk, silence for ms, then the rest
  *   hang                  never answers (until the client goes away)

@@ -1,0 +1,124 @@
+/**
+ * Limits a user meets on long or large exchanges: bodies past LOG_BODY_BYTES are stored cut with a
+ * marker, a backend that is silent for longer than the connection idle timeout is not cut off, and
+ * a backend with a self-signed certificate works only with ignoreSslVerify.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { STORE_KINDS, startApp, tempDir, type TestApp } from './helpers/app.ts';
+import { completion, startMockUpstream } from './helpers/mock-upstream.ts';
+
+const mock = startMockUpstream();
+afterAll(() => mock.stop());
+
+const post = (app: TestApp, body: unknown) =>
+  fetch(`${app.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function lastLog(app: TestApp) {
+  await app.drain();
+  const [summary] = await app.store.queryLogs({ filter: {}, limit: 1 });
+  return (await app.store.getLog(summary!.id))!;
+}
+
+for (const kind of STORE_KINDS) {
+  describe(`log body budget (${kind})`, () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startApp({ kind, logBodyBytes: 2048 });
+      await app.addConfig({ proxyModelName: 'echo', baseUrl: mock.baseUrl, backendModelName: 'echo' });
+      await app.addConfig({ proxyModelName: 'long-stream', baseUrl: mock.baseUrl, backendModelName: 'slow:200:0' });
+    });
+    afterAll(() => app.stop());
+
+    test('a request body over the budget is forwarded whole but stored cut, with a marker', async () => {
+      const big = 'x'.repeat(10_000);
+      const res = await post(app, { model: 'echo', messages: [{ role: 'user', content: big }] });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(mock.requests.at(-1)!.body).messages[0].content).toBe(big);
+      const log = await lastLog(app);
+      const body = log.requestBody as { _truncated: boolean; bytes: number; preview: string };
+      expect(body._truncated).toBe(true);
+      expect(body.bytes).toBeGreaterThan(10_000);
+      expect(body.preview.length).toBe(2048);
+      expect(body.preview.startsWith('{"model":"echo"')).toBe(true);
+      // The answer was small, so it is stored whole.
+      expect(log.responseBody).toMatchObject({ object: 'chat.completion' });
+    });
+
+    test('a long stream keeps its text, but its chunk list stops at the budget with a marker', async () => {
+      const res = await post(app, { model: 'long-stream', stream: true, messages: [] });
+      const text = await res.text();
+      expect(text.split('\n\n').filter((e) => e.startsWith('data: {')).length).toBe(200);
+      const log = await lastLog(app);
+      const chunks = log.chunks as Record<string, unknown>[];
+      expect(chunks.length).toBeLessThan(200);
+      expect(chunks.at(-1)).toMatchObject({ _truncated: true });
+      expect(chunks.at(-1)!.bytes as number).toBeGreaterThan(2048);
+      expect(log.streamContent!.startsWith('t0 t1 t2 ')).toBe(true);
+    });
+  });
+}
+
+describe('long silences are not cut by the connection idle timeout', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    // A 1 s idle timeout makes the test short; the server's real one is 30 s.
+    app = await startApp({ idleTimeout: 1 });
+    await app.addConfig({ proxyModelName: 'slow-json', baseUrl: mock.baseUrl, backendModelName: 'delay:2500' });
+    await app.addConfig({ proxyModelName: 'pause', baseUrl: mock.baseUrl, backendModelName: 'silent-after-first:2500' });
+  });
+  afterAll(() => app.stop());
+
+  test('a backend that answers after 2.5 s of silence still reaches the client', async () => {
+    const res = await post(app, { model: 'slow-json', messages: [] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(completion('delayed'));
+  });
+
+  test('a stream that pauses 2.5 s after its first chunk arrives whole', async () => {
+    const res = await post(app, { model: 'pause', stream: true, messages: [] });
+    const text = await res.text();
+    expect(text).toContain('"first "');
+    expect(text).toContain('"second"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+});
+
+describe('a backend with a self-signed certificate', () => {
+  const dir = tempDir('lite-proxy-tls-');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+  ], { stdio: 'ignore' });
+  const tls = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    tls: { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') },
+    fetch: () => Response.json(completion('over tls')),
+  });
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp();
+    const baseUrl = `https://127.0.0.1:${tls.port}/v1`;
+    await app.addConfig({ proxyModelName: 'strict', baseUrl, backendModelName: 'm' });
+    await app.addConfig({ proxyModelName: 'lenient', baseUrl, backendModelName: 'm', ignoreSslVerify: true });
+  });
+  afterAll(async () => {
+    await app.stop();
+    tls.stop(true);
+  });
+
+  test('is refused with 502 while the certificate is verified', async () => {
+    const res = await post(app, { model: 'strict', messages: [] });
+    expect(res.status).toBe(502);
+    expect((await res.json()).error.code).toBe('upstream_unreachable');
+  });
+
+  test('answers with ignoreSslVerify', async () => {
+    const res = await post(app, { model: 'lenient', messages: [] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(completion('over tls'));
+  });
+});
