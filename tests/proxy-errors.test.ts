@@ -233,3 +233,22 @@ describe.each(STORE_KINDS)('proxy errors (%s)', (kind) => {
     expect(health.status).toBe('ok');
   });
 });
+
+describe('what a refused request leaves behind', () => {
+  test('a malformed body is kept in the log as text, and a bad percent-encoding in /models/{id} is a 400', async () => {
+    const app = await startApp();
+    try {
+      const res = await fetch(`${app.baseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": "x",' });
+      expect(res.status).toBe(400);
+      const bad = await fetch(`${app.baseUrl}/models/%E0%A4%A`);
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.code).toBe('invalid_model');
+      await app.drain();
+      const rows = await app.store.queryLogs({ filter: { statusCode: 400 }, limit: 10 });
+      const logs = await Promise.all(rows.map((r) => app.store.getLog(r.id)));
+      expect(logs.map((l) => l!.requestBody)).toContain('{"model": "x",');
+    } finally {
+      await app.stop();
+    }
+  });
+});

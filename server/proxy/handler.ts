@@ -6,7 +6,7 @@ import { BadRequestError, errorBody, internalError, ModelNotFoundError, NotFound
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { Settings } from '../settings.ts';
 import type { ConfigRow, Json, LogRow } from '../store/types.ts';
-import { parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
+import { type JsonBody, parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
 import { bodyForLog, captureBytes, captureSse } from './capture.ts';
 import { redactHeaders, redactUrl } from './redact.ts';
 import type { RouteTable } from './route.ts';
@@ -71,7 +71,12 @@ export function createProxyHandler(deps: ProxyDeps) {
       id: m.id, object: 'model', created: Math.floor(m.created.getTime() / 1000), owned_by: 'lite-proxy',
     }));
     if (subpath === '/models') return json(ex, 200, { object: 'list', data: models });
-    const id = decodeURIComponent(subpath.slice('/models/'.length));
+    let id: string;
+    try {
+      id = decodeURIComponent(subpath.slice('/models/'.length));
+    } catch {
+      throw new BadRequestError('The model id in the path is not validly percent-encoded', 'invalid_model');
+    }
     ex.row.model = id;
     const model = models.find((m) => m.id === id);
     if (!model) throw new ModelNotFoundError(id, 'unknown');
@@ -111,7 +116,14 @@ export function createProxyHandler(deps: ProxyDeps) {
     } else {
       if (bytes.byteLength === 0) throw new BadRequestError('Request body is empty; send a JSON object with a model', 'missing_model', 'model');
       const text = decoder.decode(bytes);
-      const parsed = parseJsonBody(text);
+      let parsed: JsonBody;
+      try {
+        parsed = parseJsonBody(text);
+      } catch (err) {
+        // The refused body is what a user debugging the 400 needs to see.
+        ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, text);
+        throw err;
+      }
       ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, parsed.value);
       model = parsed.model;
       rewrite = (m) => replaceModel(parsed, m);
