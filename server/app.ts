@@ -15,7 +15,7 @@ import type { Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
 
 export interface AppDeps {
-  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax'>;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests'>;
   store: Store;
   configs: ConfigService;
   adminToken: string;

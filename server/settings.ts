@@ -17,6 +17,8 @@ export interface Settings {
   readonly logBodyBytes: number;
   /** Entries waiting for the store beyond this are dropped (oldest first) and counted. */
   readonly logQueueMax: number;
+  /** false: no log entries at all (no capture, no writes); for measuring or for privacy. */
+  readonly logRequests: boolean;
   readonly shutdownGraceMs: number;
 }
 
@@ -33,6 +35,14 @@ function integer(env: Record<string, string | undefined>, name: string, fallback
   const value = Number(raw);
   if (value < min || value > max) throw new SettingsError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function boolean(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new SettingsError(`${name} must be true or false, got "${env[name]}"`);
 }
 
 export function loadSettings(env: Record<string, string | undefined>, cwd = process.cwd()): Settings {
@@ -66,6 +76,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     // Capped at 4 MiB so that a log document (two bodies, chunks, text) stays under MongoDB's 16 MiB.
     logBodyBytes: integer(env, 'LOG_BODY_BYTES', MiB, 1024, 4 * MiB),
     logQueueMax: integer(env, 'LOG_QUEUE_MAX', 10_000, 100, 1_000_000),
+    logRequests: boolean(env, 'LOG_REQUESTS', true),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   });
 }

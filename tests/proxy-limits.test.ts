@@ -122,3 +122,23 @@ describe('a backend with a self-signed certificate', () => {
     expect(await res.json()).toEqual(completion('over tls'));
   });
 });
+
+describe('LOG_REQUESTS=false', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({ logRequests: false });
+    await app.addConfig({ proxyModelName: 'echo', baseUrl: mock.baseUrl, backendModelName: 'echo' });
+    await app.addConfig({ proxyModelName: 'stream', baseUrl: mock.baseUrl, backendModelName: 'slow:3:5' });
+  });
+  afterAll(() => app.stop());
+
+  test('proxies JSON, streams and errors as usual and stores no log entry', async () => {
+    expect((await post(app, { model: 'echo', messages: [] })).status).toBe(200);
+    const stream = await post(app, { model: 'stream', stream: true, messages: [] });
+    expect(await stream.text()).toBe(mock.sent.get('slow:3:5')!);
+    expect((await post(app, { model: 'missing', messages: [] })).status).toBe(404);
+    await app.drain();
+    expect(await app.store.countLogs({})).toBe(0);
+    expect(app.recorder.status().written).toBe(0);
+  });
+});

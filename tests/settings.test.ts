@@ -15,6 +15,7 @@ const DEFAULTS: Settings = {
   maxBodyBytes: 25 * MiB,
   logBodyBytes: MiB,
   logQueueMax: 10_000,
+  logRequests: true,
   shutdownGraceMs: 10_000,
 };
 
@@ -27,7 +28,7 @@ describe('loadSettings', () => {
 
   test('blank values count as unset', () => {
     const blank = Object.fromEntries(
-      ['HOST', 'PORT', 'DATA_DIR', 'MONGODB_URI', 'DATABASE_NAME', 'ADMIN_TOKEN', 'MAX_BODY_BYTES', 'LOG_BODY_BYTES', 'LOG_QUEUE_MAX', 'SHUTDOWN_GRACE_MS']
+      ['HOST', 'PORT', 'DATA_DIR', 'MONGODB_URI', 'DATABASE_NAME', 'ADMIN_TOKEN', 'MAX_BODY_BYTES', 'LOG_BODY_BYTES', 'LOG_QUEUE_MAX', 'LOG_REQUESTS', 'SHUTDOWN_GRACE_MS']
         .map((name) => [name, '  ']),
     );
     expect(loadSettings(blank, CWD)).toEqual(DEFAULTS);
@@ -61,6 +62,9 @@ describe('loadSettings', () => {
     ['MAX_BODY_BYTES at its maximum', { MAX_BODY_BYTES: String(1024 * MiB) }, { maxBodyBytes: 1024 * MiB }],
     ['LOG_BODY_BYTES', { LOG_BODY_BYTES: String(4 * MiB) }, { logBodyBytes: 4 * MiB }],
     ['LOG_QUEUE_MAX', { LOG_QUEUE_MAX: '100' }, { logQueueMax: 100 }],
+    ['LOG_REQUESTS off', { LOG_REQUESTS: 'false' }, { logRequests: false }],
+    ['LOG_REQUESTS as 0', { LOG_REQUESTS: '0' }, { logRequests: false }],
+    ['LOG_REQUESTS on', { LOG_REQUESTS: 'TRUE' }, { logRequests: true }],
     ['SHUTDOWN_GRACE_MS', { SHUTDOWN_GRACE_MS: '0' }, { shutdownGraceMs: 0 }],
     ['SHUTDOWN_GRACE_MS at its maximum', { SHUTDOWN_GRACE_MS: '600000' }, { shutdownGraceMs: 600_000 }],
   ])('%s', (_, env, changed) => {
@@ -84,6 +88,7 @@ describe('loadSettings', () => {
     ['MAX_BODY_BYTES with a unit', { MAX_BODY_BYTES: '25MB' }, 'MAX_BODY_BYTES must be a whole number, got "25MB"'],
     ['LOG_BODY_BYTES too large', { LOG_BODY_BYTES: String(4 * MiB + 1) }, `LOG_BODY_BYTES must be between 1024 and ${4 * MiB}, got ${4 * MiB + 1}`],
     ['LOG_BODY_BYTES too small', { LOG_BODY_BYTES: '10' }, `LOG_BODY_BYTES must be between 1024 and ${4 * MiB}, got 10`],
+    ['LOG_REQUESTS not a boolean', { LOG_REQUESTS: 'maybe' }, 'LOG_REQUESTS must be true or false, got "maybe"'],
     ['LOG_QUEUE_MAX too small', { LOG_QUEUE_MAX: '99' }, 'LOG_QUEUE_MAX must be between 100 and 1000000, got 99'],
     ['LOG_QUEUE_MAX in exponent form', { LOG_QUEUE_MAX: '1e4' }, 'LOG_QUEUE_MAX must be a whole number, got "1e4"'],
     ['SHUTDOWN_GRACE_MS too large', { SHUTDOWN_GRACE_MS: '600001' }, 'SHUTDOWN_GRACE_MS must be between 0 and 600000, got 600001'],

@@ -16,7 +16,7 @@ import { sendUpstream } from './upstream.ts';
 export interface ProxyDeps {
   routes: RouteTable;
   recorder: LogRecorder;
-  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes'>;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests'>;
 }
 
 export interface ClientInfo {
@@ -47,6 +47,7 @@ export function createProxyHandler(deps: ProxyDeps) {
   const { routes, recorder, settings } = deps;
 
   function finish(ex: Exchange, fields: Partial<LogRow>): void {
+    if (!settings.logRequests) return;
     Object.assign(ex.row, fields);
     if (ex.row.durationMs === 0) ex.row.durationMs = round(performance.now() - ex.startedAt);
     recorder.record(ex.row);
@@ -179,6 +180,8 @@ export function createProxyHandler(deps: ProxyDeps) {
   }
 
   function streamSse(ex: Exchange, request: Request, upstream: Response, headers: Headers, beforeSend: number): Response {
+    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
+    if (!settings.logRequests) return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
     const [toClient, toLog] = upstream.body!.tee();
     ex.row.stream = true;
     captureSse(toLog, { startedAt: ex.startedAt, chunkBudgetBytes: settings.logBodyBytes, clientSignal: request.signal })
@@ -197,11 +200,12 @@ export function createProxyHandler(deps: ProxyDeps) {
         });
       })
       .catch((err) => console.error('[proxy] stream log failed:', err));
-    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
     return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
   }
 
   function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: Headers, beforeSend: number): Response {
+    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
+    if (!settings.logRequests) return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
     const [toClient, toLog] = upstream.body!.tee();
     const type = upstream.headers.get('content-type');
     captureBytes(toLog, { startedAt: ex.startedAt, clientSignal: request.signal })
@@ -211,7 +215,6 @@ export function createProxyHandler(deps: ProxyDeps) {
         error: c.error ?? backendError(upstream, null),
       }))
       .catch((err) => console.error('[proxy] body log failed:', err));
-    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
     return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
   }
 }

@@ -60,6 +60,7 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   logBodyBytes?: number;
   logQueueMax?: number;
+  logRequests?: boolean;
   /** Seconds an idle connection may stay open (Bun's idleTimeout); main.ts uses 30. */
   idleTimeout?: number;
 }
@@ -75,6 +76,7 @@ export async function startApp(opts: TestAppOptions = {}) {
       maxBodyBytes: opts.maxBodyBytes ?? 25 * 1024 * 1024,
       logBodyBytes: opts.logBodyBytes ?? 1024 * 1024,
       logQueueMax: opts.logQueueMax ?? 10_000,
+      logRequests: opts.logRequests ?? true,
     },
     store,
     configs,
