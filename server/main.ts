@@ -4,7 +4,7 @@
 import { loadAdminToken } from './admin/token.ts';
 import { createApp } from './app.ts';
 import { ConfigService } from './configs/service.ts';
-import { isLoopback, loadSettings, SettingsError } from './settings.ts';
+import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
 
 // Other instances sharing a MongoDB database may edit configs; re-read them this often.
@@ -44,6 +44,13 @@ async function main() {
     console.log(`  admin token:     ${token.token}`);
     console.log(`                   (generated now and saved to ${token.source.path}; it is not shown again)`);
   } else console.log(`  admin token:     in ${token.source.path}`);
+  console.log(`  backend requests: up to ${settings.maxUpstreamRequests} at once`);
+  if (settings.maxUpstreamRequests <= BUN_DEFAULT_MAX_HTTP_REQUESTS) {
+    console.warn(
+      `WARNING: Bun lets only ${settings.maxUpstreamRequests} backend requests run at once; more wait in a queue, ` +
+        'long streams included. Start with `bun run server`, or set BUN_CONFIG_MAX_HTTP_REQUESTS (up to 65535).',
+    );
+  }
   if (!isLoopback(settings.host)) {
     console.warn(`WARNING: /v1 is open to anyone who can reach port ${server.port}: it has no client authentication yet.`);
   }

@@ -20,6 +20,11 @@ export interface Settings {
   /** false: no log entries at all (no capture, no writes); for measuring or for privacy. */
   readonly logRequests: boolean;
   readonly shutdownGraceMs: number;
+  /**
+   * Bun's cap on concurrent fetches (BUN_CONFIG_MAX_HTTP_REQUESTS, read by Bun itself at start;
+   * 256 when unset). Beyond it backend requests queue, so `bun run server` raises it.
+   */
+  readonly maxUpstreamRequests: number;
 }
 
 export class SettingsError extends Error {
@@ -27,6 +32,7 @@ export class SettingsError extends Error {
 }
 
 const MiB = 1024 * 1024;
+export const BUN_DEFAULT_MAX_HTTP_REQUESTS = 256;
 
 function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
@@ -78,6 +84,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     logQueueMax: integer(env, 'LOG_QUEUE_MAX', 10_000, 100, 1_000_000),
     logRequests: boolean(env, 'LOG_REQUESTS', true),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    maxUpstreamRequests: integer(env, 'BUN_CONFIG_MAX_HTTP_REQUESTS', BUN_DEFAULT_MAX_HTTP_REQUESTS, 1, 65_535),
   });
 }
 

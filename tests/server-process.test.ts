@@ -232,3 +232,34 @@ describe('start-up refusals and warnings', () => {
     expect(await server.stop()).toBe(0);
   });
 });
+
+describe('many backend requests at once', () => {
+  test('`bun run server` lets 300 slow backend requests run at the same time (Bun alone queues past 256)', async () => {
+    const token = 'concurrency-token-0123456789';
+    const server = spawnServer({ viaScript: true, env: { DATA_DIR: newDir(), ADMIN_TOKEN: token, BUN_CONFIG_MAX_HTTP_REQUESTS: '' } });
+    await server.waitForOutput(/backend requests: up to 16384 at once/);
+    expect(server.stdout() + server.stderr()).not.toContain('WARNING: Bun lets only');
+    const created = await gql(server, token, 'mutation($i: CreateConfigInput!) { createConfig(input: $i) { id } }', {
+      i: { proxyModelName: 'slow', baseUrl: mock.baseUrl, backendModelName: 'delay:1500' },
+    });
+    expect(created.body.errors).toBeUndefined();
+    mock.inflight.peak = 0;
+    // `bun test` keeps its own fetch at 256 at once whatever the environment says, so the 300
+    // clients run in a child process that is allowed more.
+    const client = Bun.spawn([process.execPath, '-e', `
+      const statuses = await Promise.all(Array.from({ length: 300 }, () =>
+        fetch('${server.url}/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":"slow"}' })
+          .then((r) => r.status)));
+      console.log(JSON.stringify(statuses));`], { env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: '16384' }, stdout: 'pipe', stderr: 'inherit' });
+    const statuses = JSON.parse(await new Response(client.stdout).text()) as number[];
+    expect(statuses).toEqual(Array.from({ length: 300 }, () => 200));
+    expect(mock.inflight.peak).toBe(300);
+    expect(await server.stop()).toBe(0);
+  });
+
+  test('started without the package script, the server warns that backend requests will queue', async () => {
+    const server = await startServer({ env: { DATA_DIR: newDir(), ADMIN_TOKEN: 'queue-warn-token-0123456789', BUN_CONFIG_MAX_HTTP_REQUESTS: '' } });
+    await server.waitForOutput(/WARNING: Bun lets only 256 backend requests run at once/);
+    expect(await server.stop()).toBe(0);
+  });
+});

@@ -17,6 +17,7 @@ const DEFAULTS: Settings = {
   logQueueMax: 10_000,
   logRequests: true,
   shutdownGraceMs: 10_000,
+  maxUpstreamRequests: 256,
 };
 
 describe('loadSettings', () => {
@@ -62,6 +63,7 @@ describe('loadSettings', () => {
     ['MAX_BODY_BYTES at its maximum', { MAX_BODY_BYTES: String(1024 * MiB) }, { maxBodyBytes: 1024 * MiB }],
     ['LOG_BODY_BYTES', { LOG_BODY_BYTES: String(4 * MiB) }, { logBodyBytes: 4 * MiB }],
     ['LOG_QUEUE_MAX', { LOG_QUEUE_MAX: '100' }, { logQueueMax: 100 }],
+    ['BUN_CONFIG_MAX_HTTP_REQUESTS', { BUN_CONFIG_MAX_HTTP_REQUESTS: '16384' }, { maxUpstreamRequests: 16384 }],
     ['LOG_REQUESTS off', { LOG_REQUESTS: 'false' }, { logRequests: false }],
     ['LOG_REQUESTS as 0', { LOG_REQUESTS: '0' }, { logRequests: false }],
     ['LOG_REQUESTS on', { LOG_REQUESTS: 'TRUE' }, { logRequests: true }],

@@ -73,6 +73,7 @@ export function startMockUpstream() {
     return new Response(body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
   };
 
+  const inflight = { now: 0, peak: 0 };
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
@@ -97,73 +98,85 @@ export function startMockUpstream() {
         }
       }
       requests.push(seen);
-      const [kind, a, b] = model.split(':');
-      const wait = (ms: number) => Bun.sleep(ms);
-      const send = (c: ReadableStreamDefaultController<Uint8Array>, s: string) => {
-        c.enqueue(encoder.encode(s));
-        sent.set(model, (sent.get(model) ?? '') + s);
-      };
-
-      switch (kind) {
-        case 'fixture':
-          return new Response(fixtureSse(a!), { headers: { 'content-type': 'text/event-stream' } });
-        case 'slow':
-          return sse(model, async (c) => {
-            for (let i = 0; i < Number(a); i++) {
-              if (request.signal.aborted) return;
-              send(c, chunk(i, `t${i} `));
-              await wait(Number(b));
-            }
-            send(c, 'data: [DONE]\n\n');
-            c.close();
-          }, request.signal);
-        case 'silent-after-first':
-          return sse(model, async (c) => {
-            send(c, chunk(0, 'first '));
-            await wait(Number(a));
-            send(c, chunk(1, 'second'));
-            send(c, 'data: [DONE]\n\n');
-            c.close();
-          }, request.signal);
-        case 'die':
-          return sse(model, async (c) => {
-            for (let i = 0; i < Number(a); i++) {
-              send(c, chunk(i, `t${i} `));
-              await wait(10);
-            }
-            c.error(new Error('backend crashed'));
-          }, request.signal);
-        case 'hang':
-          await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()));
-          cancelled.push(model);
-          return new Response(null, { status: 204 });
-        case 'delay':
-          await wait(Number(a));
-          return Response.json(completion('delayed'));
-        case 'status':
-          return Response.json(
-            { error: { message: `mock error ${a}`, type: 'mock_error', param: null, code: `mock_${a}` } },
-            { status: Number(a) },
-          );
-        case 'binary':
-          return new Response(new Uint8Array(4096).fill(7), { headers: { 'content-type': 'audio/mpeg' } });
-        case 'gzip':
-          return new Response(gzipSync(JSON.stringify(completion('compressed'))), {
-            headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-          });
-        default:
-          if (url.pathname.endsWith('/embeddings')) {
-            return Response.json({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model, usage: { prompt_tokens: 3, total_tokens: 3 } });
-          }
-          return Response.json(completion(`echo: ${seen.body.length} bytes to ${url.pathname}${url.search}`, model), {
-            headers: { 'x-mock': 'yes', 'set-cookie': 'session=secret-cookie' },
-          });
+      inflight.now++;
+      inflight.peak = Math.max(inflight.peak, inflight.now);
+      try {
+        return await answer(request, url, seen, model);
+      } finally {
+        inflight.now--;
       }
     },
   });
 
+  async function answer(request: Request, url: URL, seen: SeenRequest, model: string): Promise<Response> {
+    const [kind, a, b] = model.split(':');
+    const wait = (ms: number) => Bun.sleep(ms);
+    const send = (c: ReadableStreamDefaultController<Uint8Array>, s: string) => {
+      c.enqueue(encoder.encode(s));
+      sent.set(model, (sent.get(model) ?? '') + s);
+    };
+
+    switch (kind) {
+      case 'fixture':
+        return new Response(fixtureSse(a!), { headers: { 'content-type': 'text/event-stream' } });
+      case 'slow':
+        return sse(model, async (c) => {
+          for (let i = 0; i < Number(a); i++) {
+            if (request.signal.aborted) return;
+            send(c, chunk(i, `t${i} `));
+            await wait(Number(b));
+          }
+          send(c, 'data: [DONE]\n\n');
+          c.close();
+        }, request.signal);
+      case 'silent-after-first':
+        return sse(model, async (c) => {
+          send(c, chunk(0, 'first '));
+          await wait(Number(a));
+          send(c, chunk(1, 'second'));
+          send(c, 'data: [DONE]\n\n');
+          c.close();
+        }, request.signal);
+      case 'die':
+        return sse(model, async (c) => {
+          for (let i = 0; i < Number(a); i++) {
+            send(c, chunk(i, `t${i} `));
+            await wait(10);
+          }
+          c.error(new Error('backend crashed'));
+        }, request.signal);
+      case 'hang':
+        await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()));
+        cancelled.push(model);
+        return new Response(null, { status: 204 });
+      case 'delay':
+        await wait(Number(a));
+        return Response.json(completion('delayed'));
+      case 'status':
+        return Response.json(
+          { error: { message: `mock error ${a}`, type: 'mock_error', param: null, code: `mock_${a}` } },
+          { status: Number(a) },
+        );
+      case 'binary':
+        return new Response(new Uint8Array(4096).fill(7), { headers: { 'content-type': 'audio/mpeg' } });
+      case 'gzip':
+        return new Response(gzipSync(JSON.stringify(completion('compressed'))), {
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        });
+      default:
+        if (url.pathname.endsWith('/embeddings')) {
+          return Response.json({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model, usage: { prompt_tokens: 3, total_tokens: 3 } });
+        }
+        return Response.json(completion(`echo: ${seen.body.length} bytes to ${url.pathname}${url.search}`, model), {
+          headers: { 'x-mock': 'yes', 'set-cookie': 'session=secret-cookie' },
+        });
+    }
+  }
+
   return {
     server,
+    /** Requests being answered right now, and the most at once. */
+    inflight,
     url: `http://127.0.0.1:${server.port}`,
     /** The base URL a config should use. */
     baseUrl: `http://127.0.0.1:${server.port}/v1`,

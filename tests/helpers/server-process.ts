@@ -32,7 +32,8 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-export function spawnServer(opts: { env: Record<string, string>; port?: number }): ServerProcess {
+/** `viaScript` starts it as the README does (`bun run server`, with the package script's environment). */
+export function spawnServer(opts: { env: Record<string, string>; port?: number; viaScript?: boolean }): ServerProcess {
   const port = opts.port ?? freePort();
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -40,9 +41,12 @@ export function spawnServer(opts: { env: Record<string, string>; port?: number }
     NO_COLOR: '1',
     HOST: '127.0.0.1',
     PORT: String(port),
+    // What the package script sets (`bun run server`); a test may blank it to see the warning.
+    BUN_CONFIG_MAX_HTTP_REQUESTS: '16384',
     ...opts.env,
   };
-  const proc = Bun.spawn([process.execPath, 'server/main.ts'], { cwd: REPO_ROOT, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const cmd = opts.viaScript ? [process.execPath, 'run', 'server'] : [process.execPath, 'server/main.ts'];
+  const proc = Bun.spawn(cmd, { cwd: REPO_ROOT, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   let out = '';
   let err = '';
   const collect = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {

@@ -1,0 +1,78 @@
+/**
+ * The benchmark's upstream: an OpenAI-compatible mock written for speed (answers prepared once,
+ * no logging). Its behaviour is picked by the backend model name, so that direct and proxied
+ * calls run the very same code:
+ *   json                      a chat.completion, after MOCK_LATENCY_MS (default 0)
+ *   stream:<n>:<ms>           n chat chunks, the first at once, then one every ms, then [DONE]
+ *   first-byte-after:<ms>     a chat.completion after ms of silence
+ *   silent-after-first:<ms>   one chunk, ms of silence, one more chunk, [DONE]
+ * Started by bench/run.ts as its own process; prints its port on the first line of stdout.
+ */
+const latencyMs = Number(process.env.MOCK_LATENCY_MS ?? 0);
+const encoder = new TextEncoder();
+
+const COMPLETION = JSON.stringify({
+  id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'bench',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the benchmark mock.' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
+});
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+const DONE = encoder.encode('data: [DONE]\n\n');
+
+const chunkCache = new Map<number, Uint8Array>();
+function chunk(i: number): Uint8Array {
+  let c = chunkCache.get(i);
+  if (!c) {
+    c = encoder.encode(`data: ${JSON.stringify({
+      id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model: 'bench',
+      choices: [{ index: 0, delta: { content: `tok${i} ` }, finish_reason: null }],
+    })}\n\n`);
+    chunkCache.set(i, c);
+  }
+  return c;
+}
+
+function stream(count: number, gapMs: (i: number) => number, signal: AbortSignal): Response {
+  let i = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (i > 0) await Bun.sleep(gapMs(i));
+      if (signal.aborted) return controller.close();
+      if (i === count) {
+        controller.enqueue(DONE);
+        return controller.close();
+      }
+      controller.enqueue(chunk(i++));
+    },
+  });
+  return new Response(body, { headers: SSE_HEADERS });
+}
+
+const server = Bun.serve({
+  port: Number(process.env.MOCK_PORT ?? 0),
+  hostname: '127.0.0.1',
+  idleTimeout: 0,
+  async fetch(request) {
+    const { model = 'json' } = (await request.json().catch(() => ({}))) as { model?: string };
+    const [kind, a, b] = model.split(':');
+    switch (kind) {
+      case 'stream':
+        return stream(Number(a), () => Number(b), request.signal);
+      case 'silent-after-first':
+        return stream(2, () => Number(a), request.signal);
+      case 'first-byte-after':
+        await Bun.sleep(Number(a));
+        return new Response(COMPLETION, { headers: JSON_HEADERS });
+      default:
+        if (latencyMs > 0) await Bun.sleep(latencyMs);
+        return new Response(COMPLETION, { headers: JSON_HEADERS });
+    }
+  },
+});
+
+console.log(server.port);
+process.on('SIGTERM', () => {
+  server.stop(true);
+  process.exit(0);
+});
