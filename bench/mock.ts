@@ -6,6 +6,7 @@
  *   stream:<n>:<ms>           n chat chunks, the first at once, then one every ms, then [DONE]
  *   first-byte-after:<ms>     a chat.completion after ms of silence
  *   silent-after-first:<ms>   one chunk, ms of silence, one more chunk, [DONE]
+ * `GET /stats` counts streams started, completed and cancelled by their client.
  * Started by bench/run.ts as its own process; prints its port on the first line of stdout.
  */
 const latencyMs = Number(process.env.MOCK_LATENCY_MS ?? 0);
@@ -33,18 +34,32 @@ function chunk(i: number): Uint8Array {
   return c;
 }
 
+/** Streams begun, finished, and cancelled by their client (the proxy passing on a disconnect). */
+const stats = { started: 0, completed: 0, cancelled: 0 };
+
 function stream(count: number, gapMs: (i: number) => number, signal: AbortSignal): Response {
   let i = 0;
+  let ended = false;
+  const cancelled = () => {
+    if (ended) return;
+    ended = true;
+    stats.cancelled++;
+  };
+  stats.started++;
+  signal.addEventListener('abort', cancelled, { once: true });
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (i > 0) await Bun.sleep(gapMs(i));
-      if (signal.aborted) return controller.close();
+      if (ended) return;
       if (i === count) {
+        ended = true;
+        stats.completed++;
         controller.enqueue(DONE);
         return controller.close();
       }
       controller.enqueue(chunk(i++));
     },
+    cancel: cancelled,
   });
   return new Response(body, { headers: SSE_HEADERS });
 }
@@ -54,6 +69,7 @@ const server = Bun.serve({
   hostname: '127.0.0.1',
   idleTimeout: 0,
   async fetch(request) {
+    if (request.method === 'GET') return Response.json(stats);
     const { model = 'json' } = (await request.json().catch(() => ({}))) as { model?: string };
     const [kind, a, b] = model.split(':');
     switch (kind) {

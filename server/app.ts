@@ -34,6 +34,8 @@ export function createApp(deps: AppDeps) {
     maxQueue: deps.settings.logQueueMax,
     ...deps.recorderOptions,
     onWritten: (rows) => {
+      // Most of the time nobody watches the live tail: then publishing would only make garbage.
+      if (pubsub.listenerCount() === 0) return;
       for (const row of rows) pubsub.publish('log:written', row);
     },
   });

@@ -13,7 +13,7 @@ const CONFIG_REFRESH_MS = 5_000;
 async function main() {
   const settings = loadSettings(process.env);
   const token = loadAdminToken({ fromEnv: settings.adminToken, dataDir: settings.dataDir });
-  const store = createStore(settings);
+  const store = await createStore(settings);
   try {
     await store.init();
   } catch (err) {

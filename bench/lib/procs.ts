@@ -1,6 +1,6 @@
 /** Processes of a benchmark run: the mock and the proxy, each pinned to a core when taskset exists. */
 import type { Subprocess } from 'bun';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,9 +79,11 @@ export async function startProxy(opts: { core: number | null; env?: Record<strin
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`the proxy did not start (exit ${proc.exitCode})`);
     await Bun.sleep(50);
   }
+  // `bun run server` (behind taskset) starts the server as a child: measure that process.
+  const serverPid = findDescendant(proc.pid, (cmdline) => cmdline.split('\0').includes('server/main.ts')) ?? proc.pid;
   return {
     url,
-    pid: proc.pid,
+    pid: serverPid,
     token: ADMIN_TOKEN,
     async gql(query, variables) {
       const res = await fetch(`${url}/graphql`, {
@@ -93,9 +95,32 @@ export async function startProxy(opts: { core: number | null; env?: Record<strin
       if (out.errors) throw new Error(`GraphQL error: ${JSON.stringify(out.errors)}`);
       return out.data;
     },
-    rssMb: () => rssMb(proc.pid),
+    rssMb: () => rssMb(serverPid),
     stop: () => stopProc(proc),
   };
+}
+
+/** The first process below `pid` (depth first) whose command line matches. */
+function findDescendant(pid: number, match: (cmdline: string) => boolean): number | null {
+  const children = (p: number): number[] => {
+    try {
+      return readdirSync(`/proc/${p}/task`).flatMap((t) =>
+        readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return [];
+    }
+  };
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    try {
+      if (p !== pid && match(readFileSync(`/proc/${p}/cmdline`, 'utf8'))) return p;
+    } catch {
+      continue;
+    }
+    stack.push(...children(p));
+  }
+  return null;
 }
 
 export function rssMb(pid: number): number {

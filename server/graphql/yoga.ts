@@ -2,7 +2,6 @@
  * The admin API: graphql-yoga over schema.graphql. Errors stay masked except GraphQLErrors, which
  * the services throw for expected failures (errors.ts: InputError, MissingError) with a code.
  */
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, maskError } from 'graphql-yoga';
@@ -17,7 +16,8 @@ export function createAdminYoga(services: GraphQLServices, graphqlEndpoint = '/g
     graphqlEndpoint,
     context: () => createContext(services),
     // Served from the package itself: the default page loads its assets from a CDN and is blank offline.
-    renderGraphiQL,
+    // Imported on first use: the bundle it carries costs ~25 MB of memory.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     graphiql: { title: 'Lite Proxy GraphQL' },
     landingPage: false,
     logging: 'warn',

@@ -3,7 +3,7 @@
  * untouched as bytes arrive, the other is parsed here off the response path. Non-SSE bodies that are
  * not JSON or text are passed the same way and only counted.
  */
-import type { Json } from '../store/types.ts';
+import { type Json, JsonText, type LoggedJson } from '../store/types.ts';
 import { SseReader, StreamAssembler, type StreamResult } from './sse.ts';
 
 export interface CaptureOutcome {
@@ -68,15 +68,20 @@ async function drain(
   return { firstChunkAt, endedAt: performance.now() - opts.startedAt, bytes, error };
 }
 
-/** A body for the log: parsed JSON when it is JSON, else text; cut with a marker past the budget. */
-export function bodyForLog(text: string, byteLength: number, budget: number, parsed?: Json): Json {
-  if (byteLength > budget) {
-    return { _truncated: true, bytes: byteLength, preview: text.slice(0, budget) };
-  }
-  if (parsed !== undefined) return parsed;
+/**
+ * A body for the log: JSON kept as its text (no second serialisation on the way to the store),
+ * other text as a string; cut with a marker past the budget.
+ */
+export function bodyForLog(text: string, byteLength: number, budget: number, isJson: boolean): LoggedJson {
+  if (byteLength > budget) return { _truncated: true, bytes: byteLength, preview: text.slice(0, budget) };
+  return isJson ? new JsonText(text) : text;
+}
+
+/** The parsed body when it is JSON, else undefined. */
+export function tryParse(text: string): Json | undefined {
   try {
     return JSON.parse(text) as Json;
   } catch {
-    return text;
+    return undefined;
   }
 }

@@ -7,8 +7,8 @@ import type { LogRecorder } from '../logs/recorder.ts';
 import type { Settings } from '../settings.ts';
 import type { ConfigRow, Json, LogRow } from '../store/types.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
-import { bodyForLog, captureBytes, captureSse } from './capture.ts';
-import { redactHeaders, redactUrl } from './redact.ts';
+import { bodyForLog, captureBytes, captureSse, tryParse } from './capture.ts';
+import { type HeaderRecord, redactHeaders, redactUrl } from './redact.ts';
 import type { RouteTable } from './route.ts';
 import { readUsage } from './sse.ts';
 import { sendUpstream } from './upstream.ts';
@@ -41,6 +41,8 @@ const decoder = new TextDecoder();
 interface Exchange {
   row: LogRow;
   startedAt: number;
+  /** The client's headers, read once. */
+  incoming: HeaderRecord;
 }
 
 export function createProxyHandler(deps: ProxyDeps) {
@@ -86,8 +88,9 @@ export function createProxyHandler(deps: ProxyDeps) {
 
   return async function handle(request: Request, client: ClientInfo): Promise<Response> {
     const startedAt = performance.now();
-    const url = new URL(request.url);
-    const ex: Exchange = { startedAt, row: newRow(request, url, client) };
+    const url = splitUrl(request.url);
+    const incoming = request.headers.toJSON();
+    const ex: Exchange = { startedAt, incoming, row: newRow(request, url, client, incoming) };
     try {
       const subpath = url.pathname.slice('/v1'.length);
       if (request.method === 'GET' && (subpath === '/models' || subpath.startsWith('/models/'))) {
@@ -102,7 +105,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
   };
 
-  async function forward(ex: Exchange, request: Request, url: URL, subpath: string): Promise<Response> {
+  async function forward(ex: Exchange, request: Request, url: RequestPath, subpath: string): Promise<Response> {
     const contentType = request.headers.get('content-type') ?? '';
     const bytes = await readBodyLimited(request, settings.maxBodyBytes);
     const multipart = contentType.startsWith('multipart/form-data');
@@ -122,10 +125,10 @@ export function createProxyHandler(deps: ProxyDeps) {
         parsed = parseJsonBody(text);
       } catch (err) {
         // The refused body is what a user debugging the 400 needs to see.
-        ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, text);
+        ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, false);
         throw err;
       }
-      ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, parsed.value);
+      ex.row.requestBody = bodyForLog(text, bytes.byteLength, settings.logBodyBytes, true);
       model = parsed.model;
       rewrite = (m) => replaceModel(parsed, m);
     }
@@ -142,14 +145,14 @@ export function createProxyHandler(deps: ProxyDeps) {
     const upstream = await sendUpstream({
       url: upstreamUrl,
       method: 'POST',
-      headers: upstreamHeaders(request.headers, config, multipart),
+      headers: upstreamHeaders(ex.incoming, config, multipart),
       body,
       clientSignal: request.signal,
       timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ignoreSslVerify: config.ignoreSslVerify,
     });
     const headersAt = performance.now();
-    const headers = downstreamHeaders(upstream.headers);
+    const headers = downstreamHeaders(upstream.headers.toJSON());
     ex.row.statusCode = upstream.status;
     ex.row.responseHeaders = redactHeaders(headers);
     ex.row.ttftMs = round(headersAt - ex.startedAt);
@@ -165,23 +168,25 @@ export function createProxyHandler(deps: ProxyDeps) {
     const answer = await readAnswer(upstream, request);
     const doneAt = performance.now();
     const text = decoder.decode(answer);
-    const responseBody = bodyForLog(text, answer.byteLength, settings.logBodyBytes);
-    const usage = readUsage((responseBody as { usage?: unknown } | null)?.usage);
+    // Parsed for the usage and the error message; stored as the text it came as.
+    const parsed = tryParse(text);
+    const usage = readUsage((parsed as { usage?: unknown } | undefined)?.usage);
     finish(ex, {
-      responseBody,
-      error: backendError(upstream, responseBody),
+      responseBody: bodyForLog(text, answer.byteLength, settings.logBodyBytes, parsed !== undefined),
+      error: backendError(upstream, parsed ?? null),
       durationMs: round(doneAt - ex.startedAt),
       promptTokens: usage?.promptTokens ?? null,
       completionTokens: usage?.completionTokens ?? null,
       totalTokens: usage?.totalTokens ?? null,
     });
-    headers.set(OVERHEAD_HEADER, overhead(sentAt - ex.startedAt + (performance.now() - doneAt)));
-    return new Response(answer, { status: upstream.status, statusText: upstream.statusText, headers });
+    headers[OVERHEAD_HEADER] = overhead(sentAt - ex.startedAt + (performance.now() - doneAt));
+    return new Response(answer, { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) });
   }
 
-  function streamSse(ex: Exchange, request: Request, upstream: Response, headers: Headers, beforeSend: number): Response {
-    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
-    if (!settings.logRequests) return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  function streamSse(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
+    headers[OVERHEAD_HEADER] = overhead(beforeSend);
+    const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
+    if (!settings.logRequests) return new Response(upstream.body, init);
     const [toClient, toLog] = upstream.body!.tee();
     ex.row.stream = true;
     captureSse(toLog, { startedAt: ex.startedAt, chunkBudgetBytes: settings.logBodyBytes, clientSignal: request.signal })
@@ -200,12 +205,13 @@ export function createProxyHandler(deps: ProxyDeps) {
         });
       })
       .catch((err) => console.error('[proxy] stream log failed:', err));
-    return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
+    return new Response(toClient, init);
   }
 
-  function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: Headers, beforeSend: number): Response {
-    headers.set(OVERHEAD_HEADER, overhead(beforeSend));
-    if (!settings.logRequests) return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers });
+  function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
+    headers[OVERHEAD_HEADER] = overhead(beforeSend);
+    const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
+    if (!settings.logRequests) return new Response(upstream.body, init);
     const [toClient, toLog] = upstream.body!.tee();
     const type = upstream.headers.get('content-type');
     captureBytes(toLog, { startedAt: ex.startedAt, clientSignal: request.signal })
@@ -215,7 +221,7 @@ export function createProxyHandler(deps: ProxyDeps) {
         error: c.error ?? backendError(upstream, null),
       }))
       .catch((err) => console.error('[proxy] body log failed:', err));
-    return new Response(toClient, { status: upstream.status, statusText: upstream.statusText, headers });
+    return new Response(toClient, init);
   }
 }
 
@@ -235,7 +241,7 @@ function backendError(upstream: Response, body: Json): string | null {
   return typeof message === 'string' ? `Backend answered ${upstream.status}: ${message}` : `Backend answered ${upstream.status} ${upstream.statusText}`.trim();
 }
 
-function newRow(request: Request, url: URL, client: ClientInfo): LogRow {
+function newRow(request: Request, url: RequestPath, client: ClientInfo, incoming: HeaderRecord): LogRow {
   return {
     id: Bun.randomUUIDv7(),
     timestamp: new Date(),
@@ -254,8 +260,8 @@ function newRow(request: Request, url: URL, client: ClientInfo): LogRow {
     totalTokens: null,
     error: null,
     clientIp: client.ip,
-    userAgent: request.headers.get('user-agent'),
-    requestHeaders: redactHeaders(request.headers),
+    userAgent: (incoming['user-agent'] as string | undefined) ?? null,
+    requestHeaders: redactHeaders(incoming),
     requestBody: null,
     responseHeaders: null,
     responseBody: null,
@@ -264,32 +270,61 @@ function newRow(request: Request, url: URL, client: ClientInfo): LogRow {
   };
 }
 
+interface RequestPath {
+  pathname: string;
+  /** The query string with its "?", or "". */
+  search: string;
+}
+
+/**
+ * Path and query of a request URL without a URL object (this runs on every request). Bun hands
+ * handlers an absolute URL whose dot segments are already resolved, so nothing can climb out of /v1.
+ */
+function splitUrl(url: string): RequestPath {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  const q = url.indexOf('?', pathStart);
+  return q < 0 ? { pathname: url.slice(pathStart), search: '' } : { pathname: url.slice(pathStart, q), search: url.slice(q) };
+}
+
 /** Headers that the Connection header names are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionTokens(headers: Headers): Set<string> | null {
-  const value = headers.get('connection');
-  if (!value) return null;
+function connectionTokens(value: string | string[] | undefined): Set<string> | null {
+  // The usual values name no other header: skip the split on the hot path.
+  if (typeof value !== 'string' || value === 'keep-alive' || value === 'close') return null;
   return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
 }
 
-function upstreamHeaders(incoming: Headers, config: ConfigRow, multipart: boolean): Headers {
-  const out = new Headers();
-  const named = connectionTokens(incoming);
-  for (const [name, value] of incoming) {
+function upstreamHeaders(incoming: HeaderRecord, config: ConfigRow, multipart: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  const named = connectionTokens(incoming.connection);
+  for (const name in incoming) {
     if (NOT_FORWARDED_UP.has(name) || named?.has(name)) continue;
     // fetch writes a new multipart boundary for the rewritten form.
     if (multipart && name === 'content-type') continue;
-    out.set(name, value);
+    const value = incoming[name]!;
+    out[name] = typeof value === 'string' ? value : value.join(', ');
   }
   // Without a key of its own the config passes the client's Authorization through, as the original did.
-  if (config.apiKey) out.set('authorization', `Bearer ${config.apiKey}`);
+  if (config.apiKey) out.authorization = `Bearer ${config.apiKey}`;
   return out;
 }
 
-function downstreamHeaders(incoming: Headers): Headers {
+function downstreamHeaders(incoming: HeaderRecord): HeaderRecord {
+  const out: HeaderRecord = {};
+  const named = connectionTokens(incoming.connection);
+  for (const name in incoming) {
+    if (!NOT_FORWARDED_DOWN.has(name) && !named?.has(name)) out[name] = incoming[name]!;
+  }
+  return out;
+}
+
+/** A plain record is the cheapest init; repeated Set-Cookie headers need a Headers object. */
+function responseInit(headers: HeaderRecord): HeadersInit {
+  const cookies = headers['set-cookie'];
+  if (!Array.isArray(cookies)) return headers as Record<string, string>;
   const out = new Headers();
-  const named = connectionTokens(incoming);
-  for (const [name, value] of incoming) {
-    if (!NOT_FORWARDED_DOWN.has(name) && !named?.has(name)) out.append(name, value);
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) out.append(name, v);
+    else out.set(name, value);
   }
   return out;
 }

@@ -5,11 +5,14 @@ export const REDACTED = '[redacted]';
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'cookie', 'set-cookie']);
 
-export function redactHeaders(headers: Headers): { [name: string]: Json } {
-  const out: { [name: string]: Json } = {};
-  for (const [name, value] of headers) {
-    // Headers iterates names lower-cased; set-cookie may repeat and is joined by the platform.
-    out[name] = SECRET_HEADERS.has(name) ? REDACTED : value;
+/** Header names (lower-case) to values, as Bun's `Headers.toJSON()` gives them; set-cookie as a list. */
+export type HeaderRecord = Record<string, string | string[]>;
+
+/** A copy of the headers for the log, secrets replaced. */
+export function redactHeaders(headers: HeaderRecord): { [name: string]: Json } {
+  const out: { [name: string]: Json } = { ...headers };
+  for (const name of SECRET_HEADERS) {
+    if (name in out) out[name] = REDACTED;
   }
   return out;
 }

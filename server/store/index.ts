@@ -1,14 +1,19 @@
 import { join } from 'node:path';
 import type { Settings } from '../settings.ts';
-import { MongoStore } from './mongo.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { Store } from './types.ts';
 
 export const SQLITE_FILE = 'lite-proxy.sqlite';
 
-/** MongoDB when MONGODB_URI is set, else the embedded SQLite file in DATA_DIR. */
-export function createStore(settings: Pick<Settings, 'mongodbUri' | 'databaseName' | 'dataDir'>): Store {
-  if (settings.mongodbUri) return new MongoStore(settings.mongodbUri, settings.databaseName);
+/**
+ * MongoDB when MONGODB_URI is set, else the embedded SQLite file in DATA_DIR. The MongoDB driver is
+ * imported only when used: loading it costs ~40 MB of memory.
+ */
+export async function createStore(settings: Pick<Settings, 'mongodbUri' | 'databaseName' | 'dataDir'>): Promise<Store> {
+  if (settings.mongodbUri) {
+    const { MongoStore } = await import('./mongo.ts');
+    return new MongoStore(settings.mongodbUri, settings.databaseName);
+  }
   return new SqliteStore(join(settings.dataDir, SQLITE_FILE));
 }
 

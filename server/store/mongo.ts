@@ -5,7 +5,7 @@
  * "a.b") MongoDB and FerretDB reject or treat as paths, and text keeps a stored body exactly what was logged.
  */
 import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
-import type { ConfigPatch, ConfigRow, Json, LogDetail, LogFilter, LogQuery, LogRow, LogSummary, Store } from './types.ts';
+import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
 
 type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
 
@@ -29,7 +29,6 @@ const PATCHABLE: (keyof ConfigPatch)[] = [
 
 const DUPLICATE_KEY = 11000;
 
-const toJsonText = (value: Json | undefined): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
 const fromJsonText = (text: string | null | undefined): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -103,10 +102,10 @@ function docFromLog(r: LogRow): LogDoc {
   return fitDocument({
     ...summary,
     _id: id,
-    requestHeaders: toJsonText(requestHeaders),
-    requestBody: toJsonText(requestBody),
-    responseHeaders: toJsonText(responseHeaders),
-    responseBody: toJsonText(responseBody),
+    requestHeaders: jsonText(requestHeaders),
+    requestBody: jsonText(requestBody),
+    responseHeaders: jsonText(responseHeaders),
+    responseBody: jsonText(responseBody),
     streamContent: streamContent ?? null,
     chunks: chunks ? JSON.stringify(chunks) : null,
   });

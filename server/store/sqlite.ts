@@ -5,7 +5,7 @@
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ConfigPatch, ConfigRow, Json, LogFilter, LogQuery, LogRow, LogSummary, Store } from './types.ts';
+import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS configs (
@@ -57,7 +57,6 @@ const SUMMARY_COLUMNS = `id, ts, method, path, model, backend_model, config_id, 
 
 type Row = Record<string, string | number | null>;
 
-const toJsonText = (value: Json | undefined): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
 const fromJsonText = (text: unknown): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
 
 function configFromRow(r: Row): ConfigRow {
@@ -191,8 +190,8 @@ export class SqliteStore implements Store {
       for (const r of batch) {
         insert.run(r.id, r.timestamp.getTime(), r.method, r.path, r.model, r.backendModel, r.configId, r.upstreamUrl,
           r.statusCode, r.stream ? 1 : 0, r.durationMs, r.ttftMs, r.promptTokens, r.completionTokens, r.totalTokens,
-          r.error, r.clientIp, r.userAgent, toJsonText(r.requestHeaders), toJsonText(r.requestBody),
-          toJsonText(r.responseHeaders), toJsonText(r.responseBody), r.streamContent, r.chunks ? JSON.stringify(r.chunks) : null);
+          r.error, r.clientIp, r.userAgent, jsonText(r.requestHeaders), jsonText(r.requestBody),
+          jsonText(r.responseHeaders), jsonText(r.responseBody), r.streamContent, r.chunks ? JSON.stringify(r.chunks) : null);
       }
     });
     writeAll(rows);

@@ -22,6 +22,27 @@ export type ConfigPatch = Partial<Omit<ConfigRow, 'id' | 'createdAt' | 'updatedA
 /** Any JSON value (parsed bodies, headers, chunks). */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/**
+ * A JSON value kept as the text it arrived in. The proxy logs bodies this way so that they are not
+ * serialised a second time on their way to the store; stores write `text` as it is and give back
+ * parsed values when read.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+  parse(): Json {
+    return JSON.parse(this.text) as Json;
+  }
+}
+
+/** How a body is handed to a store: a value, or the JSON text it came as. */
+export type LoggedJson = Json | JsonText;
+
+/** JSON text for a column or field: as it came when it came as text. */
+export function jsonText(value: LoggedJson | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  return value instanceof JsonText ? value.text : JSON.stringify(value);
+}
+
 /** The columns a log list shows; cheap to read in bulk. */
 export interface LogSummary {
   id: string;
@@ -47,9 +68,9 @@ export interface LogSummary {
 /** The heavy part of a log entry, read one entry at a time. */
 export interface LogDetail {
   requestHeaders: Json;
-  requestBody: Json;
+  requestBody: LoggedJson;
   responseHeaders: Json;
-  responseBody: Json;
+  responseBody: LoggedJson;
   streamContent: string | null;
   chunks: Json[] | null;
 }

@@ -1,6 +1,6 @@
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { keyPreview } from '../../proxy/redact.ts';
-import type { LogDetail } from '../../store/types.ts';
+import { type Json, JsonText, type LogDetail } from '../../store/types.ts';
 import type { HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';
@@ -11,11 +11,14 @@ export const ProxyConfig: ProxyConfigResolvers = {
 };
 
 /** A heavy field comes with the parent when it was read whole, else from the per-operation loader. */
+/** LogDetail with bodies as values: what the API shows. */
+type Shown<T> = T extends JsonText ? Json : T;
+
 function detail<K extends keyof LogDetail>(key: K) {
-  return async (entry: LogEntryParent, _: unknown, ctx: GraphQLContext): Promise<LogDetail[K] | null> => {
-    if (entry[key] !== undefined) return entry[key] as LogDetail[K];
-    const loaded = await ctx.logDetail(entry.id);
-    return loaded ? loaded[key] : null;
+  return async (entry: LogEntryParent, _: unknown, ctx: GraphQLContext): Promise<Shown<LogDetail[K]> | null> => {
+    const value = entry[key] !== undefined ? entry[key] : (await ctx.logDetail(entry.id))?.[key];
+    // A live-tail entry still holds bodies as the text they came in.
+    return (value instanceof JsonText ? value.parse() : (value ?? null)) as Shown<LogDetail[K]> | null;
   };
 }
 

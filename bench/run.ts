@@ -1,0 +1,197 @@
+/**
+ * `bun run bench`: the proxy as users run it (`bun run server`, embedded store, logging on) against
+ * a fast mock upstream, each figure taken against direct calls to the same mock in the same run.
+ *   bun run bench              the full run (about 13 minutes with MongoDB); writes bench/results/<date>.json
+ *   bun run bench --quick      a few seconds; fails only on breakage (CI's smoke test)
+ *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,silence,soak,logging,mongodb
+ *   bun run bench --soak-seconds=60
+ *   bun run bench --proxy-env=LOG_REQUESTS=false,LOG_BODY_BYTES=4096   extra settings for the proxy (for profiling)
+ * The method of each figure is in bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { addModels, CORES, FERRETDB_SCRIPT, hasFerretScript, startMock, startProxy, type Mock, type Proxy } from './lib/procs.ts';
+import * as s from './lib/scenarios.ts';
+import { round } from './lib/stats.ts';
+import { hasWrk } from './lib/wrk.ts';
+
+const args = new Map(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k!, v ?? 'true'] as const;
+}));
+const quick = args.has('quick');
+const only = args.get('only')?.split(',');
+const wanted = (item: string) => (only ? only.includes(item) : true);
+const proxyEnv: Record<string, string> = Object.fromEntries(
+  (args.get('proxy-env')?.split(',') ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+const soakSeconds = Number(args.get('soak-seconds') ?? (quick ? 5 : 300));
+// Proxy on one core, mock and load generator on the other: the figures hold stiller than when all share.
+const PROXY_CORE = CORES >= 2 ? 0 : null;
+const LOAD_CORE = CORES >= 2 ? 1 : null;
+
+interface Row { figure: string; value: string; target: string; met: boolean | null }
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const failures: string[] = [];
+const fmt = (n: number, unit = 'ms') => `${round(n, 3)} ${unit}`;
+const row = (figure: string, value: string, target = '', met: boolean | null = null) => {
+  rows.push({ figure, value, target, met });
+  console.log(`  ${figure}: ${value}${target && met !== null ? `  (target ${target}: ${met ? 'met' : 'MISSED'})` : ''}`);
+};
+/** A breakage, not a timing: fails the quick run. */
+const check = (ok: boolean, what: string) => {
+  if (!ok) failures.push(what);
+};
+
+const BEHAVIOURS = ['json', 'stream:64:20', 'stream:16:10', 'stream:50:20', 'stream:10:10', 'stream:20:500', 'first-byte-after:60000', 'silent-after-first:60000'];
+
+async function withProxy<T>(mock: Mock, env: Record<string, string>, fn: (proxy: Proxy) => Promise<T>): Promise<T> {
+  const proxy = await startProxy({ core: PROXY_CORE, env: { ...proxyEnv, ...env } });
+  try {
+    await addModels(proxy, mock.url, BEHAVIOURS);
+    return await fn(proxy);
+  } finally {
+    await proxy.stop();
+  }
+}
+
+async function mainRun(mock: Mock, env: Record<string, string>, label: string) {
+  let throughput: s.Throughput | undefined;
+  await withProxy(mock, env, async (proxy) => {
+    if (wanted('latency')) {
+      console.log(`\n[1] added latency, non-streamed, concurrency 1 (${label})`);
+      const r = await s.latency(mock, proxy, quick ? { warmup: 50, rounds: 2, perRound: 50 } : { warmup: 500, rounds: 10, perRound: 300 });
+      results.latency = r;
+      row('added latency, median of round medians', fmt(r.addedMedianMs), '≤ 0.25 ms', r.addedMedianMs <= 0.25);
+      row('added latency, p99 of pairs', fmt(r.addedP99Ms), '≤ 1 ms', r.addedP99Ms <= 1);
+      row('direct / proxied median', `${fmt(r.directMedianMs)} / ${fmt(r.proxiedMedianMs)}`);
+    }
+    if (wanted('throughput') && !quick && hasWrk()) {
+      console.log(`\n[2] throughput, non-streamed, concurrency 64, 10 s (${label})`);
+      throughput = await s.throughput(mock, proxy, { seconds: 10, connections: 64, core: LOAD_CORE });
+      results.throughput = throughput;
+      row('throughput proxied ÷ direct', round(throughput.ratio, 3).toString(), '≥ 0.45', throughput.ratio >= 0.45);
+      row('direct: req/s, p50, p99', `${Math.round(throughput.direct.rps)}/s, ${fmt(throughput.direct.p50Ms)}, ${fmt(throughput.direct.p99Ms)}`);
+      row('proxied: req/s, p50, p99', `${Math.round(throughput.proxied.rps)}/s, ${fmt(throughput.proxied.p50Ms)}, ${fmt(throughput.proxied.p99Ms)}`);
+      row('errors during the runs', String(throughput.direct.errors + throughput.proxied.errors), '0', throughput.direct.errors + throughput.proxied.errors === 0);
+    }
+    if (wanted('streaming')) {
+      const size = quick ? { rounds: 1, concurrency: 10, chunks: 16, gapMs: 10 } : { rounds: 4, concurrency: 100, chunks: 64, gapMs: 20 };
+      console.log(`\n[3] streaming: ${size.chunks} chunks every ${size.gapMs} ms at concurrency ${size.concurrency}`);
+      const r = await s.streaming(mock, proxy, size);
+      results.streaming = r;
+      row('added TTFT p50 / p99', `${fmt(r.addedTtftP50Ms)} / ${fmt(r.addedTtftP99Ms)}`, 'p99 ≤ 1 ms', r.addedTtftP99Ms <= 1);
+      row(`inter-chunk gap p99 over the mock's ${size.gapMs} ms, proxied (direct)`, `${fmt(r.proxied.gapP99Ms - size.gapMs)} (${fmt(r.direct.gapP99Ms - size.gapMs)})`, '≤ 2 ms', r.proxied.gapP99Ms - size.gapMs <= 2);
+      row('reads with merged chunks, proxied (direct)', `${r.proxied.mergedReads} of ${r.reads} (${r.direct.mergedReads})`, '0', r.proxied.mergedReads === 0);
+      row('streams with every event delivered', `${r.streams - r.incomplete} of ${r.streams}`, 'all', r.incomplete === 0);
+      check(r.incomplete === 0, `${r.incomplete} proxied streams lost or garbled events`);
+      check(r.proxied.mergedReads <= r.reads * 0.1, `the proxy merged chunks in ${r.proxied.mergedReads} of ${r.reads} reads`);
+    }
+    if (wanted('cancel')) {
+      console.log('\n[3b] clients that cancel mid-stream');
+      const r = await s.cancellation(mock, proxy, quick ? 5 : 20);
+      results.cancel = r;
+      row('cancels that reached the backend', `${r.cancelledAtBackend} of ${r.aborted}`, 'all', r.cancelledAtBackend === r.aborted);
+      check(r.cancelledAtBackend === r.aborted, `only ${r.cancelledAtBackend} of ${r.aborted} cancels reached the backend`);
+    }
+    if (wanted('open-streams') && !quick) {
+      console.log('\n[4] 1,000 slow streams held open');
+      const r = await s.openStreams(mock, proxy, { count: 1000, chunks: 20, gapMs: 500 });
+      results.openStreams = r;
+      row('RSS with 1,000 open streams (baseline)', `${fmt(r.maxOpenMb, 'MB')} (${fmt(r.baselineMb, 'MB')})`, '≤ 200 MB', r.maxOpenMb <= 200);
+      row('RSS after they ended', fmt(r.afterMb, 'MB'));
+      row('streams completed', `${r.completed} of ${r.count}`, 'all', r.completed === r.count);
+    }
+    if (wanted('silence') && !quick) {
+      console.log('\n[8] 60 s of backend silence');
+      const r = await s.longSilence(mock, proxy, 60);
+      results.silence = r;
+      row('full answer after 60 s before the first byte', String(r.silentBeforeFirstByte), 'true', r.silentBeforeFirstByte);
+      row('full stream after 60 s of silence mid-stream', String(r.silentAfterFirstChunk), 'true', r.silentAfterFirstChunk);
+    }
+  });
+  return throughput;
+}
+
+async function soakRun(mock: Mock, env: Record<string, string>, label: string, key: string) {
+  console.log(`\n[5] soak, ${soakSeconds} s of mixed traffic (${label})`);
+  const r = await withProxy(mock, env, (proxy) => s.soak(mock, proxy, { seconds: soakSeconds, concurrency: 16, warmupSeconds: quick ? 1 : 60 }));
+  results[key] = r;
+  row(`log rows = requests sent (${label})`, `${r.rows} / ${r.sent}`, 'equal', r.rows === r.sent);
+  row(`RSS growth after the first minute (${label})`, `${round(r.growthMbPerMin, 2)} MB/min (${round(r.rssStartMb, 1)} → ${round(r.rssEndMb, 1)} MB)`, '≤ 1 MB/min', quick ? null : r.growthMbPerMin <= 1);
+  row(`failed requests (${label})`, String(r.failed), '0', r.failed === 0);
+  check(r.rows === r.sent, `${label}: ${r.sent - r.rows} log rows missing`);
+  check(r.failed === 0, `${label}: ${r.failed} requests failed`);
+}
+
+async function loggingRun(mock: Mock, on: s.Throughput | undefined) {
+  if (!on) return;
+  console.log('\n[6] logging cost: throughput with LOG_REQUESTS=false');
+  const off = await withProxy(mock, { LOG_REQUESTS: 'false' }, (proxy) =>
+    s.throughput(mock, proxy, { seconds: 10, connections: 64, core: LOAD_CORE, direct: on.direct }));
+  results.loggingOff = off;
+  const ratio = on.proxied.rps / off.proxied.rps;
+  row('throughput logging on ÷ off', round(ratio, 3).toString(), '≥ 0.9', ratio >= 0.9);
+}
+
+async function mongoRun(mock: Mock, sqlite: s.Throughput | undefined) {
+  let uri = process.env.MONGODB_URI;
+  let stopFerret: (() => void) | null = null;
+  if (!uri && hasFerretScript()) {
+    const pidFile = `/tmp/lite-proxy-bench-ferretdb-${process.pid}.pid`;
+    const proc = Bun.spawnSync(['bash', FERRETDB_SCRIPT, pidFile], { stdout: 'inherit', stderr: 'inherit' });
+    if (proc.exitCode === 0) {
+      uri = 'mongodb://127.0.0.1:27017';
+      stopFerret = () => Bun.spawnSync(['bash', '-c', `kill $(cat ${pidFile})`]);
+    }
+  }
+  if (!uri) {
+    row('MongoDB store', 'skipped: no MONGODB_URI and FerretDB could not be started');
+    return;
+  }
+  try {
+    const env = { MONGODB_URI: uri, DATABASE_NAME: `lp_bench_${Date.now()}` };
+    if (hasWrk()) {
+      console.log('\n[7] MongoDB store: throughput');
+      const r = await withProxy(mock, env, (proxy) => s.throughput(mock, proxy, { seconds: 10, connections: 64, core: LOAD_CORE, direct: sqlite?.direct }));
+      results.mongoThroughput = r;
+      row('MongoDB throughput proxied ÷ direct', round(r.ratio, 3).toString(), sqlite ? `within 10% of ${round(sqlite.ratio, 3)}` : '', sqlite ? r.ratio >= sqlite.ratio * 0.9 : null);
+    }
+    await soakRun(mock, { ...env, DATABASE_NAME: `${env.DATABASE_NAME}_soak` }, 'MongoDB', 'mongoSoak');
+  } finally {
+    stopFerret?.();
+  }
+}
+
+const machine = { cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', bun: Bun.version, pinned: PROXY_CORE !== null ? 'proxy on core 0; mock, wrk and the measuring client on core 1' : 'no' };
+console.log(`Lite Proxy benchmark${quick ? ' (quick)' : ''}: ${machine.cores} cores, ${machine.cpu}, Bun ${machine.bun}; pinning: ${machine.pinned}`);
+if (!quick && !hasWrk()) console.log('wrk not found: throughput figures are skipped (Debian: apt-get install wrk)');
+
+// The measuring client shares the load core with the mock, so the proxy has a core to itself.
+if (LOAD_CORE !== null && Bun.which('taskset')) Bun.spawnSync(['taskset', '-pc', String(LOAD_CORE), String(process.pid)], { stdout: 'ignore' });
+const mock = await startMock(LOAD_CORE);
+try {
+  const sqliteThroughput = await mainRun(mock, {}, 'SQLite');
+  if (wanted('soak')) await soakRun(mock, {}, 'SQLite', 'soak');
+  if (wanted('logging') && !quick) await loggingRun(mock, sqliteThroughput);
+  if (wanted('mongodb') && !quick) await mongoRun(mock, sqliteThroughput);
+} finally {
+  await mock.stop();
+}
+
+console.log('\n| figure | value | target | |\n|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.figure} | ${r.value} | ${r.target} | ${r.met === null ? '' : r.met ? 'met' : 'missed'} |`);
+
+if (!quick) {
+  const dir = join(import.meta.dir, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${new Date().toISOString().slice(0, 10)}.json`);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, rows, results }, null, 2)}\n`);
+  console.log(`\nwritten to ${file}`);
+}
+if (failures.length > 0) {
+  console.error(`\nBROKEN:\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
