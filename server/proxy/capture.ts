@@ -1,7 +1,8 @@
 /**
- * The log's copy of a response. A streamed body is split with `tee()`: the client's branch goes out
- * untouched as bytes arrive, the other is parsed here off the response path. Non-SSE bodies that are
- * not JSON or text are passed the same way and only counted.
+ * The log's view of a streamed response. The client's stream pulls from the backend one chunk at a
+ * time, only when the client has room for it, and each chunk is shown to the log on its way out
+ * untouched. Unlike `tee()`, which reads the backend as fast as the faster branch, this keeps the
+ * proxy's memory bounded when a client stops reading (a tee held a whole 200 MB answer).
  */
 import { type Json, JsonText, type LoggedJson } from '../store/types.ts';
 import { SseReader, StreamAssembler, type StreamResult } from './sse.ts';
@@ -19,53 +20,80 @@ export interface SseCapture extends CaptureOutcome {
   result: StreamResult;
 }
 
-/** Reads the log branch to its end (or failure) and never throws. */
-export async function captureSse(
-  branch: ReadableStream<Uint8Array>,
-  opts: { startedAt: number; chunkBudgetBytes: number; clientSignal: AbortSignal },
-): Promise<SseCapture> {
-  const sse = new SseReader(new StreamAssembler(opts.chunkBudgetBytes));
-  const outcome = await drain(branch, opts, (bytes) => sse.push(bytes));
-  let result: StreamResult;
-  try {
-    result = sse.end();
-  } catch (err) {
-    result = { chunks: [], chunksTruncated: false, text: null, body: null, usage: null, error: `log assembly failed: ${String(err)}` };
-  }
-  return { ...outcome, result };
+export interface PassThrough<T> {
+  /** What the client reads: the backend's bytes as they arrive. */
+  stream: ReadableStream<Uint8Array>;
+  /** Resolves once the body ended, failed or the client went away; never rejects. */
+  done: Promise<T>;
 }
 
-/** Counts a passed-through binary body; keeps none of it. */
-export function captureBytes(
-  branch: ReadableStream<Uint8Array>,
-  opts: { startedAt: number; clientSignal: AbortSignal },
-): Promise<CaptureOutcome> {
-  return drain(branch, opts, () => {});
-}
+const CLIENT_GONE = 'client disconnected before the stream ended; the backend request was cancelled';
 
-async function drain(
-  branch: ReadableStream<Uint8Array>,
-  opts: { startedAt: number; clientSignal: AbortSignal },
+function passThrough(
+  body: ReadableStream<Uint8Array>,
+  startedAt: number,
   onChunk: (bytes: Uint8Array) => void,
-): Promise<CaptureOutcome> {
+): PassThrough<CaptureOutcome> {
+  const reader = body.getReader();
   let firstChunkAt: number | null = null;
   let bytes = 0;
-  let error: string | null = null;
-  const reader = branch.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      firstChunkAt ??= performance.now() - opts.startedAt;
-      bytes += value.byteLength;
-      onChunk(value);
-    }
-  } catch (err) {
-    error = opts.clientSignal.aborted
-      ? 'client disconnected before the stream ended; the backend request was cancelled'
-      : `backend stream failed: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  return { firstChunkAt, endedAt: performance.now() - opts.startedAt, bytes, error };
+  let settle!: (outcome: CaptureOutcome) => void;
+  const done = new Promise<CaptureOutcome>((resolve) => (settle = resolve));
+  // The first call wins: an error followed by the client's cancel records the error.
+  const end = (error: string | null) => settle({ firstChunkAt, endedAt: performance.now() - startedAt, bytes, error });
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        end(`backend stream failed: ${err instanceof Error ? err.message : String(err)}`);
+        controller.error(err);
+        return;
+      }
+      if (chunk.done) {
+        end(null);
+        controller.close();
+        return;
+      }
+      firstChunkAt ??= performance.now() - startedAt;
+      bytes += chunk.value.byteLength;
+      try {
+        onChunk(chunk.value);
+      } catch {
+        // The log's parser never holds back the client's bytes.
+      }
+      controller.enqueue(chunk.value);
+    },
+    cancel(reason) {
+      end(CLIENT_GONE);
+      return reader.cancel(reason);
+    },
+  });
+  return { stream, done };
+}
+
+/** Passes an SSE body through and assembles the log's view of it. */
+export function captureSse(body: ReadableStream<Uint8Array>, opts: { startedAt: number; chunkBudgetBytes: number }): PassThrough<SseCapture> {
+  const sse = new SseReader(new StreamAssembler(opts.chunkBudgetBytes));
+  const { stream, done } = passThrough(body, opts.startedAt, (bytes) => sse.push(bytes));
+  return {
+    stream,
+    done: done.then((outcome) => {
+      let result: StreamResult;
+      try {
+        result = sse.end();
+      } catch (err) {
+        result = { chunks: [], chunksTruncated: false, text: null, body: null, usage: null, error: `log assembly failed: ${String(err)}` };
+      }
+      return { ...outcome, result };
+    }),
+  };
+}
+
+/** Passes any other body through and counts it; keeps none of it. */
+export function captureBytes(body: ReadableStream<Uint8Array>, opts: { startedAt: number }): PassThrough<CaptureOutcome> {
+  return passThrough(body, opts.startedAt, () => {});
 }
 
 /**

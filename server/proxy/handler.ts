@@ -5,7 +5,7 @@
 import { BadRequestError, errorBody, internalError, ModelNotFoundError, NotFoundError, ProxyError } from '../errors.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { Settings } from '../settings.ts';
-import type { ConfigRow, Json, LogRow } from '../store/types.ts';
+import { type ConfigRow, type Json, JsonText, type LoggedJson, type LogRow } from '../store/types.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
 import { bodyForLog, captureBytes, captureSse, tryParse } from './capture.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from './redact.ts';
@@ -187,9 +187,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     headers[OVERHEAD_HEADER] = overhead(beforeSend);
     const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
     if (!settings.logRequests) return new Response(upstream.body, init);
-    const [toClient, toLog] = upstream.body!.tee();
     ex.row.stream = true;
-    captureSse(toLog, { startedAt: ex.startedAt, chunkBudgetBytes: settings.logBodyBytes, clientSignal: request.signal })
+    const capture = captureSse(upstream.body!, { startedAt: ex.startedAt, chunkBudgetBytes: settings.logBodyBytes });
+    capture.done
       .then((c) => {
         const usage = c.result.usage;
         finish(ex, {
@@ -197,7 +197,7 @@ export function createProxyHandler(deps: ProxyDeps) {
           durationMs: round(c.endedAt),
           streamContent: c.result.text === null ? null : truncateText(c.result.text, settings.logBodyBytes),
           chunks: c.result.chunksTruncated ? [...c.result.chunks, { _truncated: true, bytes: c.bytes }] : c.result.chunks,
-          responseBody: c.result.body,
+          responseBody: withinBudget(c.result.body, settings.logBodyBytes),
           promptTokens: usage?.promptTokens ?? null,
           completionTokens: usage?.completionTokens ?? null,
           totalTokens: usage?.totalTokens ?? null,
@@ -205,23 +205,23 @@ export function createProxyHandler(deps: ProxyDeps) {
         });
       })
       .catch((err) => console.error('[proxy] stream log failed:', err));
-    return new Response(toClient, init);
+    return new Response(capture.stream, init);
   }
 
   function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
     headers[OVERHEAD_HEADER] = overhead(beforeSend);
     const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
     if (!settings.logRequests) return new Response(upstream.body, init);
-    const [toClient, toLog] = upstream.body!.tee();
     const type = upstream.headers.get('content-type');
-    captureBytes(toLog, { startedAt: ex.startedAt, clientSignal: request.signal })
+    const capture = captureBytes(upstream.body!, { startedAt: ex.startedAt });
+    capture.done
       .then((c) => finish(ex, {
         durationMs: round(c.endedAt),
         responseBody: { _binary: true, type, bytes: c.bytes },
         error: c.error ?? backendError(upstream, null),
       }))
       .catch((err) => console.error('[proxy] body log failed:', err));
-    return new Response(toClient, init);
+    return new Response(capture.stream, init);
   }
 }
 
@@ -331,6 +331,13 @@ function responseInit(headers: HeaderRecord): HeadersInit {
 
 function isTextual(contentType: string): boolean {
   return contentType === '' || contentType.includes('json') || contentType.startsWith('text/');
+}
+
+/** An assembled body over the budget is stored as a marker with its start, like any other body. */
+function withinBudget(body: Json, budget: number): LoggedJson {
+  if (body === null) return null;
+  const text = JSON.stringify(body);
+  return text.length > budget ? { _truncated: true, bytes: text.length, preview: text.slice(0, budget) } : new JsonText(text);
 }
 
 function truncateText(text: string, budget: number): string {
