@@ -48,22 +48,28 @@ export function createApp(deps: AppDeps) {
   const yoga = createAdminYoga(services, '/graphql');
   const proxy = createProxyHandler({ routes: deps.configs.routes, recorder, settings: deps.settings });
 
-  const app = new Elysia()
+  // Elysia by default skips the first 11 characters of a URL to find its path, which misroutes
+  // every request to a short host name such as http://llm/ (a Compose service name).
+  const app = new Elysia({ handler: { standardHostname: false } })
     .get('/health', () => {
       const h = health();
+      // Public: no error text here (it may name hosts); the admin API's `health` query has it.
       return Response.json({
         status: h.status,
-        store: { kind: h.storeKind, ok: h.recorder.storeOk, lastError: h.recorder.lastError, lastErrorAt: h.recorder.lastErrorAt },
+        store: { kind: h.storeKind, ok: h.recorder.storeOk, lastErrorAt: h.recorder.lastErrorAt },
         logQueue: { depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures },
       });
     })
     .all(
       '/v1/*',
-      ({ request, server }) => {
-        // A backend may think for minutes before its first byte or between chunks: never cut a proxied exchange for idling.
-        server?.timeout(request, 0);
-        return proxy(request, { ip: server?.requestIP(request)?.address ?? null });
-      },
+      ({ request, server }) =>
+        proxy(request, {
+          ip: server?.requestIP(request)?.address ?? null,
+          // Called once the body is read: a backend may think for minutes before its first byte or
+          // between chunks, and the exchange must not be cut for idling then, but a client that
+          // stalls its upload is still timed out.
+          keepOpen: () => server?.timeout(request, 0),
+        }),
       // The proxy reads the body itself (size limit, byte-exact forwarding).
       { parse: 'none' },
     )

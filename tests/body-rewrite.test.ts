@@ -57,3 +57,13 @@ describe('parseJsonBody', () => {
     expect(() => parseJsonBody(text)).toThrow(expect.objectContaining({ status: 400, code }));
   });
 });
+
+describe('a second model key spelt with escapes', () => {
+  test('cannot smuggle a model past the rewrite', () => {
+    const body = parseJsonBody('{"model":"zzz","m\\u006fdel":"cheap"}');
+    expect(body.model).toBe('cheap');
+    const out = replaceModel(body, 'backend');
+    expect(JSON.parse(out)).toEqual({ model: 'backend' });
+    expect(out).not.toContain('cheap');
+  });
+});

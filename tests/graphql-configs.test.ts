@@ -227,3 +227,21 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('apiKey values that cannot go into a header', () => {
+  test('a key with a line break or a space is refused when it is saved, not when it is used', async () => {
+    const app = await startApp();
+    try {
+      for (const apiKey of ['sk-abc\ndef', 'sk abc', 'sk-ключ']) {
+        const r = await app.gql('mutation($i: CreateConfigInput!) { createConfig(input: $i) { id } }', {
+          i: { proxyModelName: 'k', baseUrl: 'http://127.0.0.1:9/v1', backendModelName: 'b', apiKey },
+        });
+        expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(r.errors?.[0]?.message).toContain('apiKey');
+      }
+      expect((await app.gql('{ configs { id } }')).data.configs).toEqual([]);
+    } finally {
+      await app.stop();
+    }
+  });
+});

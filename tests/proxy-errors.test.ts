@@ -252,3 +252,43 @@ describe('what a refused request leaves behind', () => {
     }
   });
 });
+
+describe('odd hosts and paths', () => {
+  async function raw(port: number, head: string): Promise<string> {
+    const net = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(head));
+      let data = '';
+      socket.on('data', (b) => (data += b));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+  }
+
+  test('a short Host name (a Compose service called "llm") still reaches /v1 and /health', async () => {
+    const app = await startApp();
+    try {
+      const port = Number(new URL(app.url).port);
+      expect(await raw(port, 'GET /v1/models HTTP/1.1\r\nHost: llm\r\nConnection: close\r\n\r\n')).toStartWith('HTTP/1.1 200');
+      expect(await raw(port, 'GET /health HTTP/1.1\r\nHost: ai\r\nConnection: close\r\n\r\n')).toStartWith('HTTP/1.1 200');
+    } finally {
+      await app.stop();
+    }
+  });
+
+  test('a path that does not start with /v1/ never reaches a backend with its key', async () => {
+    const mock = startMockUpstream();
+    const app = await startApp();
+    try {
+      await app.addConfig({ proxyModelName: 'm', baseUrl: mock.baseUrl, backendModelName: 'echo', apiKey: 'sk-secret-key-123456' });
+      const port = Number(new URL(app.url).port);
+      const body = '{"model":"m"}';
+      const answer = await raw(port, `POST //v1/chat/completions HTTP/1.1\r\nHost: abc\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      expect(answer).toStartWith('HTTP/1.1 404');
+      expect(mock.requests).toHaveLength(0);
+    } finally {
+      await app.stop();
+      mock.stop();
+    }
+  });
+});

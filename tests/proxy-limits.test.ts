@@ -173,3 +173,44 @@ describe('a client that stops reading', () => {
     }
   });
 });
+
+describe('data at rest', () => {
+  test('the SQLite file is readable by its owner only, even when ADMIN_TOKEN means no token file is made', async () => {
+    const { statSync } = await import('node:fs');
+    const { SqliteStore } = await import('../server/store/sqlite.ts');
+    const dir = join(tempDir(), 'fresh-data');
+    const store = new SqliteStore(join(dir, 'lite-proxy.sqlite'));
+    await store.init();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'lite-proxy.sqlite')).mode & 0o777).toBe(0o600);
+    await store.close();
+  });
+});
+
+describe('multipart text fields over the budget', () => {
+  test('are forwarded whole and stored cut, even when the model is unknown', async () => {
+    const app = await startApp({ logBodyBytes: 2048 });
+    try {
+      await app.addConfig({ proxyModelName: 'whisper', baseUrl: mock.baseUrl, backendModelName: 'echo' });
+      for (const model of ['whisper', 'no-such-model']) {
+        const form = new FormData();
+        form.append('model', model);
+        form.append('prompt', 'p'.repeat(50_000));
+        form.append('file', new Blob([new Uint8Array(10)], { type: 'audio/wav' }), 'a.wav');
+        await fetch(`${app.baseUrl}/audio/transcriptions`, { method: 'POST', body: form });
+      }
+      expect((mock.requests.at(-1)!.form!.get('prompt') as string).length).toBe(50_000);
+      await app.drain();
+      const rows = await app.store.queryLogs({ filter: { path: '/audio/transcriptions' }, limit: 10 });
+      expect(rows).toHaveLength(2);
+      for (const row of rows) {
+        const log = await app.store.getLog(row.id);
+        const prompt = (log!.requestBody as { fields: Record<string, { _truncated: boolean; bytes: number; preview: string }> }).fields.prompt!;
+        expect(prompt).toMatchObject({ _truncated: true, bytes: 50_000 });
+        expect(prompt.preview.length).toBe(2048);
+      }
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -216,6 +216,20 @@ describe('LogRecorder', () => {
     expect(reports.some((m) => m.includes(row(0).id) && m.includes('dropped'))).toBe(true);
   });
 
+  test('a stream of new rows does not cut the backoff short while the store is down', async () => {
+    const { store, recorder } = setup({ batchSize: 10, retryBaseMs: 200, maxBackoffMs: 1_000 });
+    store.down = true;
+    for (let i = 0; i < 50; i++) {
+      for (const r of rows(i * 20, i * 20 + 20)) recorder.record(r);
+      await Bun.sleep(10);
+    }
+    // About 500 ms with backoffs of 400 ms and more: a handful of attempts, not one per full batch.
+    expect(store.attempts).toBeLessThan(10);
+    store.down = false;
+    await recorder.drain();
+    expect(store.stored.size).toBe(1000);
+  });
+
   test('the queue is bounded by maxQueue: the oldest rows are dropped and counted', async () => {
     const { store, recorder, reports } = setup({ maxQueue: 5 });
     store.down = true;

@@ -36,7 +36,7 @@ async function gql(server: ServerProcess, token: string, query: string, variable
 
 const HEALTHY = (kind: string) => ({
   status: 'ok',
-  store: { kind, ok: true, lastError: null, lastErrorAt: null },
+  store: { kind, ok: true, lastErrorAt: null },
   logQueue: { depth: 0, written: expect.any(Number), dropped: 0, writeFailures: 0 },
 });
 

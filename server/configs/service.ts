@@ -53,7 +53,11 @@ function timeout(value: number | null | undefined): number | null {
 
 function apiKey(value: string | null | undefined): string | null {
   const v = value?.trim();
-  return v ? v : null;
+  if (!v) return null;
+  // It goes into an Authorization header: only visible ASCII fits there.
+  if (!/^[\x21-\x7e]+$/.test(v)) throw new InputError('apiKey may hold only visible ASCII characters (no spaces or line breaks)', 'apiKey');
+  if (v.length > 4096) throw new InputError('apiKey must be at most 4096 characters', 'apiKey');
+  return v;
 }
 
 export class ConfigService {

@@ -69,9 +69,9 @@ export class LogRecorder {
     return { queueDepth: this.queue.length, ...this.stats };
   }
 
-  /** Writes everything queued; gives up after `timeoutMs` if the store keeps failing. */
+  /** Writes everything queued; gives up after `timeoutMs` (at least one second) if the store keeps failing. */
   async drain(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + Math.max(timeoutMs, 1_000);
     while ((this.queue.length > 0 || this.writing) && Date.now() < deadline) {
       if (this.timer) (clearTimeout(this.timer), (this.timer = null));
       await (this.writing ?? this.writeBatch());
@@ -83,7 +83,8 @@ export class LogRecorder {
   private schedule(delayMs: number): void {
     if (this.writing) return; // the running write reschedules when it ends
     if (this.timer) {
-      if (delayMs > 0) return;
+      // A full batch may cut the wait short, but never a backoff after a failed write.
+      if (delayMs > 0 || this.failuresInARow > 0) return;
       clearTimeout(this.timer);
     }
     this.timer = setTimeout(() => {
@@ -119,17 +120,22 @@ export class LogRecorder {
       const { written, refused } = await this.writeOneByOne(batch);
       if (written.length > 0) this.succeeded(written);
       const retry: LogRow[] = [];
+      const dropped: [LogRow, unknown][] = [];
       for (const [row, rowErr] of refused) {
         const attempts = (this.rowAttempts.get(row) ?? 0) + 1;
         // Other rows going in shows the store works, so this row is bad in itself. When none go in
         // (read-only, disk full) a row is kept for a while, but not forever: it would block the queue.
-        if (written.length > 0 || attempts >= MAX_ROW_ATTEMPTS) {
-          this.stats.dropped++;
-          this.report(`[logs] the store refused log entry ${row.id}; it is dropped: ${String(rowErr)}`);
-        } else {
+        if (written.length > 0 || attempts >= MAX_ROW_ATTEMPTS) dropped.push([row, rowErr]);
+        else {
           this.rowAttempts.set(row, attempts);
           retry.push(row);
         }
+      }
+      if (dropped.length > 0) {
+        this.stats.dropped += dropped.length;
+        const [[first, firstErr]] = dropped as [[LogRow, unknown]];
+        const more = dropped.length > 1 ? ` and ${dropped.length - 1} more` : '';
+        this.report(`[logs] the store refused log entry ${first.id}${more}; dropped: ${String(firstErr)}`);
       }
       if (retry.length > 0) this.retryLater(retry, err);
     }

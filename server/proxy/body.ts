@@ -71,7 +71,7 @@ export function parseJsonBody(text: string): JsonBody {
  */
 export function replaceModel(body: JsonBody, model: string): string {
   const spans = topLevelModelSpans(body.text);
-  if (spans.length === 0) return JSON.stringify({ ...body.value, model });
+  if (spans === null || spans.length === 0) return JSON.stringify({ ...body.value, model });
   const replacement = JSON.stringify(model);
   let out = '';
   let last = 0;
@@ -100,8 +100,12 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
-/** Spans [start, end) of the string values of the top-level "model" keys of a valid JSON object. */
-function topLevelModelSpans(text: string): [number, number][] {
+/**
+ * Spans [start, end) of the string values of the top-level "model" keys of a valid JSON object;
+ * null when a key spelt with escapes (such as "m\u006fdel") also means model, so that the caller
+ * re-serialises rather than leave a second model for the backend to read.
+ */
+function topLevelModelSpans(text: string): [number, number][] | null {
   const spans: [number, number][] = [];
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
@@ -110,9 +114,12 @@ function topLevelModelSpans(text: string): [number, number][] {
       const end = stringEnd(text, i);
       if (depth === 1) {
         const colon = skipSpace(text, end);
-        if (text[colon] === ':' && text.slice(i + 1, end - 1) === 'model') {
+        const key = text.slice(i + 1, end - 1);
+        if (text[colon] === ':' && key === 'model') {
           const valueStart = skipSpace(text, colon + 1);
           if (text[valueStart] === '"') spans.push([valueStart, stringEnd(text, valueStart)]);
+        } else if (text[colon] === ':' && key.includes('\\') && JSON.parse(`"${key}"`) === 'model') {
+          return null;
         }
       }
       i = end - 1;
@@ -129,7 +136,7 @@ export interface MultipartBody {
   summary: { fields: { [key: string]: Json }; files: Json[] };
 }
 
-export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType: string): Promise<MultipartBody> {
+export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType: string, fieldBudget: number): Promise<MultipartBody> {
   let form: FormData;
   try {
     form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
@@ -140,7 +147,9 @@ export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType
   const fields: { [key: string]: Json } = {};
   const files: Json[] = [];
   for (const [key, value] of form) {
-    if (typeof value === 'string') fields[key] = value;
+    if (typeof value === 'string') {
+      fields[key] = value.length > fieldBudget ? { _truncated: true, bytes: value.length, preview: value.slice(0, fieldBudget) } : value;
+    }
     else files.push({ field: key, name: value.name, type: value.type, size: value.size });
   }
   return { form, model, summary: { fields, files } };

@@ -2,7 +2,7 @@
  * The proxy pipeline for one `/v1` exchange: parse just enough to route, rewrite the model, send
  * upstream, pass the answer back as it arrives, and hand a complete log row to the recorder.
  */
-import { BadRequestError, errorBody, internalError, ModelNotFoundError, NotFoundError, ProxyError } from '../errors.ts';
+import { BadRequestError, ClientClosedError, errorBody, internalError, ModelNotFoundError, NotFoundError, ProxyError } from '../errors.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { Settings } from '../settings.ts';
 import { type ConfigRow, type Json, JsonText, type LoggedJson, type LogRow } from '../store/types.ts';
@@ -21,6 +21,8 @@ export interface ProxyDeps {
 
 export interface ClientInfo {
   ip: string | null;
+  /** Lifts the connection's idle timeout; called once the request body has been read. */
+  keepOpen?: () => void;
 }
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -55,9 +57,10 @@ export function createProxyHandler(deps: ProxyDeps) {
     recorder.record(ex.row);
   }
 
-  function fail(ex: Exchange, err: unknown): Response {
-    const proxyErr = err instanceof ProxyError ? err : internalError();
-    if (!(err instanceof ProxyError)) console.error('[proxy] unexpected error:', err);
+  function fail(ex: Exchange, err: unknown, request: Request): Response {
+    // A client that gave up (mid-upload, say) is not a fault of ours.
+    const proxyErr = err instanceof ProxyError ? err : request.signal.aborted ? new ClientClosedError() : internalError();
+    if (!(err instanceof ProxyError) && !request.signal.aborted) console.error('[proxy] unexpected error:', err);
     const body = errorBody(proxyErr);
     finish(ex, { statusCode: proxyErr.status, error: proxyErr.message, responseBody: JSON.parse(body) as Json });
     return new Response(body, { status: proxyErr.status, headers: { 'content-type': 'application/json' } });
@@ -92,6 +95,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const incoming = request.headers.toJSON();
     const ex: Exchange = { startedAt, incoming, row: newRow(request, url, client, incoming) };
     try {
+      if (!url.pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${url.pathname.slice(0, 200)}`);
       const subpath = url.pathname.slice('/v1'.length);
       if (request.method === 'GET' && (subpath === '/models' || subpath.startsWith('/models/'))) {
         return listModels(ex, subpath);
@@ -99,21 +103,22 @@ export function createProxyHandler(deps: ProxyDeps) {
       if (request.method !== 'POST') {
         throw new NotFoundError(`Lite Proxy routes requests by their model; ${request.method} ${url.pathname} carries none`);
       }
-      return await forward(ex, request, url, subpath);
+      return await forward(ex, request, url, subpath, client);
     } catch (err) {
-      return fail(ex, err);
+      return fail(ex, err, request);
     }
   };
 
-  async function forward(ex: Exchange, request: Request, url: RequestPath, subpath: string): Promise<Response> {
+  async function forward(ex: Exchange, request: Request, url: RequestPath, subpath: string, client: ClientInfo): Promise<Response> {
     const contentType = request.headers.get('content-type') ?? '';
     const bytes = await readBodyLimited(request, settings.maxBodyBytes);
+    client.keepOpen?.();
     const multipart = contentType.startsWith('multipart/form-data');
 
     let model: string;
     let rewrite: (backendModel: string) => BodyInit;
     if (multipart) {
-      const parsed = await parseMultipart(bytes, contentType);
+      const parsed = await parseMultipart(bytes, contentType, settings.logBodyBytes);
       ex.row.requestBody = parsed.summary;
       model = parsed.model;
       rewrite = (m) => withModel(parsed.form, m);
@@ -138,6 +143,8 @@ export function createProxyHandler(deps: ProxyDeps) {
     if ('missing' in resolution) throw new ModelNotFoundError(model, resolution.missing);
     const config = resolution.config;
     const upstreamUrl = `${config.baseUrl}${subpath}${url.search}`;
+    // subpath starts with "/", so the request stays below the config's base URL (and its key with it).
+    if (!subpath.startsWith('/')) throw new NotFoundError(`No such endpoint: ${url.pathname.slice(0, 200)}`);
     Object.assign(ex.row, { configId: config.id, backendModel: config.backendModelName, upstreamUrl: redactUrl(upstreamUrl) });
 
     const body = rewrite(config.backendModelName);
@@ -329,8 +336,12 @@ function responseInit(headers: HeaderRecord): HeadersInit {
   return out;
 }
 
+/**
+ * Answers read whole before they are passed on: JSON (small next to its generation time, and its
+ * usage is wanted). Everything else (audio, NDJSON, plain text streams) goes out as it arrives.
+ */
 function isTextual(contentType: string): boolean {
-  return contentType === '' || contentType.includes('json') || contentType.startsWith('text/');
+  return contentType === '' || contentType.startsWith('application/json');
 }
 
 /** An assembled body over the budget is stored as a marker with its start, like any other body. */

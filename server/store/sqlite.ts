@@ -3,7 +3,7 @@
  * JSON columns hold JSON text, so a stored body is exactly what was logged.
  */
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
 
@@ -120,8 +120,10 @@ export class SqliteStore implements Store {
   private db: Database;
 
   constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // It holds backend keys and every logged body: readable by its owner only.
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path, { create: true, strict: true });
+    if (path !== ':memory:') chmodSync(path, 0o600);
   }
 
   async init(): Promise<void> {
