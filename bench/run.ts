@@ -184,7 +184,8 @@ try {
 console.log('\n| figure | value | target | |\n|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.figure} | ${r.value} | ${r.target} | ${r.met === null ? '' : r.met ? 'met' : 'missed'} |`);
 
-if (!quick) {
+// Only a full run makes a results file: partial and quick runs would overwrite the day's figures.
+if (!quick && !only) {
   const dir = join(import.meta.dir, 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().slice(0, 10)}.json`);
