@@ -3,6 +3,7 @@
  * API), /health. main.ts listens; tests build the same app with their own deps.
  */
 import { Elysia } from 'elysia';
+import { adminClient } from './admin/client.ts';
 import { isAuthorized } from './admin/token.ts';
 import type { ConfigService } from './configs/service.ts';
 import type { GraphQLServices } from './graphql/context.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   store: Store;
   configs: ConfigService;
   adminToken: string;
+  /** Where the built admin client is; defaults to client/dist. */
+  clientDir?: string;
   /** Overrides for tests (e.g. a shorter flush delay). */
   recorderOptions?: { flushDelayMs?: number; batchSize?: number };
 }
@@ -51,6 +54,7 @@ export function createApp(deps: AppDeps) {
   // Elysia by default skips the first 11 characters of a URL to find its path, which misroutes
   // every request to a short host name such as http://llm/ (a Compose service name).
   const app = new Elysia({ handler: { standardHostname: false } })
+    .use(adminClient(deps.clientDir))
     .get('/health', () => {
       const h = health();
       // Public: no error text here (it may name hosts); the admin API's `health` query has it.

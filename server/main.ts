@@ -1,6 +1,7 @@
 /**
  * settings -> store -> app -> listen, and a graceful shutdown. The only file that listens.
  */
+import { ensureClientBuilt } from './admin/client.ts';
 import { loadAdminToken } from './admin/token.ts';
 import { createApp } from './app.ts';
 import { ConfigService } from './configs/service.ts';
@@ -21,6 +22,7 @@ async function main() {
   }
   const configs = new ConfigService(store);
   await configs.start(settings.mongodbUri ? CONFIG_REFRESH_MS : undefined);
+  if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
   const { app, recorder, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
 
   app.listen({
@@ -37,7 +39,7 @@ async function main() {
   const shown = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   console.log(`Lite Proxy listening on http://${shown}:${server.port}`);
   console.log(`  OpenAI base URL: http://${isLoopback(settings.host) ? shown : 'localhost'}:${server.port}/v1`);
-  console.log(`  admin API:       http://localhost:${server.port}/graphql`);
+  console.log(`  admin:           http://localhost:${server.port}/  (API and GraphiQL at /graphql)`);
   console.log(`  store:           ${describeStore(settings)}`);
   if (token.source.kind === 'env') console.log('  admin token:     from ADMIN_TOKEN');
   else if (token.source.created) {

@@ -63,6 +63,8 @@ export interface TestAppOptions {
   logRequests?: boolean;
   /** Seconds an idle connection may stay open (Bun's idleTimeout); main.ts uses 30. */
   idleTimeout?: number;
+  /** Where the built admin client is (client/dist by default). */
+  clientDir?: string;
 }
 
 export async function startApp(opts: TestAppOptions = {}) {
@@ -81,6 +83,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     store,
     configs,
     adminToken: ADMIN_TOKEN,
+    clientDir: opts.clientDir,
     recorderOptions: { flushDelayMs: 5 },
   });
   built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30 });

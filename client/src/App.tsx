@@ -1,0 +1,40 @@
+import { Route, Router, A, type RouteSectionProps } from '@solidjs/router';
+import { Show } from 'solid-js';
+import { logout, token } from './lib/auth.ts';
+import { locale, setLocale, t } from './lib/i18n.ts';
+import { Login } from './pages/Login.tsx';
+import { Models } from './pages/Models.tsx';
+
+function Layout(props: RouteSectionProps) {
+  return (
+    <Show when={token()} fallback={<Login />}>
+      <div class="shell">
+        <nav class="nav">
+          <div class="brand">{t('app.title')}</div>
+          <A href="/models" activeClass="active">{t('nav.models')}</A>
+          <a href="/graphql" target="_blank" rel="noopener">{t('nav.playground')}</a>
+          <div class="spacer" />
+          <label class="lang">
+            {t('nav.language')}
+            <select value={locale()} onChange={(e) => setLocale(e.currentTarget.value as 'en' | 'zh')}>
+              <option value="en">English</option>
+              <option value="zh">简体中文</option>
+            </select>
+          </label>
+          <button type="button" class="link" onClick={logout}>{t('nav.logout')}</button>
+        </nav>
+        <main class="main">{props.children}</main>
+      </div>
+    </Show>
+  );
+}
+
+export function App() {
+  return (
+    <Router root={Layout}>
+      <Route path="/" component={Models} />
+      <Route path="/models" component={Models} />
+      <Route path="*" component={Models} />
+    </Router>
+  );
+}

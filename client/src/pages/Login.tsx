@@ -1,0 +1,34 @@
+import { createSignal, Show } from 'solid-js';
+import { checkToken, setToken } from '../lib/auth.ts';
+import { t } from '../lib/i18n.ts';
+
+export function Login() {
+  const [value, setValue] = createSignal('');
+  const [error, setError] = createSignal<string | null>(null);
+  const [busy, setBusy] = createSignal(false);
+
+  async function submit(event: SubmitEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const result = await checkToken(value().trim());
+    setBusy(false);
+    if (result === 'ok') setToken(value().trim());
+    else setError(t(result === 'wrong' ? 'login.wrong' : 'login.unreachable'));
+  }
+
+  return (
+    <div class="login">
+      <form class="card" onSubmit={submit}>
+        <h1>{t('login.title')}</h1>
+        <p class="muted">{t('login.hint')}</p>
+        <label>
+          {t('login.token')}
+          <input type="password" autocomplete="current-password" required value={value()} onInput={(e) => setValue(e.currentTarget.value)} />
+        </label>
+        <Show when={error()}>{(message) => <p class="error" role="alert">{message()}</p>}</Show>
+        <button type="submit" disabled={busy()}>{t('login.submit')}</button>
+      </form>
+    </div>
+  );
+}
