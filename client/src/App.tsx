@@ -3,6 +3,7 @@ import { Show } from 'solid-js';
 import { logout, token } from './lib/auth.ts';
 import { locale, setLocale, t } from './lib/i18n.ts';
 import { Login } from './pages/Login.tsx';
+import { Logs } from './pages/Logs.tsx';
 import { Models } from './pages/Models.tsx';
 
 function Layout(props: RouteSectionProps) {
@@ -12,6 +13,7 @@ function Layout(props: RouteSectionProps) {
         <nav class="nav">
           <div class="brand">{t('app.title')}</div>
           <A href="/models" activeClass="active">{t('nav.models')}</A>
+          <A href="/logs" activeClass="active">{t('nav.logs')}</A>
           <a href="/graphql" target="_blank" rel="noopener">{t('nav.playground')}</a>
           <div class="spacer" />
           <label class="lang">
@@ -34,6 +36,7 @@ export function App() {
     <Router root={Layout}>
       <Route path="/" component={Models} />
       <Route path="/models" component={Models} />
+      <Route path="/logs" component={Logs} />
       <Route path="*" component={Models} />
     </Router>
   );

@@ -27,3 +27,54 @@ export const UPDATE_CONFIG = gql<{ updateConfig: ProxyConfig }>(
 );
 
 export const DELETE_CONFIG = gql<{ deleteConfig: boolean }>(`mutation DeleteConfig($id: ID!) { deleteConfig(id: $id) }`);
+
+export interface LogSummary {
+  id: string;
+  timestamp: string;
+  method: string;
+  path: string;
+  model: string | null;
+  backendModel: string | null;
+  statusCode: number;
+  stream: boolean;
+  durationMs: number;
+  ttftMs: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+  error: string | null;
+}
+
+export interface LogDetail extends LogSummary {
+  upstreamUrl: string | null;
+  clientIp: string | null;
+  userAgent: string | null;
+  requestHeaders: Record<string, unknown> | null;
+  requestBody: unknown;
+  responseHeaders: Record<string, unknown> | null;
+  responseBody: unknown;
+  streamContent: string | null;
+  chunks: unknown[] | null;
+}
+
+export interface LogFilter {
+  from?: string;
+  to?: string;
+  method?: string;
+  statusClass?: number;
+  path?: string;
+  model?: string;
+  stream?: boolean;
+}
+
+const LOG_FIELDS = `id timestamp method path model backendModel statusCode stream durationMs ttftMs promptTokens completionTokens totalTokens error`;
+
+export const LOGS = gql<{ logs: { nodes: LogSummary[]; totalCount: number; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>(
+  `query Logs($filter: LogFilter, $first: Int, $after: String) { logs(filter: $filter, first: $first, after: $after) { nodes { ${LOG_FIELDS} } totalCount pageInfo { endCursor hasNextPage } } }`,
+);
+
+export const LOG = gql<{ log: LogDetail | null }>(
+  `query Log($id: ID!) { log(id: $id) { ${LOG_FIELDS} upstreamUrl clientIp userAgent requestHeaders requestBody responseHeaders responseBody streamContent chunks } }`,
+);
+
+export const LOG_TAIL = gql<{ logTail: LogSummary }>(`subscription LogTail($filter: LogFilter) { logTail(filter: $filter) { ${LOG_FIELDS} } }`);

@@ -1,0 +1,149 @@
+import { useSearchParams } from '@solidjs/router';
+import { createEffect, createResource, createSignal, For, on, onCleanup, Show } from 'solid-js';
+import { LogDetailView } from '../components/LogDetail.tsx';
+import { LOG_TAIL, LOGS, type LogFilter, type LogSummary } from '../graphql/operations.ts';
+import { t } from '../lib/i18n.ts';
+import { client, errorMessage } from '../lib/urql.ts';
+
+const SIZES = [10, 20, 50, 100];
+
+/** Filters live in the URL, so a filtered view can be bookmarked and shared. */
+function filterFrom(params: Record<string, string | string[] | undefined>): LogFilter {
+  const one = (k: string) => (typeof params[k] === 'string' && params[k] !== '' ? (params[k] as string) : undefined);
+  const f: LogFilter = {};
+  if (one('model')) f.model = one('model');
+  if (one('method')) f.method = one('method');
+  if (one('path')) f.path = one('path');
+  if (one('status')) f.statusClass = Number(one('status'));
+  if (one('stream')) f.stream = one('stream') === 'true';
+  if (one('from')) f.from = new Date(one('from')!).toISOString();
+  if (one('to')) f.to = new Date(one('to')!).toISOString();
+  return f;
+}
+
+const statusClass = (code: number) => `status s${Math.floor(code / 100)}`;
+const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
+
+export function Logs() {
+  const [params, setParams] = useSearchParams();
+  const filter = () => filterFrom(params);
+  const size = () => (SIZES.includes(Number(params.size)) ? Number(params.size) : 20);
+  const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
+  const after = () => cursors().at(-1) ?? null;
+  const [live, setLive] = createSignal(false);
+  const [fresh, setFresh] = createSignal<LogSummary[]>([]);
+  const [openId, setOpenId] = createSignal<string | null>(null);
+
+  // A new filter or page size starts again at the newest entries.
+  createEffect(on([() => JSON.stringify(filter()), size], () => {
+    setCursors([null]);
+    setFresh([]);
+  }, { defer: true }));
+
+  const [page] = createResource(
+    () => ({ filter: filter(), first: size(), after: after() }),
+    async (vars) => {
+      const result = await client.query(LOGS, vars).toPromise();
+      if (result.error) throw new Error(errorMessage(result.error) ?? 'error');
+      return result.data!.logs;
+    },
+  );
+
+  // Live: new entries matching the filter are prepended as they are stored (first page only).
+  createEffect(() => {
+    if (!live() || after() !== null) return;
+    const sub = client.subscription(LOG_TAIL, { filter: filter() }).subscribe((result) => {
+      const entry = result.data?.logTail;
+      if (entry) setFresh((list) => [entry, ...list.filter((e) => e.id !== entry.id)].slice(0, 500));
+    });
+    onCleanup(() => sub.unsubscribe());
+  });
+
+  const rows = () => {
+    const nodes = page()?.nodes ?? [];
+    const seen = new Set(fresh().map((e) => e.id));
+    return [...fresh(), ...nodes.filter((n) => !seen.has(n.id))];
+  };
+  const set = (key: string, value: string) => setParams({ [key]: value === '' ? undefined : value });
+
+  return (
+    <section>
+      <header class="page-head">
+        <h1>{t('logs.title')}</h1>
+        <label class="check">
+          <input type="checkbox" checked={live()} onChange={(e) => setLive(e.currentTarget.checked)} />
+          {t('logs.live')}
+        </label>
+      </header>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>{t('logs.from')}<input type="datetime-local" value={(params.from as string) ?? ''} onChange={(e) => set('from', e.currentTarget.value)} /></label>
+        <label>{t('logs.to')}<input type="datetime-local" value={(params.to as string) ?? ''} onChange={(e) => set('to', e.currentTarget.value)} /></label>
+        <label>{t('logs.method')}
+          <select value={(params.method as string) ?? ''} onChange={(e) => set('method', e.currentTarget.value)}>
+            <option value="">{t('logs.any')}</option>
+            <For each={['POST', 'GET', 'DELETE']}>{(m) => <option value={m}>{m}</option>}</For>
+          </select>
+        </label>
+        <label>{t('logs.status')}
+          <select value={(params.status as string) ?? ''} onChange={(e) => set('status', e.currentTarget.value)}>
+            <option value="">{t('logs.any')}</option>
+            <For each={['2', '3', '4', '5']}>{(c) => <option value={c}>{c}xx</option>}</For>
+          </select>
+        </label>
+        <label>{t('logs.model')}<input value={(params.model as string) ?? ''} onChange={(e) => set('model', e.currentTarget.value)} /></label>
+        <label>{t('logs.pathContains')}<input value={(params.path as string) ?? ''} onChange={(e) => set('path', e.currentTarget.value)} /></label>
+        <label>{t('logs.stream')}
+          <select value={(params.stream as string) ?? ''} onChange={(e) => set('stream', e.currentTarget.value)}>
+            <option value="">{t('logs.any')}</option>
+            <option value="true">{t('logs.streamOnly')}</option>
+            <option value="false">{t('logs.nonStream')}</option>
+          </select>
+        </label>
+        <label>{t('logs.pageSize')}
+          <select value={String(size())} onChange={(e) => set('size', e.currentTarget.value)}>
+            <For each={SIZES}>{(n) => <option value={n}>{n}</option>}</For>
+          </select>
+        </label>
+      </form>
+
+      <Show when={!page.error} fallback={<p class="error" role="alert">{String(page.error?.message ?? page.error)}</p>}>
+        <p class="muted">{t('logs.total', { count: page()?.totalCount ?? '…' })}</p>
+        <Show when={rows().length > 0 || page.loading} fallback={<p class="muted">{t('logs.empty')}</p>}>
+          <div class="table-wrap">
+            <table class="logs">
+              <thead>
+                <tr>
+                  <th>{t('logs.time')}</th><th>{t('logs.method')}</th><th>{t('logs.path')}</th><th>{t('logs.model')}</th>
+                  <th>{t('logs.status')}</th><th>{t('logs.duration')}</th><th>{t('logs.ttft')}</th><th>{t('logs.tokens')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                <For each={rows()}>
+                  {(e) => (
+                    <tr class="clickable" onClick={() => setOpenId(e.id)}>
+                      <td>{new Date(e.timestamp).toLocaleString()}</td>
+                      <td>{e.method}</td>
+                      <td class="mono">{e.path}</td>
+                      <td>{e.model ?? '–'}<Show when={e.backendModel && e.backendModel !== e.model}> → {e.backendModel}</Show></td>
+                      <td><span class={statusClass(e.statusCode)}>{e.statusCode}</span><Show when={e.stream}> <span class="badge">{t('logs.stream')}</span></Show></td>
+                      <td>{ms(e.durationMs)}</td>
+                      <td>{ms(e.ttftMs)}</td>
+                      <td>{e.totalTokens ?? '–'}</td>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        </Show>
+        <div class="row pager">
+          <button type="button" class="secondary" disabled={cursors().length === 1} onClick={() => { setFresh([]); setCursors((c) => c.slice(0, -1)); }}>{t('logs.newer')}</button>
+          <button type="button" class="secondary" disabled={!page()?.pageInfo.hasNextPage}
+            onClick={() => { setFresh([]); setCursors((c) => [...c, page()!.pageInfo.endCursor]); }}>{t('logs.older')}</button>
+        </div>
+      </Show>
+
+      <Show when={openId()}>{(id) => <LogDetailView id={id()} onClose={() => setOpenId(null)} />}</Show>
+    </section>
+  );
+}
