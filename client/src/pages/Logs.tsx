@@ -107,7 +107,7 @@ export function Logs() {
       </form>
 
       <Show when={!page.error} fallback={<p class="error" role="alert">{String(page.error?.message ?? page.error)}</p>}>
-        <p class="muted">{t('logs.total', { count: page()?.totalCount ?? '…' })}</p>
+        <p class="muted">{t('logs.total', { count: page() ? page()!.totalCount + rows().length - page()!.nodes.length : '…' })}</p>
         <Show when={rows().length > 0 || page.loading} fallback={<p class="muted">{t('logs.empty')}</p>}>
           <div class="table-wrap">
             <table class="logs">
