@@ -57,7 +57,7 @@ export class UpstreamTimeoutError extends ProxyError {
 
 export class ClientClosedError extends ProxyError {
   constructor() {
-    super('Client closed the request before the backend answered', 499, 'api_error', 'client_closed_request');
+    super('Client closed the request before the answer was complete', 499, 'api_error', 'client_closed_request');
   }
 }
 

@@ -62,7 +62,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const proxyErr = err instanceof ProxyError ? err : request.signal.aborted ? new ClientClosedError() : internalError();
     if (!(err instanceof ProxyError) && !request.signal.aborted) console.error('[proxy] unexpected error:', err);
     const body = errorBody(proxyErr);
-    finish(ex, { statusCode: proxyErr.status, error: proxyErr.message, responseBody: JSON.parse(body) as Json });
+    finish(ex, { statusCode: proxyErr.status, error: proxyErr.message, responseBody: new JsonText(body) });
     return new Response(body, { status: proxyErr.status, headers: { 'content-type': 'application/json' } });
   }
 
@@ -93,7 +93,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const startedAt = performance.now();
     const url = splitUrl(request.url);
     const incoming = request.headers.toJSON();
-    const ex: Exchange = { startedAt, incoming, row: newRow(request, url, client, incoming) };
+    const ex: Exchange = { startedAt, incoming, row: newRow({ request, url, client, incoming, logging: settings.logRequests }) };
     try {
       if (!url.pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${url.pathname.slice(0, 200)}`);
       const subpath = url.pathname.slice('/v1'.length);
@@ -142,9 +142,9 @@ export function createProxyHandler(deps: ProxyDeps) {
     const resolution = routes.resolve(model);
     if ('missing' in resolution) throw new ModelNotFoundError(model, resolution.missing);
     const config = resolution.config;
+    // handle() admits only /v1/… paths, so subpath starts with "/" and the request stays below the
+    // config's base URL (and its key with it).
     const upstreamUrl = `${config.baseUrl}${subpath}${url.search}`;
-    // subpath starts with "/", so the request stays below the config's base URL (and its key with it).
-    if (!subpath.startsWith('/')) throw new NotFoundError(`No such endpoint: ${url.pathname.slice(0, 200)}`);
     Object.assign(ex.row, { configId: config.id, backendModel: config.backendModelName, upstreamUrl: redactUrl(upstreamUrl) });
 
     const body = rewrite(config.backendModelName);
@@ -161,7 +161,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     const headersAt = performance.now();
     const headers = downstreamHeaders(upstream.headers.toJSON());
     ex.row.statusCode = upstream.status;
-    ex.row.responseHeaders = redactHeaders(headers);
+    if (settings.logRequests) ex.row.responseHeaders = redactHeaders(headers);
     ex.row.ttftMs = round(headersAt - ex.startedAt);
     const upstreamType = upstream.headers.get('content-type') ?? '';
 
@@ -174,18 +174,20 @@ export function createProxyHandler(deps: ProxyDeps) {
     // JSON and text answers are small next to their generation time: read whole, then answer.
     const answer = await readAnswer(upstream, request);
     const doneAt = performance.now();
-    const text = decoder.decode(answer);
-    // Parsed for the usage and the error message; stored as the text it came as.
-    const parsed = tryParse(text);
-    const usage = readUsage((parsed as { usage?: unknown } | undefined)?.usage);
-    finish(ex, {
-      responseBody: bodyForLog(text, answer.byteLength, settings.logBodyBytes, parsed !== undefined),
-      error: backendError(upstream, parsed ?? null),
-      durationMs: round(doneAt - ex.startedAt),
-      promptTokens: usage?.promptTokens ?? null,
-      completionTokens: usage?.completionTokens ?? null,
-      totalTokens: usage?.totalTokens ?? null,
-    });
+    if (settings.logRequests) {
+      const text = decoder.decode(answer);
+      // Parsed for the usage and the error message; stored as the text it came as.
+      const parsed = tryParse(text);
+      const usage = readUsage((parsed as { usage?: unknown } | undefined)?.usage);
+      finish(ex, {
+        responseBody: bodyForLog(text, answer.byteLength, settings.logBodyBytes, parsed !== undefined),
+        error: backendError(upstream, parsed ?? null),
+        durationMs: round(doneAt - ex.startedAt),
+        promptTokens: usage?.promptTokens ?? null,
+        completionTokens: usage?.completionTokens ?? null,
+        totalTokens: usage?.totalTokens ?? null,
+      });
+    }
     headers[OVERHEAD_HEADER] = overhead(sentAt - ex.startedAt + (performance.now() - doneAt));
     return new Response(answer, { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) });
   }
@@ -236,7 +238,7 @@ async function readAnswer(upstream: Response, request: Request): Promise<Uint8Ar
   try {
     return await upstream.bytes();
   } catch (err) {
-    if (request.signal.aborted) throw new ProxyError('Client closed the request', 499, 'api_error', 'client_closed_request');
+    if (request.signal.aborted) throw new ClientClosedError();
     throw new ProxyError(`Backend failed while sending its answer: ${(err as Error).message}`, 502, 'api_error', 'upstream_failed');
   }
 }
@@ -248,7 +250,8 @@ function backendError(upstream: Response, body: Json): string | null {
   return typeof message === 'string' ? `Backend answered ${upstream.status}: ${message}` : `Backend answered ${upstream.status} ${upstream.statusText}`.trim();
 }
 
-function newRow(request: Request, url: RequestPath, client: ClientInfo, incoming: HeaderRecord): LogRow {
+function newRow(o: { request: Request; url: RequestPath; client: ClientInfo; incoming: HeaderRecord; logging: boolean }): LogRow {
+  const { request, url, client, incoming } = o;
   return {
     id: Bun.randomUUIDv7(),
     timestamp: new Date(),
@@ -268,7 +271,8 @@ function newRow(request: Request, url: RequestPath, client: ClientInfo, incoming
     error: null,
     clientIp: client.ip,
     userAgent: (incoming['user-agent'] as string | undefined) ?? null,
-    requestHeaders: redactHeaders(incoming),
+    // Redacted only when it will be stored.
+    requestHeaders: o.logging ? redactHeaders(incoming) : null,
     requestBody: null,
     responseHeaders: null,
     responseBody: null,
