@@ -11,6 +11,7 @@ import type { HealthParent } from './graphql/mappers.ts';
 import { createLogPubSub } from './graphql/pubsub.ts';
 import { createAdminYoga } from './graphql/yoga.ts';
 import { LogRecorder } from './logs/recorder.ts';
+import { runChat } from './proxy/chat.ts';
 import { createProxyHandler } from './proxy/handler.ts';
 import type { Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
@@ -47,9 +48,12 @@ export function createApp(deps: AppDeps) {
     return { status: status.storeOk ? 'ok' : 'degraded', storeKind: deps.store.kind, recorder: status };
   };
   const closing = new AbortController();
-  const services: GraphQLServices = { configs: deps.configs, store: deps.store, recorder, pubsub, health, closing: closing.signal };
-  const yoga = createAdminYoga(services, '/graphql');
   const proxy = createProxyHandler({ routes: deps.configs.routes, recorder, settings: deps.settings });
+  const services: GraphQLServices = {
+    configs: deps.configs, store: deps.store, recorder, pubsub, health, closing: closing.signal,
+    chat: (input) => runChat(proxy, input, closing.signal),
+  };
+  const yoga = createAdminYoga(services, '/graphql');
 
   // Elysia by default skips the first 11 characters of a URL to find its path, which misroutes
   // every request to a short host name such as http://llm/ (a Compose service name).

@@ -5,33 +5,23 @@
  * installs it and must run it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.ts';
+import { chromiumAvailable, launchChromium, screenshot } from './helpers/browser.ts';
 import { startMockUpstream } from './helpers/mock-upstream.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(import.meta.dir, '../test-output/screenshots');
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run must install Debian's chromium`);
-if (!available) console.warn(`e2e-admin: skipped, ${CHROMIUM} not found (apt-get install chromium)`);
+const available = chromiumAvailable('e2e-admin');
 
 describe.skipIf(!available)('admin page in Chromium', () => {
   const mock = startMockUpstream();
   let app: TestApp;
   let browser: Browser;
   let page: Page;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), timeout: 5_000 });
+  const shot = (name: string) => screenshot(page, name);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     app = await startApp();
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   });
   afterAll(async () => {
@@ -48,6 +38,8 @@ describe.skipIf(!available)('admin page in Chromium', () => {
     expect(await page.textContent('.error')).toContain('not accepted');
     await page.fill('input[type=password]', ADMIN_TOKEN);
     await page.click('button[type=submit]');
+    await page.waitForSelector('nav.nav');
+    await page.click('nav a:has-text("Models")');
     await page.waitForSelector('h1:has-text("Models")');
   });
 

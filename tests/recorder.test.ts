@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { LogRecorder, type RecorderOptions } from '../server/logs/recorder.ts';
+import { type RollupRow, rollupKey } from '../server/stats/rollup.ts';
 import type { ConfigRow, LogRow, LogSummary, Store } from '../server/store/types.ts';
 
 /** A Store whose log writes can be made to fail, hang or refuse rows. */
@@ -43,6 +44,22 @@ class FakeStore implements Store {
       for (const row of rows) if (!this.stored.has(row.id)) this.stored.set(row.id, row);
       this.batches.push(rows.map((r) => r.id));
     })();
+  }
+
+  /** addRollups fails while set (logs still go in). */
+  rollupsDown = false;
+  /** Requests counted into rollups, per rollup key: must equal the rows stored, once each. */
+  readonly rollupRequests = new Map<string, number>();
+  async addRollups(list: RollupRow[]): Promise<void> {
+    if (this.down || this.rollupsDown) throw new Error('addRollups: connection refused');
+    for (const r of list) this.rollupRequests.set(rollupKey(r), (this.rollupRequests.get(rollupKey(r)) ?? 0) + (r.counts.n ?? 0));
+  }
+  async readRollups(): Promise<RollupRow[]> {
+    return [];
+  }
+  /** Requests counted in the per-minute rollups. */
+  minuteRequests(): number {
+    return [...this.rollupRequests].filter(([k]) => k.startsWith('60:')).reduce((sum, [, n]) => sum + n, 0);
   }
 
   ping(): Promise<void> {
@@ -290,5 +307,41 @@ describe('LogRecorder', () => {
     await recorder.drain();
     expect(batches).toEqual([[row(0).id], [row(2).id, row(3).id], [row(4).id]]);
     expect(batches).toEqual(store.batches);
+  });
+
+  test('stored rows are counted into rollups exactly once, across an outage and refused rows', async () => {
+    const { store, recorder } = setup({ retryBaseMs: 5 });
+    store.down = true;
+    for (const r of rows(0, 30)) recorder.record(r);
+    await until(() => store.attempts >= 3);
+    store.down = false;
+    store.poisoned.add('log-007');
+    for (const r of rows(30, 40)) recorder.record(r);
+    await recorder.drain();
+    expect(store.stored.size).toBe(39);
+    expect(store.minuteRequests()).toBe(39);
+    // One hour rollup next to the minute rollup of the same rows.
+    expect([...store.rollupRequests.keys()].sort()).toEqual([`3600:${T0 - (T0 % 3_600_000)}:gpt-4o`, `60:${T0 - (T0 % 60_000)}:gpt-4o`]);
+  });
+
+  test('rollups the store refuses wait for the next batch and are added once it takes them', async () => {
+    const { store, recorder, reports } = setup();
+    store.rollupsDown = true;
+    for (const r of rows(0, 5)) recorder.record(r);
+    await recorder.drain();
+    expect(store.stored.size).toBe(5); // logs are not held back by rollups
+    expect(store.minuteRequests()).toBe(0);
+    expect(reports.some((m) => m.includes('rollup write failed'))).toBe(true);
+    store.rollupsDown = false;
+    for (const r of rows(5, 8)) recorder.record(r);
+    await recorder.drain();
+    expect(store.minuteRequests()).toBe(8);
+    // And at shutdown, without a new batch.
+    store.rollupsDown = true;
+    for (const r of rows(8, 10)) recorder.record(r);
+    await recorder.drain();
+    store.rollupsDown = false;
+    await recorder.drain();
+    expect(store.minuteRequests()).toBe(10);
   });
 });

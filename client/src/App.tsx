@@ -2,6 +2,8 @@ import { Route, Router, A, type RouteSectionProps } from '@solidjs/router';
 import { Show } from 'solid-js';
 import { logout, token } from './lib/auth.ts';
 import { locale, setLocale, t } from './lib/i18n.ts';
+import { Chat } from './pages/Chat.tsx';
+import { Dashboard } from './pages/Dashboard.tsx';
 import { Login } from './pages/Login.tsx';
 import { Logs } from './pages/Logs.tsx';
 import { Models } from './pages/Models.tsx';
@@ -12,8 +14,10 @@ function Layout(props: RouteSectionProps) {
       <div class="shell">
         <nav class="nav">
           <div class="brand">{t('app.title')}</div>
+          <A href="/" end activeClass="active">{t('nav.dashboard')}</A>
           <A href="/models" activeClass="active">{t('nav.models')}</A>
           <A href="/logs" activeClass="active">{t('nav.logs')}</A>
+          <A href="/chat" activeClass="active">{t('nav.chat')}</A>
           <a href="/graphql" target="_blank" rel="noopener">{t('nav.playground')}</a>
           <div class="spacer" />
           <label class="lang">
@@ -34,10 +38,11 @@ function Layout(props: RouteSectionProps) {
 export function App() {
   return (
     <Router root={Layout}>
-      <Route path="/" component={Models} />
+      <Route path="/" component={Dashboard} />
       <Route path="/models" component={Models} />
       <Route path="/logs" component={Logs} />
-      <Route path="*" component={Models} />
+      <Route path="/chat" component={Chat} />
+      <Route path="*" component={Dashboard} />
     </Router>
   );
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 export const CLIENT_DIST = join(import.meta.dir, '../../client/dist');
 
 /** Paths the client routes itself; each answers with index.html. */
-const PAGES = ['/', '/models', '/logs'];
+const PAGES = ['/', '/models', '/logs', '/chat'];
 
 export function isClientBuilt(distDir = CLIENT_DIST): boolean {
   return existsSync(join(distDir, 'index.html'));

@@ -1,4 +1,5 @@
 import type { ConfigService } from '../configs/service.ts';
+import type { ChatEvent, ChatInput } from '../proxy/chat.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { LogDetail, Store } from '../store/types.ts';
 import type { HealthParent } from './mappers.ts';
@@ -11,6 +12,8 @@ export interface GraphQLServices {
   recorder: LogRecorder;
   pubsub: LogPubSub;
   health: () => HealthParent;
+  /** Runs an admin chat through the proxy pipeline (ends when the subscriber goes away). */
+  chat: (input: ChatInput) => AsyncIterable<ChatEvent>;
   /** Aborted at shutdown: live subscriptions end so that they do not hold the server open. */
   closing: AbortSignal;
 }

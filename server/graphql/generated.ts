@@ -19,6 +19,54 @@ export type Scalars = {
   JSON: { input: unknown; output: unknown; }
 };
 
+export type ChatEvent = {
+  __typename?: 'ChatEvent';
+  /** DELTA: the next piece of the answer. */
+  content?: Maybe<Scalars['String']['output']>;
+  durationMs?: Maybe<Scalars['Float']['output']>;
+  /** ERROR: what went wrong, readable. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** DONE: why the model stopped (stop, length, …). */
+  finishReason?: Maybe<Scalars['String']['output']>;
+  /** The log entry of this exchange (on every event). */
+  logId: Scalars['ID']['output'];
+  /** DELTA: the next piece of the model's reasoning, for backends that stream it (reasoning_content). */
+  reasoning?: Maybe<Scalars['String']['output']>;
+  /** DONE, and ERROR when the backend answered: the HTTP status the backend (or the proxy) answered with. */
+  status?: Maybe<Scalars['Int']['output']>;
+  /** DONE and ERROR: milliseconds until the first byte of the answer, and in all. */
+  ttftMs?: Maybe<Scalars['Float']['output']>;
+  type: ChatEventType;
+  /** DONE: token usage, when the backend reported it. */
+  usage?: Maybe<TokenUsage>;
+};
+
+export type ChatEventType =
+  | 'DELTA'
+  | 'DONE'
+  | 'ERROR'
+  | 'STARTED';
+
+export type ChatInput = {
+  /** Pins one config of the model's group (the Models page's Test button); it must belong to `model`. */
+  configId?: InputMaybe<Scalars['ID']['input']>;
+  maxTokens?: InputMaybe<Scalars['Int']['input']>;
+  messages: Array<ChatMessageInput>;
+  /** A proxy model name, as a client would send it. */
+  model: Scalars['String']['input'];
+  temperature?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type ChatMessageInput = {
+  content: Scalars['String']['input'];
+  role: ChatRole;
+};
+
+export type ChatRole =
+  | 'ASSISTANT'
+  | 'SYSTEM'
+  | 'USER';
+
 export type CreateConfigInput = {
   apiKey?: InputMaybe<Scalars['String']['input']>;
   backendModelName: Scalars['String']['input'];
@@ -102,6 +150,12 @@ export type LogQueueHealth = {
   written: Scalars['Int']['output'];
 };
 
+export type ModelStats = {
+  __typename?: 'ModelStats';
+  model?: Maybe<Scalars['String']['output']>;
+  summary: StatsSummary;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   createConfig: ProxyConfig;
@@ -166,6 +220,12 @@ export type Query = {
   log?: Maybe<LogEntry>;
   /** Log entries, newest first. `after` is the `endCursor` of the previous page. */
   logs: LogPage;
+  /**
+   * Traffic between `from` and `to`, read from per-minute, per-model rollups that the log writer keeps
+   * (so it costs the same whatever the number of log entries, and survives log retention). The window
+   * is widened to whole buckets. At most 2,000 buckets.
+   */
+  stats: Stats;
 };
 
 
@@ -185,6 +245,63 @@ export type QueryLogsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+export type QueryStatsArgs = {
+  bucket?: InputMaybe<StatsBucket>;
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+export type Stats = {
+  __typename?: 'Stats';
+  bucketSeconds: Scalars['Int']['output'];
+  /** The window actually covered, aligned to buckets. */
+  from: Scalars['DateTime']['output'];
+  /** One row per proxy model with traffic in the window, most requests first. `model` is null for requests no config routed (unknown models, /v1/models). */
+  models: Array<ModelStats>;
+  /** One point per bucket, oldest first, empty buckets included. */
+  series: Array<StatsPoint>;
+  to: Scalars['DateTime']['output'];
+  total: StatsSummary;
+};
+
+export type StatsBucket =
+  | 'DAY'
+  | 'FIFTEEN_MINUTES'
+  | 'FIVE_MINUTES'
+  | 'HOUR'
+  | 'MINUTE';
+
+export type StatsPoint = {
+  __typename?: 'StatsPoint';
+  completionTokens: Scalars['Float']['output'];
+  durationP95Ms?: Maybe<Scalars['Float']['output']>;
+  errors: Scalars['Float']['output'];
+  promptTokens: Scalars['Float']['output'];
+  requests: Scalars['Float']['output'];
+  time: Scalars['DateTime']['output'];
+};
+
+export type StatsSummary = {
+  __typename?: 'StatsSummary';
+  /** Mean over all requests. */
+  avgDurationMs?: Maybe<Scalars['Float']['output']>;
+  clientErrors: Scalars['Float']['output'];
+  completionTokens: Scalars['Float']['output'];
+  /** Percentiles are read from fixed-bucket histograms: within about 25 % of the true value. */
+  durationP50Ms?: Maybe<Scalars['Float']['output']>;
+  durationP95Ms?: Maybe<Scalars['Float']['output']>;
+  /** errors / requests; 0 without requests. */
+  errorRate: Scalars['Float']['output'];
+  /** Answers with status 4xx or 5xx (499, a client that left, included). */
+  errors: Scalars['Float']['output'];
+  promptTokens: Scalars['Float']['output'];
+  requests: Scalars['Float']['output'];
+  serverErrors: Scalars['Float']['output'];
+  ttftP50Ms?: Maybe<Scalars['Float']['output']>;
+  ttftP95Ms?: Maybe<Scalars['Float']['output']>;
+};
+
 export type StoreHealth = {
   __typename?: 'StoreHealth';
   kind: Scalars['String']['output'];
@@ -195,13 +312,31 @@ export type StoreHealth = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /**
+   * Sends a chat through the same pipeline as POST /v1/chat/completions (routed, streamed and logged
+   * like client traffic). Events: one STARTED carrying the log id, then DELTA events as the backend
+   * streams, then DONE or ERROR. Ending the subscription cancels the request to the backend.
+   */
+  chat: ChatEvent;
   /** Each new log entry once it is stored, filtered server-side. */
   logTail: LogEntry;
 };
 
 
+export type SubscriptionChatArgs = {
+  input: ChatInput;
+};
+
+
 export type SubscriptionLogTailArgs = {
   filter?: InputMaybe<LogFilter>;
+};
+
+export type TokenUsage = {
+  __typename?: 'TokenUsage';
+  completionTokens?: Maybe<Scalars['Int']['output']>;
+  promptTokens?: Maybe<Scalars['Int']['output']>;
+  totalTokens?: Maybe<Scalars['Int']['output']>;
 };
 
 export type UpdateConfigInput = {
@@ -290,6 +425,11 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ChatEvent: ResolverTypeWrapper<ChatEvent>;
+  ChatEventType: ChatEventType;
+  ChatInput: ChatInput;
+  ChatMessageInput: ChatMessageInput;
+  ChatRole: ChatRole;
   CreateConfigInput: CreateConfigInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -301,19 +441,28 @@ export type ResolversTypes = ResolversObject<{
   LogFilter: LogFilter;
   LogPage: ResolverTypeWrapper<Omit<LogPage, 'nodes'> & { nodes: Array<ResolversTypes['LogEntry']> }>;
   LogQueueHealth: ResolverTypeWrapper<LogQueueHealth>;
+  ModelStats: ResolverTypeWrapper<ModelStats>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   ProxyConfig: ResolverTypeWrapper<ConfigRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Stats: ResolverTypeWrapper<Stats>;
+  StatsBucket: StatsBucket;
+  StatsPoint: ResolverTypeWrapper<StatsPoint>;
+  StatsSummary: ResolverTypeWrapper<StatsSummary>;
   StoreHealth: ResolverTypeWrapper<StoreHealth>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TokenUsage: ResolverTypeWrapper<TokenUsage>;
   UpdateConfigInput: UpdateConfigInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
+  ChatEvent: ChatEvent;
+  ChatInput: ChatInput;
+  ChatMessageInput: ChatMessageInput;
   CreateConfigInput: CreateConfigInput;
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
@@ -325,14 +474,32 @@ export type ResolversParentTypes = ResolversObject<{
   LogFilter: LogFilter;
   LogPage: Omit<LogPage, 'nodes'> & { nodes: Array<ResolversParentTypes['LogEntry']> };
   LogQueueHealth: LogQueueHealth;
+  ModelStats: ModelStats;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   ProxyConfig: ConfigRow;
   Query: Record<PropertyKey, never>;
+  Stats: Stats;
+  StatsPoint: StatsPoint;
+  StatsSummary: StatsSummary;
   StoreHealth: StoreHealth;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  TokenUsage: TokenUsage;
   UpdateConfigInput: UpdateConfigInput;
+}>;
+
+export type ChatEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChatEvent'] = ResolversParentTypes['ChatEvent']> = ResolversObject<{
+  content?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  finishReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  logId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reasoning?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ttftMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ChatEventType'], ParentType, ContextType>;
+  usage?: Resolver<Maybe<ResolversTypes['TokenUsage']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -389,6 +556,11 @@ export type LogQueueHealthResolvers<ContextType = GraphQLContext, ParentType ext
   written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type ModelStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelStats'] = ResolversParentTypes['ModelStats']> = ResolversObject<{
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['StatsSummary'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationCreateConfigArgs, 'input'>>;
   deleteConfig?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConfigArgs, 'id'>>;
@@ -420,6 +592,40 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   health?: Resolver<ResolversTypes['Health'], ParentType, ContextType>;
   log?: Resolver<Maybe<ResolversTypes['LogEntry']>, ParentType, ContextType, RequireFields<QueryLogArgs, 'id'>>;
   logs?: Resolver<ResolversTypes['LogPage'], ParentType, ContextType, RequireFields<QueryLogsArgs, 'first'>>;
+  stats?: Resolver<ResolversTypes['Stats'], ParentType, ContextType, RequireFields<QueryStatsArgs, 'bucket' | 'from' | 'to'>>;
+}>;
+
+export type StatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Stats'] = ResolversParentTypes['Stats']> = ResolversObject<{
+  bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  models?: Resolver<Array<ResolversTypes['ModelStats']>, ParentType, ContextType>;
+  series?: Resolver<Array<ResolversTypes['StatsPoint']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['StatsSummary'], ParentType, ContextType>;
+}>;
+
+export type StatsPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StatsPoint'] = ResolversParentTypes['StatsPoint']> = ResolversObject<{
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  durationP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  time?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type StatsSummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StatsSummary'] = ResolversParentTypes['StatsSummary']> = ResolversObject<{
+  avgDurationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  clientErrors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  durationP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  durationP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  errors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  serverErrors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  ttftP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 }>;
 
 export type StoreHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StoreHealth'] = ResolversParentTypes['StoreHealth']> = ResolversObject<{
@@ -430,21 +636,34 @@ export type StoreHealthResolvers<ContextType = GraphQLContext, ParentType extend
 }>;
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  chat?: SubscriptionResolver<ResolversTypes['ChatEvent'], "chat", ParentType, ContextType, RequireFields<SubscriptionChatArgs, 'input'>>;
   logTail?: SubscriptionResolver<ResolversTypes['LogEntry'], "logTail", ParentType, ContextType, Partial<SubscriptionLogTailArgs>>;
 }>;
 
+export type TokenUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TokenUsage'] = ResolversParentTypes['TokenUsage']> = ResolversObject<{
+  completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  promptTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  ChatEvent?: ChatEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Health?: HealthResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LogEntry?: LogEntryResolvers<ContextType>;
   LogPage?: LogPageResolvers<ContextType>;
   LogQueueHealth?: LogQueueHealthResolvers<ContextType>;
+  ModelStats?: ModelStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   ProxyConfig?: ProxyConfigResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Stats?: StatsResolvers<ContextType>;
+  StatsPoint?: StatsPointResolvers<ContextType>;
+  StatsSummary?: StatsSummaryResolvers<ContextType>;
   StoreHealth?: StoreHealthResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TokenUsage?: TokenUsageResolvers<ContextType>;
 }>;
 

@@ -3,7 +3,11 @@
  * throws and never waits), a background loop writes batches, and each written row is handed to
  * `onWritten` for the live tail. A failing store is retried with backoff while the queue is
  * bounded; `drain()` is awaited at shutdown and in tests.
+ *
+ * Written rows are also counted into the dashboard's rollups, once per row: rollups are added only
+ * after the rows are stored, and rollups that fail to be added wait for the next batch.
  */
+import { mergeCounts, type RollupRow, rollupKey, rollupsOf } from '../stats/rollup.ts';
 import type { LogRow, Store } from '../store/types.ts';
 
 export interface RecorderOptions {
@@ -41,6 +45,9 @@ export class LogRecorder {
   private writing: Promise<void> | null = null;
   private failuresInARow = 0;
   private rowAttempts = new WeakMap<LogRow, number>();
+  /** Rollups of stored rows that the store has not taken yet. */
+  private pendingRollups = new Map<string, RollupRow>();
+  private rollupsFailing = false;
   private readonly stats: Omit<RecorderStatus, 'queueDepth'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null,
   };
@@ -77,6 +84,7 @@ export class LogRecorder {
       await (this.writing ?? this.writeBatch());
       if (this.queue.length > 0 && this.failuresInARow > 0) await Bun.sleep(Math.min(200, deadline - Date.now()));
     }
+    if (this.pendingRollups.size > 0 && !this.writing) await this.flushRollups([]);
     if (this.queue.length > 0) this.report(`[logs] ${this.queue.length} entries could not be written before shutdown`);
   }
 
@@ -109,6 +117,7 @@ export class LogRecorder {
   private async write(batch: LogRow[]): Promise<void> {
     try {
       await this.opts.store.insertLogs(batch);
+      await this.flushRollups(batch);
       this.succeeded(batch);
       return;
     } catch (err) {
@@ -118,7 +127,10 @@ export class LogRecorder {
       if (!(await this.storeReachable())) return this.retryLater(batch, err);
       // The store answers: find out whether it refuses some rows or every row.
       const { written, refused } = await this.writeOneByOne(batch);
-      if (written.length > 0) this.succeeded(written);
+      if (written.length > 0) {
+        await this.flushRollups(written);
+        this.succeeded(written);
+      }
       const retry: LogRow[] = [];
       const dropped: [LogRow, unknown][] = [];
       for (const [row, rowErr] of refused) {
@@ -138,6 +150,27 @@ export class LogRecorder {
         this.report(`[logs] the store refused log entry ${first.id}${more}; dropped: ${String(firstErr)}`);
       }
       if (retry.length > 0) this.retryLater(retry, err);
+    }
+  }
+
+  /** Adds the rollups of `stored` (and any still pending); never throws. */
+  private async flushRollups(stored: LogRow[]): Promise<void> {
+    for (const delta of rollupsOf(stored)) {
+      const key = rollupKey(delta);
+      const pending = this.pendingRollups.get(key);
+      if (pending) mergeCounts(pending.counts, delta.counts);
+      else this.pendingRollups.set(key, delta);
+    }
+    if (this.pendingRollups.size === 0) return;
+    const rows = [...this.pendingRollups.values()];
+    try {
+      await this.opts.store.addRollups(rows);
+      this.pendingRollups.clear();
+      if (this.rollupsFailing) this.report('[logs] rollup writes succeed again');
+      this.rollupsFailing = false;
+    } catch (err) {
+      if (!this.rollupsFailing) this.report(`[logs] rollup write failed, will retry with the next batch: ${String(err)}`);
+      this.rollupsFailing = true;
     }
   }
 

@@ -23,6 +23,10 @@ export interface ClientInfo {
   ip: string | null;
   /** Lifts the connection's idle timeout; called once the request body has been read. */
   keepOpen?: () => void;
+  /** The log entry's id, when the caller needs to know it up front (the admin's chat). */
+  logId?: string;
+  /** Send to this config of the requested model's group (the admin's Test button). */
+  configId?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -139,7 +143,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     }
     ex.row.model = model;
 
-    const resolution = routes.resolve(model);
+    const resolution = client.configId ? routes.resolvePinned(model, client.configId) : routes.resolve(model);
     if ('missing' in resolution) throw new ModelNotFoundError(model, resolution.missing);
     const config = resolution.config;
     // handle() admits only /v1/… paths, so subpath starts with "/" and the request stays below the
@@ -253,7 +257,7 @@ function backendError(upstream: Response, body: Json): string | null {
 function newRow(o: { request: Request; url: RequestPath; client: ClientInfo; incoming: HeaderRecord; logging: boolean }): LogRow {
   const { request, url, client, incoming } = o;
   return {
-    id: Bun.randomUUIDv7(),
+    id: client.logId ?? Bun.randomUUIDv7(),
     timestamp: new Date(),
     method: request.method,
     path: url.pathname,

@@ -39,6 +39,15 @@ export class RouteTable {
     return { config };
   }
 
+  /**
+   * One config of the model's group, chosen by id (the admin's Test button), enabled or not: a
+   * config is worth testing before it is switched on. Round-robin positions are left alone.
+   */
+  resolvePinned(model: string, configId: string): Resolution {
+    const config = this.all.find((c) => c.id === configId && c.proxyModelName === model);
+    return config ? { config } : { missing: 'unknown' };
+  }
+
   /** Proxy model names that have at least one enabled config, with the earliest creation time. */
   models(): { id: string; created: Date }[] {
     const out = new Map<string, Date>();

@@ -5,9 +5,16 @@
  * "a.b") MongoDB and FerretDB reject or treat as paths, and text keeps a stored body exactly what was logged.
  */
 import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
+import { type RollupRow, type RollupSize, rollupKey } from '../stats/rollup.ts';
 import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
 
 type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
+
+/**
+ * Counters sit at the top level of the document (n, s2, d7, …) so that $inc names them directly;
+ * the driver's types cannot mix those numbers with the key fields, hence the loose type.
+ */
+type RollupDoc = { _id: string; [field: string]: unknown };
 
 type LogDoc = Omit<LogSummary, 'id'> & { _id: string } & {
   requestHeaders: string | null;
@@ -146,12 +153,14 @@ export class MongoStore implements Store {
   private db: Db;
   private configs: Collection<ConfigDoc>;
   private logs: Collection<LogDoc>;
+  private rollups: Collection<RollupDoc>;
 
   constructor(uri: string, databaseName: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'lite-proxy' });
     this.db = this.client.db(databaseName);
     this.configs = this.db.collection<ConfigDoc>('configs');
     this.logs = this.db.collection<LogDoc>('logs');
+    this.rollups = this.db.collection<RollupDoc>('rollups');
   }
 
   async init(): Promise<void> {
@@ -163,6 +172,7 @@ export class MongoStore implements Store {
     await this.logs.createIndex({ timestamp: -1, _id: -1 }, { name: 'logs_time' });
     await this.logs.createIndex({ model: 1, timestamp: -1, _id: -1 }, { name: 'logs_model_time' });
     await this.logs.createIndex({ statusCode: 1, timestamp: -1, _id: -1 }, { name: 'logs_status_time' });
+    await this.rollups.createIndex({ size: 1, start: 1 }, { name: 'rollups_time' });
   }
 
   async ping(): Promise<void> {
@@ -243,5 +253,28 @@ export class MongoStore implements Store {
       streamContent: d.streamContent ?? null,
       chunks: fromJsonText(d.chunks) as Json[] | null,
     };
+  }
+
+  async addRollups(rows: RollupRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    // One upsert per rollup: $inc is atomic per document, and an _id made of the key lets two
+    // writers racing to create the same rollup meet on one document.
+    await this.rollups.bulkWrite(
+      rows.map((r) => ({
+        updateOne: {
+          filter: { _id: rollupKey(r) },
+          update: { $inc: r.counts as Record<string, never>, $setOnInsert: { size: r.size, start: r.start, model: r.model } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
+    const docs = await this.rollups.find({ size: q.size, start: { $gte: q.from, $lt: q.to } }).toArray();
+    return docs.map(({ _id, size, start, model, ...counts }) => ({
+      size: size as RollupSize, start: start as Date, model: model as string | null, counts: counts as Record<string, number>,
+    }));
   }
 }

@@ -5,6 +5,7 @@
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ROLLUP_FIELDS, type RollupRow, type RollupSize } from '../stats/rollup.ts';
 import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
 
 const SCHEMA = `
@@ -50,7 +51,19 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_time ON logs (ts DESC, id DESC);
 CREATE INDEX IF NOT EXISTS logs_model_time ON logs (model, ts DESC, id DESC);
 CREATE INDEX IF NOT EXISTS logs_status_time ON logs (status_code, ts DESC, id DESC);
+CREATE TABLE IF NOT EXISTS rollups (
+  size INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  -- '' stands for "no model": NULLs would not be equal in the primary key.
+  model TEXT NOT NULL,
+  ${ROLLUP_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
+  PRIMARY KEY (size, start, model)
+) WITHOUT ROWID;
 `;
+
+const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
+  VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
+  ON CONFLICT (size, start, model) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
 
 const SUMMARY_COLUMNS = `id, ts, method, path, model, backend_model, config_id, upstream_url, status_code, stream,
   duration_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, error, client_ip, user_agent`;
@@ -228,5 +241,25 @@ export class SqliteStore implements Store {
       streamContent: r.stream_content as string | null,
       chunks: fromJsonText(r.chunks) as Json[] | null,
     };
+  }
+
+  async addRollups(rows: RollupRow[]): Promise<void> {
+    const upsert = this.db.query(ROLLUP_UPSERT);
+    this.db.transaction((batch: RollupRow[]) => {
+      for (const r of batch) {
+        upsert.run(r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0));
+      }
+    })(rows);
+  }
+
+  async readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
+    const rows = this.db
+      .query('SELECT * FROM rollups WHERE size = ? AND start >= ? AND start < ?')
+      .all(q.size, q.from.getTime(), q.to.getTime()) as Row[];
+    return rows.map((r) => {
+      const counts: Record<string, number> = {};
+      for (const f of ROLLUP_FIELDS) if (r[f] !== 0) counts[f] = r[f] as number;
+      return { size: q.size, start: new Date(r.start as number), model: r.model === '' ? null : (r.model as string), counts };
+    });
   }
 }

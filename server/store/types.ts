@@ -3,6 +3,7 @@
  * (SQLite, MongoDB) pass the same contract suite in tests/store-contract. The service layer makes
  * ids and timestamps; adapters store what they are given.
  */
+import type { RollupRow, RollupSize } from '../stats/rollup.ts';
 
 export interface ConfigRow {
   id: string;
@@ -123,4 +124,12 @@ export interface Store {
   queryLogs(query: LogQuery): Promise<LogSummary[]>;
   countLogs(filter: LogFilter): Promise<number>;
   getLog(id: string): Promise<LogRow | null>;
+
+  /**
+   * Adds each row's counts to the stored rollup of the same size, start and model (creating it),
+   * with atomic increments: concurrent writers and readers never see a row half-added.
+   */
+  addRollups(rows: RollupRow[]): Promise<void>;
+  /** Rollups of one size whose start lies in [from, to). */
+  readRollups(query: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]>;
 }

@@ -1,5 +1,6 @@
 import { InputError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, validateFilter } from '../../logs/filter.ts';
+import { computeStats, statsWindow } from '../../stats/stats.ts';
 import type { QueryResolvers } from '../generated.ts';
 
 const MAX_PAGE = 500;
@@ -24,4 +25,9 @@ export const Query: QueryResolvers = {
   },
   log: (_, { id }, { store }) => store.getLog(id),
   health: (_, __, { health }) => health(),
+  stats: async (_, { from, to, bucket }, { store }) => {
+    const window = statsWindow(from, to, bucket ?? 'MINUTE');
+    const rows = await store.readRollups({ size: window.rollupSize, from: window.from, to: window.to });
+    return computeStats(window, rows);
+  },
 };

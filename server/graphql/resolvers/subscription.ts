@@ -1,5 +1,6 @@
 import { filter, pipe, Repeater } from 'graphql-yoga';
 import { matchesFilter, validateFilter } from '../../logs/filter.ts';
+import type { ChatEvent } from '../../proxy/chat.ts';
 import type { LogRow } from '../../store/types.ts';
 import type { SubscriptionResolvers } from '../generated.ts';
 
@@ -24,5 +25,9 @@ export const Subscription: SubscriptionResolvers = {
       return Repeater.race([rows, untilAborted(closing)]);
     },
     resolve: (row: LogRow) => row,
+  },
+  chat: {
+    subscribe: (_, { input }, { chat }) => chat(input),
+    resolve: (event: ChatEvent) => event,
   },
 };

@@ -1,0 +1,114 @@
+/**
+ * Rollups: per-minute and per-hour counters for each proxy model, which the dashboard reads instead
+ * of scanning logs. The recorder turns each written batch into a few rollup deltas; stores add them
+ * with atomic increments (SQLite upserts, MongoDB `$inc` upserts), so readers never see a half-added
+ * batch and the cost of a stats query depends on the window, not on the number of logs.
+ *
+ * Durations and TTFTs go into fixed histograms (bins growing by √2 from 1 ms to about 17 minutes),
+ * from which percentiles are read; reading in the middle of a bin keeps the error under about 19 %.
+ */
+import type { LogSummary } from '../store/types.ts';
+
+/** Rollup sizes in seconds: minutes for short windows, hours for long ones. */
+export const ROLLUP_SIZES = [60, 3600] as const;
+export type RollupSize = (typeof ROLLUP_SIZES)[number];
+
+/** Upper bounds (ms) of the histogram bins; the last bin holds everything above. */
+export const HISTOGRAM_BOUNDS: readonly number[] = Array.from({ length: 41 }, (_, k) => 2 ** (k / 2));
+export const HISTOGRAM_BINS = HISTOGRAM_BOUNDS.length + 1;
+
+const histogramFields = (prefix: string) => Array.from({ length: HISTOGRAM_BINS }, (_, i) => `${prefix}${i}`);
+
+/**
+ * The counters of one rollup. Short names keep documents and columns small:
+ * n requests · s1..s5 by status class (s0: no status) · pt/ct prompt and completion tokens ·
+ * dsum total duration · d0.. duration histogram · t0.. TTFT histogram.
+ */
+export const ROLLUP_FIELDS = [
+  'n', 's0', 's1', 's2', 's3', 's4', 's5', 'pt', 'ct', 'dsum', ...histogramFields('d'), ...histogramFields('t'),
+] as const;
+export type RollupField = string;
+export type RollupCounts = Record<RollupField, number>;
+
+export interface RollupRow {
+  size: RollupSize;
+  /** Start of the minute or hour. */
+  start: Date;
+  /** The proxy model; null for requests that no config routed (unknown models, /v1/models). */
+  model: string | null;
+  /** Only the fields that are not zero need to be present. */
+  counts: RollupCounts;
+}
+
+export function histogramBin(ms: number): number {
+  if (!(ms > 1)) return 0;
+  // 2^(k/2) >= ms  ⇔  k >= 2·log2(ms)
+  const k = Math.ceil(2 * Math.log2(ms) - 1e-9);
+  return Math.min(k, HISTOGRAM_BINS - 1);
+}
+
+const add = (counts: RollupCounts, field: string, by: number) => {
+  counts[field] = (counts[field] ?? 0) + by;
+};
+
+function addEntry(counts: RollupCounts, row: LogSummary): void {
+  add(counts, 'n', 1);
+  const statusClass = Math.floor(row.statusCode / 100);
+  add(counts, statusClass >= 1 && statusClass <= 5 ? `s${statusClass}` : 's0', 1);
+  if (row.promptTokens) add(counts, 'pt', row.promptTokens);
+  if (row.completionTokens) add(counts, 'ct', row.completionTokens);
+  add(counts, 'dsum', row.durationMs);
+  add(counts, `d${histogramBin(row.durationMs)}`, 1);
+  if (row.ttftMs !== null) add(counts, `t${histogramBin(row.ttftMs)}`, 1);
+}
+
+/**
+ * The rollup deltas of a batch of written log entries: one per minute and per hour each entry falls
+ * in, per model. Entries are counted under their proxy model only when a config routed them, so that
+ * made-up model names cannot grow the rollups without bound.
+ */
+export function rollupsOf(rows: readonly LogSummary[]): RollupRow[] {
+  const out = new Map<string, RollupRow>();
+  for (const row of rows) {
+    const model = row.configId !== null ? row.model : null;
+    for (const size of ROLLUP_SIZES) {
+      const start = Math.floor(row.timestamp.getTime() / (size * 1000)) * size * 1000;
+      const key = `${size}:${start}:${model ?? ''}`;
+      let r = out.get(key);
+      if (!r) out.set(key, (r = { size, start: new Date(start), model, counts: {} }));
+      addEntry(r.counts, row);
+    }
+  }
+  return [...out.values()];
+}
+
+/** Adds b's counts into a (rows of the same key). */
+export function mergeCounts(a: RollupCounts, b: RollupCounts): void {
+  for (const field in b) add(a, field, b[field]!);
+}
+
+export const rollupKey = (r: Pick<RollupRow, 'size' | 'start' | 'model'>) => `${r.size}:${r.start.getTime()}:${r.model ?? ''}`;
+
+/**
+ * The value below which a fraction `p` of the histogram's entries lie, read at the geometric middle
+ * of the bin where the count crosses p (null when empty).
+ */
+export function percentile(counts: RollupCounts, prefix: 'd' | 't', p: number): number | null {
+  let total = 0;
+  for (let i = 0; i < HISTOGRAM_BINS; i++) total += counts[`${prefix}${i}`] ?? 0;
+  if (total === 0) return null;
+  const rank = p * total;
+  let seen = 0;
+  for (let i = 0; i < HISTOGRAM_BINS; i++) {
+    seen += counts[`${prefix}${i}`] ?? 0;
+    if (seen >= rank && seen > 0) return binMiddle(i);
+  }
+  return binMiddle(HISTOGRAM_BINS - 1);
+}
+
+function binMiddle(i: number): number {
+  if (i === 0) return 1;
+  // The last bin is open-ended; its lower bound is the honest answer.
+  if (i === HISTOGRAM_BINS - 1) return HISTOGRAM_BOUNDS[i - 1]!;
+  return Math.sqrt(HISTOGRAM_BOUNDS[i - 1]! * HISTOGRAM_BOUNDS[i]!);
+}

@@ -1,0 +1,118 @@
+/**
+ * The dashboard's numbers, computed from rollup rows (see rollup.ts): totals, one summary per model
+ * and a time series. Pure: the resolver reads the rows and hands them here.
+ */
+import { InputError } from '../errors.ts';
+import { mergeCounts, percentile, type RollupCounts, type RollupRow, type RollupSize } from './rollup.ts';
+
+export const BUCKET_SECONDS = { MINUTE: 60, FIVE_MINUTES: 300, FIFTEEN_MINUTES: 900, HOUR: 3600, DAY: 86_400 } as const;
+export type Bucket = keyof typeof BUCKET_SECONDS;
+export const MAX_BUCKETS = 2_000;
+
+export interface StatsWindow {
+  from: Date;
+  to: Date;
+  bucketSeconds: number;
+  /** Which rollups to read: hours when the buckets are whole hours. */
+  rollupSize: RollupSize;
+}
+
+/** Widens [from, to] to whole buckets (UTC) and checks it. */
+export function statsWindow(from: Date, to: Date, bucket: Bucket): StatsWindow {
+  const bucketSeconds = BUCKET_SECONDS[bucket];
+  if (!bucket || bucketSeconds === undefined) throw new InputError(`Unknown bucket ${String(bucket)}`);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new InputError('from and to must be valid times');
+  if (to < from) throw new InputError('`to` must not be before `from`');
+  const ms = bucketSeconds * 1000;
+  const start = Math.floor(from.getTime() / ms) * ms;
+  const end = Math.floor(to.getTime() / ms) * ms + ms;
+  const buckets = (end - start) / ms;
+  if (buckets > MAX_BUCKETS) {
+    throw new InputError(`That window holds ${buckets} buckets of ${bucket}; at most ${MAX_BUCKETS} are allowed. Pick a larger bucket.`);
+  }
+  return { from: new Date(start), to: new Date(end), bucketSeconds, rollupSize: bucketSeconds % 3600 === 0 ? 3600 : 60 };
+}
+
+export interface Summary {
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  serverErrors: number;
+  errorRate: number;
+  promptTokens: number;
+  completionTokens: number;
+  avgDurationMs: number | null;
+  durationP50Ms: number | null;
+  durationP95Ms: number | null;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+}
+
+export interface Point {
+  time: Date;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  durationP95Ms: number | null;
+}
+
+export interface Stats {
+  from: Date;
+  to: Date;
+  bucketSeconds: number;
+  total: Summary;
+  models: { model: string | null; summary: Summary }[];
+  series: Point[];
+}
+
+export function summarise(c: RollupCounts): Summary {
+  const requests = c.n ?? 0;
+  const clientErrors = c.s4 ?? 0;
+  const serverErrors = c.s5 ?? 0;
+  const errors = clientErrors + serverErrors;
+  return {
+    requests,
+    errors,
+    clientErrors,
+    serverErrors,
+    errorRate: requests > 0 ? errors / requests : 0,
+    promptTokens: c.pt ?? 0,
+    completionTokens: c.ct ?? 0,
+    avgDurationMs: requests > 0 ? (c.dsum ?? 0) / requests : null,
+    durationP50Ms: percentile(c, 'd', 0.5),
+    durationP95Ms: percentile(c, 'd', 0.95),
+    ttftP50Ms: percentile(c, 't', 0.5),
+    ttftP95Ms: percentile(c, 't', 0.95),
+  };
+}
+
+/** Rows outside the window are ignored, so a store may return a little more than asked. */
+export function computeStats(window: StatsWindow, rows: readonly RollupRow[]): Stats {
+  const { from, to, bucketSeconds } = window;
+  const ms = bucketSeconds * 1000;
+  const total: RollupCounts = {};
+  const byModel = new Map<string | null, RollupCounts>();
+  const buckets: RollupCounts[] = Array.from({ length: (to.getTime() - from.getTime()) / ms }, () => ({}));
+  for (const row of rows) {
+    const at = row.start.getTime();
+    if (at < from.getTime() || at >= to.getTime()) continue;
+    mergeCounts(total, row.counts);
+    let m = byModel.get(row.model);
+    if (!m) byModel.set(row.model, (m = {}));
+    mergeCounts(m, row.counts);
+    mergeCounts(buckets[Math.floor((at - from.getTime()) / ms)]!, row.counts);
+  }
+  const models = [...byModel]
+    .map(([model, counts]) => ({ model, summary: summarise(counts) }))
+    .sort((a, b) => b.summary.requests - a.summary.requests || (a.model ?? '').localeCompare(b.model ?? ''));
+  const series = buckets.map((c, i) => ({
+    time: new Date(from.getTime() + i * ms),
+    requests: c.n ?? 0,
+    errors: (c.s4 ?? 0) + (c.s5 ?? 0),
+    promptTokens: c.pt ?? 0,
+    completionTokens: c.ct ?? 0,
+    durationP95Ms: percentile(c, 'd', 0.95),
+  }));
+  return { from, to, bucketSeconds, total: summarise(total), models, series };
+}
