@@ -147,6 +147,17 @@ function onlyDuplicateKeys(err: unknown): boolean {
   return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY) && !err.result.getWriteConcernError();
 }
 
+function rollupUpsert(r: RollupRow) {
+  return {
+    updateOne: {
+      filter: { _id: rollupKey(r) },
+      // The driver's types cannot name counters that sit beside the key fields.
+      update: { $inc: r.counts as Record<string, never>, $setOnInsert: { size: r.size, start: r.start, model: r.model } },
+      upsert: true,
+    },
+  };
+}
+
 export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;
   private client: MongoClient;
@@ -256,25 +267,27 @@ export class MongoStore implements Store {
   }
 
   async addRollups(rows: RollupRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    // One upsert per rollup: $inc is atomic per document, and an _id made of the key lets two
-    // writers racing to create the same rollup meet on one document.
-    await this.rollups.bulkWrite(
-      rows.map((r) => ({
-        updateOne: {
-          filter: { _id: rollupKey(r) },
-          update: { $inc: r.counts as Record<string, never>, $setOnInsert: { size: r.size, start: r.start, model: r.model } },
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
+    // One upsert per rollup: $inc is atomic per document on MongoDB, and an _id made of the key lets
+    // writers racing to create the same rollup meet on one document. MongoDB retries such a race
+    // itself; FerretDB answers E11000 instead, and then the document exists, so a retry adds to it.
+    let pending = rows;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      try {
+        await this.rollups.bulkWrite(pending.map(rollupUpsert), { ordered: false });
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !onlyDuplicateKeys(err)) throw err;
+        const failed = new Set((err as MongoBulkWriteError).result.getWriteErrors().map((e) => e.index));
+        pending = pending.filter((_, i) => failed.has(i));
+      }
+    }
   }
 
   async readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
     const docs = await this.rollups.find({ size: q.size, start: { $gte: q.from, $lt: q.to } }).toArray();
     return docs.map(({ _id, size, start, model, ...counts }) => ({
-      size: size as RollupSize, start: start as Date, model: model as string | null, counts: counts as Record<string, number>,
+      // FerretDB leaves a null out of $setOnInsert: a missing model is the null model.
+      size: size as RollupSize, start: start as Date, model: (model as string | undefined) ?? null, counts: counts as Record<string, number>,
     }));
   }
 }

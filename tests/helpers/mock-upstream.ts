@@ -2,6 +2,8 @@
  * A mock OpenAI-compatible backend on a real port. What it does is chosen by the backend model
  * name the proxy sends (so a test picks a behaviour by configuring a model):
  *   echo                  JSON chat.completion whose content echoes the request; usage included
+ *   repeat                answers with the last message's content: streamed word by word (20 ms
+ *                         apart) when the request asks for a stream, as JSON otherwise
  *   fixture:<file>        replays tests/fixtures/provider-streams/<file>.jsonl as SSE
  *   slow:<n>:<ms>         n chat chunks, one every ms, then [DONE]
  *   silent-after-first:<ms>  one chunk, silence for ms, then the rest
@@ -145,6 +147,23 @@ export function startMockUpstream() {
           }
           c.error(new Error('backend crashed'));
         }, request.signal);
+      case 'repeat': {
+        const body = JSON.parse(seen.body) as { stream?: boolean; messages?: { content: string }[] };
+        const text = body.messages?.at(-1)?.content ?? '';
+        if (!body.stream) return Response.json(completion(text, model));
+        const words = text.split(/(?<=\s)/);
+        return sse(model, async (c) => {
+          for (const [i, word] of words.entries()) {
+            if (request.signal.aborted) return;
+            send(c, chunk(i, word));
+            await wait(20);
+          }
+          send(c, chunk(words.length, '', { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }));
+          send(c, `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: 5, completion_tokens: words.length, total_tokens: 5 + words.length } })}\n\n`);
+          send(c, 'data: [DONE]\n\n');
+          c.close();
+        }, request.signal);
+      }
       case 'hang':
         await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()));
         cancelled.push(model);
