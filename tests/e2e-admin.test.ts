@@ -97,7 +97,7 @@ describe.skipIf(!available)('admin page in Chromium', () => {
 
     // Newest first: the live one, then the one with markup in its body.
     await page.click('table.logs tbody tr:has-text("gpt-e2e") >> nth=1');
-    await page.waitForSelector('.detail pre:has-text("onerror")');
+    await page.waitForSelector('.detail .jv-string:has-text("onerror")');
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     await shot('log-detail-markup');
     await page.click('button:has-text("Close")');

@@ -1,12 +1,14 @@
 import { Route, Router, A, type RouteSectionProps } from '@solidjs/router';
-import { Show } from 'solid-js';
+import { lazy, Show } from 'solid-js';
 import { logout, token } from './lib/auth.ts';
 import { locale, setLocale, t } from './lib/i18n.ts';
-import { Chat } from './pages/Chat.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Login } from './pages/Login.tsx';
 import { Logs } from './pages/Logs.tsx';
 import { Models } from './pages/Models.tsx';
+
+// Markdown and code highlighting are only needed on the Chat page: loaded when it is opened.
+const Chat = lazy(() => import('./pages/Chat.tsx').then((m) => ({ default: m.Chat })));
 
 function Layout(props: RouteSectionProps) {
   return (

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { GraphQLError } from 'graphql';
 import { createSchema, createYoga, maskError } from 'graphql-yoga';
+import { renderAdminGraphiQL } from '../admin/graphiql.ts';
 import { createContext, type GraphQLServices } from './context.ts';
 import { resolvers } from './resolvers/index.ts';
 
@@ -15,9 +16,9 @@ export function createAdminYoga(services: GraphQLServices, graphqlEndpoint = '/g
     schema: createSchema({ typeDefs, resolvers }),
     graphqlEndpoint,
     context: () => createContext(services),
-    // Served from the package itself: the default page loads its assets from a CDN and is blank offline.
-    // Imported on first use: the bundle it carries costs ~25 MB of memory.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // Served from the package itself (the default page loads its assets from a CDN and is blank
+    // offline), opened with the admin token from the browser's storage in its headers.
+    renderGraphiQL: renderAdminGraphiQL,
     graphiql: { title: 'Lite Proxy GraphQL' },
     landingPage: false,
     logging: 'warn',

@@ -1,6 +1,7 @@
 /** The admin token: asked once, kept in localStorage, sent as a bearer header, dropped on 401. */
 import { createSignal } from 'solid-js';
 
+// The GraphQL playground reads the token from here too (server/admin/graphiql.ts): keep the two in step.
 const KEY = 'lite-proxy.admin-token';
 const [token, setTokenSignal] = createSignal<string | null>(localStorage.getItem(KEY));
 

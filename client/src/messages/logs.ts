@@ -35,6 +35,17 @@ export const en = {
   'logs.chunks': 'Raw chunks ({count})',
   'logs.moreChunks': 'Show more chunks',
   'logs.error': 'Error',
+  'logs.notFound': 'There is no log entry {id}. It may have been removed by log retention.',
+  'logs.copyFailed': 'Could not copy: {message}',
+  'json.keys': '{count} keys',
+  'json.key': '1 key',
+  'json.items': '{count} items',
+  'json.item': '1 item',
+  'json.expand': 'Expand',
+  'json.collapse': 'Collapse',
+  'json.showAll': 'show all {count} characters',
+  'json.showLess': 'show less',
+  'json.showMore': 'show {next} more of {count}',
 };
 
 export const zh: Record<keyof typeof en, string> = {
@@ -73,4 +84,15 @@ export const zh: Record<keyof typeof en, string> = {
   'logs.chunks': '原始分块（{count}）',
   'logs.moreChunks': '显示更多分块',
   'logs.error': '错误',
+  'logs.notFound': '没有日志 {id}，可能已按保留策略删除。',
+  'logs.copyFailed': '复制失败：{message}',
+  'json.keys': '{count} 个键',
+  'json.key': '1 个键',
+  'json.items': '{count} 项',
+  'json.item': '1 项',
+  'json.expand': '展开',
+  'json.collapse': '折叠',
+  'json.showAll': '显示全部 {count} 个字符',
+  'json.showLess': '收起',
+  'json.showMore': '再显示 {next} 项（共 {count} 项）',
 };

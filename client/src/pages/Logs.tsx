@@ -32,7 +32,9 @@ export function Logs() {
   const after = () => cursors().at(-1) ?? null;
   const [live, setLive] = createSignal(false);
   const [fresh, setFresh] = createSignal<LogSummary[]>([]);
-  const [openId, setOpenId] = createSignal<string | null>(null);
+  // The open entry lives in the URL too (?log=<id>): a detail can be shared, and the Chat page links to one.
+  const openId = () => (typeof params.log === 'string' && params.log !== '' ? params.log : null);
+  const openLog = (id: string | null) => setParams({ log: id ?? undefined });
 
   // A new filter or page size starts again at the newest entries.
   createEffect(on([() => JSON.stringify(filter()), size], () => {
@@ -120,7 +122,7 @@ export function Logs() {
               <tbody>
                 <For each={rows()}>
                   {(e) => (
-                    <tr class="clickable" onClick={() => setOpenId(e.id)}>
+                    <tr class="clickable" onClick={() => openLog(e.id)}>
                       <td>{new Date(e.timestamp).toLocaleString()}</td>
                       <td>{e.method}</td>
                       <td class="mono">{e.path}</td>
@@ -143,7 +145,7 @@ export function Logs() {
         </div>
       </Show>
 
-      <Show when={openId()}>{(id) => <LogDetailView id={id()} onClose={() => setOpenId(null)} />}</Show>
+      <Show when={openId()} keyed>{(id) => <LogDetailView id={id} onClose={() => openLog(null)} />}</Show>
     </section>
   );
 }

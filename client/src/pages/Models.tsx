@@ -1,4 +1,5 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
+import { streamChat } from '../graphql/chat.ts';
 import { CONFIGS, CREATE_CONFIG, DELETE_CONFIG, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
 import { t } from '../lib/i18n.ts';
 import { client, errorMessage } from '../lib/urql.ts';
@@ -14,6 +15,9 @@ interface Draft {
   enabled: boolean;
   timeoutMs: string;
 }
+
+// Sent to the model, never shown: the same in every language of the admin.
+const TEST_PROMPT = 'Say hello in five words.';
 
 const emptyDraft = (): Draft => ({
   id: null, proxyModelName: '', baseUrl: '', backendModelName: '', apiKey: '', clearKey: false,
@@ -76,23 +80,20 @@ export function Models() {
     await refetch();
   }
 
-  async function test(c: ProxyConfig) {
+  /** A one-line chat with exactly this config (disabled or not), through the proxy and logged. */
+  function test(c: ProxyConfig) {
     setTests({ ...tests(), [c.id]: t('models.testing') });
-    const started = performance.now();
-    let line: string;
-    try {
-      const res = await fetch('/v1/chat/completions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: c.proxyModelName, max_tokens: 32, messages: [{ role: 'user', content: 'Say hello in five words.' }] }),
-      });
-      const body = (await res.json().catch(() => null)) as { choices?: { message?: { content?: string } }[]; error?: { message?: string } } | null;
-      const reply = body?.choices?.[0]?.message?.content ?? body?.error?.message ?? '';
-      line = `${t('models.testResult', { status: res.status, ms: Math.round(performance.now() - started) })}: ${reply}`;
-    } catch (err) {
-      line = String(err);
-    }
-    setTests({ ...tests(), [c.id]: line });
+    const show = (line: string) => setTests({ ...tests(), [c.id]: line });
+    let reply = '';
+    streamChat({ model: c.proxyModelName, configId: c.id, maxTokens: 32, messages: [{ role: 'USER', content: TEST_PROMPT }] }, {
+      event(e) {
+        if (e.type === 'DELTA') reply += e.content ?? '';
+        if (e.type !== 'DONE' && e.type !== 'ERROR') return;
+        const text = e.type === 'DONE' ? reply : (e.error ?? '');
+        show(e.status == null ? text : `${t('models.testResult', { status: e.status, ms: Math.round(e.durationMs ?? 0) })}: ${text}`);
+      },
+      fail: show,
+    });
   }
 
   const field = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft({ ...draft()!, [key]: value });
