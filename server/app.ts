@@ -10,14 +10,17 @@ import type { GraphQLServices } from './graphql/context.ts';
 import type { HealthParent } from './graphql/mappers.ts';
 import { createLogPubSub } from './graphql/pubsub.ts';
 import { createAdminYoga } from './graphql/yoga.ts';
+import { logDownloadRoutes } from './logs/export.ts';
 import { LogRecorder } from './logs/recorder.ts';
 import { runChat } from './proxy/chat.ts';
 import { createProxyHandler } from './proxy/handler.ts';
+import { ProxyMetrics } from './metrics.ts';
 import type { Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
+import { StoreUpkeep, type UpkeepOptions } from './store/upkeep.ts';
 
 export interface AppDeps {
-  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests'>;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests' | 'logRetentionDays' | 'logMaxRows' | 'metricsToken'>;
   store: Store;
   configs: ConfigService;
   adminToken: string;
@@ -25,7 +28,14 @@ export interface AppDeps {
   clientDir?: string;
   /** Overrides for tests (e.g. a shorter flush delay). */
   recorderOptions?: { flushDelayMs?: number; batchSize?: number };
+  upkeepOptions?: Partial<Omit<UpkeepOptions, 'store' | 'retentionDays' | 'maxRows'>>;
+  /** How long failing writes or pings may last before /health answers 503 (tests shorten it). */
+  unhealthyAfterMs?: number;
 }
+
+/** Writes failing this long, or a queue this full, put logs at risk: /health answers 503. */
+export const STORE_DOWN_UNHEALTHY_MS = 30_000;
+const QUEUE_AT_RISK = 0.8;
 
 const UNAUTHORIZED = JSON.stringify({
   errors: [{ message: 'Missing or wrong admin token: send Authorization: Bearer <token>', extensions: { code: 'UNAUTHENTICATED' } }],
@@ -43,12 +53,24 @@ export function createApp(deps: AppDeps) {
       for (const row of rows) pubsub.publish('log:written', row);
     },
   });
+  const upkeep = new StoreUpkeep({
+    store: deps.store, retentionDays: deps.settings.logRetentionDays, maxRows: deps.settings.logMaxRows, ...deps.upkeepOptions,
+  });
   const health = (): HealthParent => {
-    const status = recorder.status();
-    return { status: status.storeOk ? 'ok' : 'degraded', storeKind: deps.store.kind, recorder: status };
+    const rec = recorder.status();
+    const care = upkeep.status();
+    const failingSince = care.downSince ?? (rec.storeOk ? null : rec.lastErrorAt);
+    const atRisk = (failingSince !== null && Date.now() - failingSince.getTime() >= (deps.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
+      || rec.queueDepth >= QUEUE_AT_RISK * deps.settings.logQueueMax;
+    const status = atRisk ? 'unavailable' : rec.storeOk && care.reachable ? 'ok' : 'degraded';
+    return {
+      status, storeKind: deps.store.kind, recorder: rec, upkeep: care,
+      retentionDays: deps.settings.logRetentionDays, maxRows: deps.settings.logMaxRows,
+    };
   };
   const closing = new AbortController();
-  const proxy = createProxyHandler({ routes: deps.configs.routes, recorder, settings: deps.settings });
+  const metrics = new ProxyMetrics({ recorder: () => recorder.status(), upkeep: () => upkeep.status(), storeKind: deps.store.kind });
+  const proxy = createProxyHandler({ routes: deps.configs.routes, recorder, metrics, settings: deps.settings });
   const services: GraphQLServices = {
     configs: deps.configs, store: deps.store, recorder, pubsub, health, closing: closing.signal,
     chat: (input) => runChat(proxy, input, closing.signal),
@@ -59,14 +81,27 @@ export function createApp(deps: AppDeps) {
   // every request to a short host name such as http://llm/ (a Compose service name).
   const app = new Elysia({ handler: { standardHostname: false } })
     .use(adminClient(deps.clientDir))
+    .use(logDownloadRoutes({ store: deps.store, adminToken: deps.adminToken }))
     .get('/health', () => {
       const h = health();
       // Public: no error text here (it may name hosts); the admin API's `health` query has it.
       return Response.json({
         status: h.status,
-        store: { kind: h.storeKind, ok: h.recorder.storeOk, lastErrorAt: h.recorder.lastErrorAt },
+        store: {
+          kind: h.storeKind, ok: h.recorder.storeOk && h.upkeep.reachable, lastErrorAt: h.recorder.lastErrorAt,
+          downSince: h.upkeep.downSince, logRows: h.upkeep.size?.logRows ?? null, bytes: h.upkeep.size?.bytes ?? null,
+        },
         logQueue: { depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures },
-      });
+      }, { status: h.status === 'unavailable' ? 503 : 200 });
+    })
+    .get('/metrics', async ({ request }) => {
+      const token = deps.settings.metricsToken;
+      if (token !== null && !isAuthorized(request.headers.get('authorization'), token)) {
+        return new Response('Missing or wrong metrics token: send Authorization: Bearer <METRICS_TOKEN>\n', {
+          status: 401, headers: { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' },
+        });
+      }
+      return new Response(await metrics.render(), { headers: { 'content-type': metrics.registry.contentType } });
     })
     .all(
       '/v1/*',
@@ -100,7 +135,7 @@ export function createApp(deps: AppDeps) {
   /** Completes every live subscription; called at shutdown before waiting for requests in flight. */
   const closeLiveStreams = () => closing.abort();
 
-  return { app, recorder, pubsub, yoga, closeLiveStreams };
+  return { app, recorder, pubsub, yoga, upkeep, closeLiveStreams };
 }
 
 export type App = ReturnType<typeof createApp>;

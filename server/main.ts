@@ -23,7 +23,7 @@ async function main() {
   const configs = new ConfigService(store);
   await configs.start(settings.mongodbUri ? CONFIG_REFRESH_MS : undefined);
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
-  const { app, recorder, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
+  const { app, recorder, upkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
 
   app.listen({
     hostname: settings.host,
@@ -36,6 +36,7 @@ async function main() {
     maxRequestBodySize: settings.maxBodyBytes * 2,
   });
   const server = app.server!;
+  upkeep.start();
   const shown = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   console.log(`Lite Proxy listening on http://${shown}:${server.port}`);
   console.log(`  OpenAI base URL: http://${isLoopback(settings.host) ? shown : 'localhost'}:${server.port}/v1`);
@@ -47,6 +48,8 @@ async function main() {
     console.log(`                   (generated now and saved to ${token.source.path}; it is not shown again)`);
   } else console.log(`  admin token:     in ${token.source.path}`);
   console.log(`  backend requests: up to ${settings.maxUpstreamRequests} at once`);
+  const retention = settings.logRetentionDays > 0 ? `${settings.logRetentionDays} days` : 'forever';
+  console.log(`  logs kept:       ${retention}${settings.logMaxRows ? `, at most ${settings.logMaxRows} entries` : ''}`);
   if (settings.maxUpstreamRequests <= BUN_DEFAULT_MAX_HTTP_REQUESTS) {
     console.warn(
       `WARNING: Bun lets only ${settings.maxUpstreamRequests} backend requests run at once; more wait in a queue, ` +
@@ -70,6 +73,7 @@ async function main() {
       await server.stop(true);
     }
     configs.stop();
+    await upkeep.stop();
     // Streams cut just now record their log entry on the next turns of the event loop.
     await Bun.sleep(50);
     await recorder.drain(settings.shutdownGraceMs);

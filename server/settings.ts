@@ -25,6 +25,12 @@ export interface Settings {
    * 256 when unset). Beyond it backend requests queue, so `bun run server` raises it.
    */
   readonly maxUpstreamRequests: number;
+  /** Log entries older than this many days are deleted; 0 keeps them forever. */
+  readonly logRetentionDays: number;
+  /** At most this many log entries are kept (oldest deleted first); null: no cap. */
+  readonly logMaxRows: number | null;
+  /** Bearer token for GET /metrics; null leaves it open (like most Prometheus targets). */
+  readonly metricsToken: string | null;
 }
 
 export class SettingsError extends Error {
@@ -71,6 +77,12 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     throw new SettingsError('ADMIN_TOKEN must be at least 16 characters long');
   }
 
+  const metricsToken = env.METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < 16) {
+    throw new SettingsError('METRICS_TOKEN must be at least 16 characters long');
+  }
+  const logMaxRows = integer(env, 'LOG_MAX_ROWS', 0, 0, Number.MAX_SAFE_INTEGER);
+
   return Object.freeze({
     host,
     port,
@@ -85,6 +97,10 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     logRequests: boolean(env, 'LOG_REQUESTS', true),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     maxUpstreamRequests: integer(env, 'BUN_CONFIG_MAX_HTTP_REQUESTS', BUN_DEFAULT_MAX_HTTP_REQUESTS, 1, 65_535),
+    logRetentionDays: integer(env, 'LOG_RETENTION_DAYS', 30, 0, 36_500),
+    // 0 or unset: no cap.
+    logMaxRows: logMaxRows === 0 ? null : logMaxRows,
+    metricsToken,
   });
 }
 

@@ -57,6 +57,17 @@ class FakeStore implements Store {
   async readRollups(): Promise<RollupRow[]> {
     return [];
   }
+  async putRollups() {}
+  async queryLogRows(): Promise<LogRow[]> {
+    return [];
+  }
+  async deleteLogs() {
+    return 0;
+  }
+  async size() {
+    return { logRows: this.stored.size, bytes: null };
+  }
+  async applyConfigChanges() {}
   /** Requests counted in the per-minute rollups. */
   minuteRequests(): number {
     return [...this.rollupRequests].filter(([k]) => k.startsWith('60:')).reduce((sum, [, n]) => sum + n, 0);

@@ -18,6 +18,9 @@ const DEFAULTS: Settings = {
   logRequests: true,
   shutdownGraceMs: 10_000,
   maxUpstreamRequests: 256,
+  logRetentionDays: 30,
+  logMaxRows: null,
+  metricsToken: null,
 };
 
 describe('loadSettings', () => {
@@ -29,7 +32,8 @@ describe('loadSettings', () => {
 
   test('blank values count as unset', () => {
     const blank = Object.fromEntries(
-      ['HOST', 'PORT', 'DATA_DIR', 'MONGODB_URI', 'DATABASE_NAME', 'ADMIN_TOKEN', 'MAX_BODY_BYTES', 'LOG_BODY_BYTES', 'LOG_QUEUE_MAX', 'LOG_REQUESTS', 'SHUTDOWN_GRACE_MS']
+      ['HOST', 'PORT', 'DATA_DIR', 'MONGODB_URI', 'DATABASE_NAME', 'ADMIN_TOKEN', 'MAX_BODY_BYTES', 'LOG_BODY_BYTES', 'LOG_QUEUE_MAX', 'LOG_REQUESTS', 'SHUTDOWN_GRACE_MS',
+        'LOG_RETENTION_DAYS', 'LOG_MAX_ROWS', 'METRICS_TOKEN']
         .map((name) => [name, '  ']),
     );
     expect(loadSettings(blank, CWD)).toEqual(DEFAULTS);
@@ -69,6 +73,11 @@ describe('loadSettings', () => {
     ['LOG_REQUESTS on', { LOG_REQUESTS: 'TRUE' }, { logRequests: true }],
     ['SHUTDOWN_GRACE_MS', { SHUTDOWN_GRACE_MS: '0' }, { shutdownGraceMs: 0 }],
     ['SHUTDOWN_GRACE_MS at its maximum', { SHUTDOWN_GRACE_MS: '600000' }, { shutdownGraceMs: 600_000 }],
+    ['LOG_RETENTION_DAYS', { LOG_RETENTION_DAYS: '7' }, { logRetentionDays: 7 }],
+    ['LOG_RETENTION_DAYS 0 keeps forever', { LOG_RETENTION_DAYS: '0' }, { logRetentionDays: 0 }],
+    ['LOG_MAX_ROWS', { LOG_MAX_ROWS: '1000000' }, { logMaxRows: 1_000_000 }],
+    ['LOG_MAX_ROWS 0 is no cap', { LOG_MAX_ROWS: '0' }, { logMaxRows: null }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: ' metrics-token-0123456 ' }, { metricsToken: 'metrics-token-0123456' }],
   ])('%s', (_, env, changed) => {
     expect(loadSettings(env, CWD)).toEqual({ ...DEFAULTS, ...changed });
   });
@@ -95,6 +104,10 @@ describe('loadSettings', () => {
     ['LOG_QUEUE_MAX in exponent form', { LOG_QUEUE_MAX: '1e4' }, 'LOG_QUEUE_MAX must be a whole number, got "1e4"'],
     ['SHUTDOWN_GRACE_MS too large', { SHUTDOWN_GRACE_MS: '600001' }, 'SHUTDOWN_GRACE_MS must be between 0 and 600000, got 600001'],
     ['SHUTDOWN_GRACE_MS negative', { SHUTDOWN_GRACE_MS: '-5' }, 'SHUTDOWN_GRACE_MS must be a whole number, got "-5"'],
+    ['LOG_RETENTION_DAYS negative', { LOG_RETENTION_DAYS: '-1' }, 'LOG_RETENTION_DAYS must be a whole number, got "-1"'],
+    ['LOG_RETENTION_DAYS in days and hours', { LOG_RETENTION_DAYS: '7d' }, 'LOG_RETENTION_DAYS must be a whole number, got "7d"'],
+    ['LOG_MAX_ROWS not a number', { LOG_MAX_ROWS: 'lots' }, 'LOG_MAX_ROWS must be a whole number, got "lots"'],
+    ['METRICS_TOKEN too short', { METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be at least 16 characters long'],
   ])('%s is refused with a clear message', (_, env, message) => {
     let thrown: unknown;
     try {

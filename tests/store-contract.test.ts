@@ -12,7 +12,7 @@ import { MongoClient } from 'mongodb';
 import { MongoStore } from '../server/store/mongo.ts';
 import type { RollupRow } from '../server/stats/rollup.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
-import type { ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, Store } from '../server/store/types.ts';
+import { type ConfigRow, type LogCursor, type LogFilter, type LogRow, type LogSummary, JsonText, type Store } from '../server/store/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
@@ -380,6 +380,149 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         expect(await store.getLog('a')).toEqual(makeLog({ id: 'a' }));
         await store.insertLogs([makeLog({ id: 'b' })]);
         expect(await store.countLogs({})).toBe(2);
+      });
+    });
+
+    describe('export, retention and import support', () => {
+      /** A row as getLog gives it: bodies handed out as JsonText parsed. */
+      const parsed = (row: LogRow): LogRow => {
+        const out: Record<string, unknown> = { ...row };
+        for (const key of DETAIL_KEYS) if (out[key] instanceof JsonText) out[key] = (out[key] as JsonText).parse();
+        return out as unknown as LogRow;
+      };
+      const oldestFirst = (a: LogSummary, b: LogSummary) => -newestFirst(a, b);
+
+      test('queryLogRows gives full rows, newest first, equal to getLog after parsing; bodies as JsonText', async () => {
+        const hostile = makeLog({
+          id: 'log-zz-hostile', timestamp: at(60_000), stream: true, streamContent: 'Hi 👋 世界', chunks: [{ a: 1 }, '[DONE]'],
+          requestBody: { $where: 1, 'a.b': 'x', text: 'line\nbreak "quoted"' }, responseBody: 'plain text',
+          requestHeaders: { 'x-a.b': 'v' },
+        });
+        const nullBodies = makeLog({ id: 'log-zz-nulls', timestamp: at(61_000), requestBody: null, responseBody: null, requestHeaders: null });
+        await store.insertLogs([...FILTER_ROWS, hostile, nullBodies]);
+        const rows = await store.queryLogRows({ filter: {}, limit: 100 });
+        expect(ids(rows)).toEqual(ids([...FILTER_ROWS, hostile, nullBodies].map(summaryOf).sort(newestFirst)));
+        for (const row of rows) expect(parsed(row)).toEqual((await store.getLog(row.id))!);
+        const h = rows.find((r) => r.id === hostile.id)!;
+        expect(h.requestBody).toBeInstanceOf(JsonText);
+        expect(h.responseBody).toBeInstanceOf(JsonText);
+        expect((h.requestBody as JsonText).parse()).toEqual(hostile.requestBody as never);
+        // JSON.stringify writes the values, not the wrappers.
+        expect(JSON.parse(JSON.stringify(h))).toEqual(JSON.parse(JSON.stringify(hostile)));
+        const n = rows.find((r) => r.id === nullBodies.id)!;
+        expect([n.requestBody, n.responseBody, n.requestHeaders]).toEqual([null, null, null]);
+      });
+
+      test('queryLogRows pages with a cursor and applies the filter', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        const filter: LogFilter = { method: 'post' };
+        const expected = FILTER_ROWS.map(summaryOf).filter((r) => matches(r, filter)).sort(newestFirst);
+        const pages: LogRow[][] = [];
+        let after: LogCursor | null = null;
+        for (let round = 0; round < 10; round++) {
+          const page: LogRow[] = await store.queryLogRows({ filter, limit: 6, after });
+          if (page.length === 0) break;
+          pages.push(page);
+          const last = page[page.length - 1]!;
+          after = { timestamp: last.timestamp, id: last.id };
+        }
+        expect(pages.slice(0, -1).every((p) => p.length === 6)).toBe(true);
+        expect(pages.flat().map(summaryOf)).toEqual(expected);
+        expect(await store.queryLogRows({ filter: {}, limit: 0 })).toEqual([]);
+      });
+
+      test('deleteLogs deletes the oldest first, at most limit, and returns the count', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        const byAge = FILTER_ROWS.map(summaryOf).sort(oldestFirst);
+        expect(await store.deleteLogs({}, 6)).toBe(6);
+        expect(ids(await store.queryLogs({ filter: {}, limit: 100 }))).toEqual(ids(byAge.slice(6).sort(newestFirst)));
+        expect(await store.deleteLogs({}, 100)).toBe(34);
+        expect(await store.countLogs({})).toBe(0);
+        expect(await store.deleteLogs({}, 10)).toBe(0);
+      });
+
+      test('deleteLogs deletes only matching entries', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        const filter: LogFilter = { model: 'llama-3', statusClass: 5 };
+        const matching = FILTER_ROWS.map(summaryOf).filter((r) => matches(r, filter)).sort(oldestFirst);
+        expect(matching.length).toBeGreaterThan(1);
+        expect(await store.deleteLogs(filter, 1)).toBe(1);
+        expect(await store.getLog(matching[0]!.id)).toBeNull();
+        expect(await store.deleteLogs(filter, 100)).toBe(matching.length - 1);
+        expect(ids(await store.queryLogs({ filter: {}, limit: 100 }))).toEqual(
+          ids(FILTER_ROWS.map(summaryOf).filter((r) => !matches(r, filter)).sort(newestFirst)),
+        );
+        expect(await store.deleteLogs({ from: at(3000), to: at(3999) }, 100)).toBe(
+          FILTER_ROWS.filter((r) => !matches(r, filter) && r.timestamp.getTime() === at(3000).getTime()).length,
+        );
+      });
+
+      test('size counts log entries exactly; bytes is a positive number or null', async () => {
+        expect((await store.size()).logRows).toBe(0);
+        await store.insertLogs(FILTER_ROWS);
+        const full = await store.size();
+        expect(full.logRows).toBe(40);
+        expect(full.bytes === null || (typeof full.bytes === 'number' && full.bytes > 0)).toBe(true);
+        await store.deleteLogs({}, 15);
+        expect((await store.size()).logRows).toBe(25);
+      });
+
+      test('applyConfigChanges inserts, updates and removes together', async () => {
+        const [c1, c2, c3] = [makeConfig({ id: 'c1', proxyModelName: 'a' }), makeConfig({ id: 'c2', proxyModelName: 'b' }), makeConfig({ id: 'c3', proxyModelName: 'c' })];
+        for (const c of [c1, c2, c3]) await store.insertConfig(c);
+        const c4 = makeConfig({ id: 'c4', proxyModelName: 'd', apiKey: null });
+        await store.applyConfigChanges({
+          insert: [c4],
+          update: [{ id: 'c1', patch: { baseUrl: 'https://new.example/v1', apiKey: null, enabled: false, updatedAt: at(9000) } }],
+          remove: ['c2'],
+        });
+        expect(await store.listConfigs()).toEqual([
+          { ...c1, baseUrl: 'https://new.example/v1', apiKey: null, enabled: false, updatedAt: at(9000) }, c3, c4,
+        ]);
+        await store.applyConfigChanges({ insert: [], update: [], remove: [] });
+        expect(ids(await store.listConfigs())).toEqual(['c1', 'c3', 'c4']);
+      });
+
+      test('a failing step of applyConfigChanges leaves the configs exactly as before', async () => {
+        const before = [makeConfig({ id: 'c1', proxyModelName: 'a' }), makeConfig({ id: 'c2', proxyModelName: 'b', apiKey: null })];
+        for (const c of before) await store.insertConfig(c);
+        // An update of an id that is not there, after an insert and a good update.
+        await expect(store.applyConfigChanges({
+          insert: [makeConfig({ id: 'c5', proxyModelName: 'e' })],
+          update: [{ id: 'c1', patch: { apiKey: 'sk-new', timeoutMs: null, updatedAt: at(1) } }, { id: 'missing', patch: { enabled: false, updatedAt: at(1) } }],
+          remove: ['c2'],
+        })).rejects.toThrow();
+        expect(await store.listConfigs()).toEqual(before);
+        // An insert of an id that exists, after another insert.
+        await expect(store.applyConfigChanges({
+          insert: [makeConfig({ id: 'c6', proxyModelName: 'f' }), makeConfig({ id: 'c2', proxyModelName: 'dup' })],
+          update: [],
+          remove: ['c1'],
+        })).rejects.toThrow();
+        expect(await store.listConfigs()).toEqual(before);
+      });
+
+      test('putRollups sets values instead of adding; a rerun changes nothing; added counts go on top', async () => {
+        const minute = (n: number) => new Date(T0 + n * 60_000);
+        const read = (size: 60 | 3600) => store.readRollups({ size, from: minute(0), to: minute(600) });
+        const byKey = (rows: RollupRow[]) => new Map(rows.map((r) => [`${r.start.getTime()}:${r.model}`, r.counts]));
+        await store.addRollups([{ size: 60, start: minute(1), model: 'm', counts: { n: 2, s2: 2, d4: 2 } }]);
+        const put: RollupRow[] = [
+          { size: 60, start: minute(1), model: 'm', counts: { n: 5, s5: 5, dsum: 12.5 } },
+          { size: 60, start: minute(2), model: null, counts: { n: 1, s4: 1 } },
+          { size: 3600, start: minute(0), model: 'm', counts: { n: 6 } },
+        ];
+        for (let run = 0; run < 2; run++) {
+          await store.putRollups(put);
+          const minutes = byKey(await read(60));
+          expect(minutes.size).toBe(2);
+          expect(minutes.get(`${minute(1).getTime()}:m`)).toEqual({ n: 5, s5: 5, dsum: 12.5 });
+          expect(minutes.get(`${minute(2).getTime()}:null`)).toEqual({ n: 1, s4: 1 });
+          expect(await read(3600)).toEqual([put[2]!]);
+        }
+        await store.putRollups([]);
+        await store.addRollups([{ size: 60, start: minute(2), model: null, counts: { n: 1, s4: 1 } }]);
+        expect(byKey(await read(60)).get(`${minute(2).getTime()}:null`)).toEqual({ n: 2, s4: 2 });
       });
     });
   });

@@ -60,6 +60,19 @@ function apiKey(value: string | null | undefined): string | null {
   return v;
 }
 
+/** The fields of a new config, checked and normalised as `create` stores them (import uses it too). */
+export function validateNewConfig(input: ConfigInput): Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt'> {
+  return {
+    proxyModelName: name(input.proxyModelName, 'proxyModelName'),
+    baseUrl: baseUrl(input.baseUrl),
+    backendModelName: name(input.backendModelName, 'backendModelName'),
+    apiKey: apiKey(input.apiKey),
+    ignoreSslVerify: input.ignoreSslVerify ?? false,
+    enabled: input.enabled ?? true,
+    timeoutMs: timeout(input.timeoutMs),
+  };
+}
+
 export class ConfigService {
   readonly routes = new RouteTable();
   private refreshTimer: Timer | null = null;
@@ -95,18 +108,7 @@ export class ConfigService {
 
   async create(input: ConfigInput): Promise<ConfigRow> {
     const now = new Date();
-    const row: ConfigRow = {
-      id: Bun.randomUUIDv7(),
-      proxyModelName: name(input.proxyModelName, 'proxyModelName'),
-      baseUrl: baseUrl(input.baseUrl),
-      backendModelName: name(input.backendModelName, 'backendModelName'),
-      apiKey: apiKey(input.apiKey),
-      ignoreSslVerify: input.ignoreSslVerify ?? false,
-      enabled: input.enabled ?? true,
-      timeoutMs: timeout(input.timeoutMs),
-      createdAt: now,
-      updatedAt: now,
-    };
+    const row: ConfigRow = { id: Bun.randomUUIDv7(), ...validateNewConfig(input), createdAt: now, updatedAt: now };
     await this.store.insertConfig(row);
     await this.reload();
     return row;

@@ -84,6 +84,14 @@ export type Health = {
   store: StoreHealth;
 };
 
+export type ImportResult = {
+  __typename?: 'ImportResult';
+  created: Scalars['Int']['output'];
+  deleted: Scalars['Int']['output'];
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
 /** One /v1 exchange. Secret header values are stored as [redacted]. */
 export type LogEntry = {
   __typename?: 'LogEntry';
@@ -161,6 +169,14 @@ export type Mutation = {
   createConfig: ProxyConfig;
   /** False when no config has this id. */
   deleteConfig: Scalars['Boolean']['output'];
+  /** Deletes the log entries matching the filter (in batches); returns how many were deleted. */
+  deleteLogs: Scalars['Int']['output'];
+  /**
+   * Imports an export document: a config with the same proxy model name and backend URL as a stored
+   * one updates it, others are created; with `replace`, stored configs not in the document are
+   * deleted. A malformed document is refused whole, naming the bad entry; nothing is half-imported.
+   */
+  importConfigs: ImportResult;
   /** Fields left out keep their value; `apiKey: null` clears the stored key. */
   updateConfig: ProxyConfig;
 };
@@ -173,6 +189,17 @@ export type MutationCreateConfigArgs = {
 
 export type MutationDeleteConfigArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteLogsArgs = {
+  filter: LogFilter;
+};
+
+
+export type MutationImportConfigsArgs = {
+  document: Scalars['JSON']['input'];
+  replace?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -215,6 +242,11 @@ export type Query = {
   config?: Maybe<ProxyConfig>;
   /** All model configs, grouped by proxy model name. */
   configs: Array<ProxyConfig>;
+  /**
+   * Every config as an export document (the format `bun run cli export-configs` writes and
+   * importConfigs reads). Keys are left out unless `withKeys` is true.
+   */
+  exportConfigs: Scalars['JSON']['output'];
   /** Server and store state, as /health reports it. */
   health: Health;
   log?: Maybe<LogEntry>;
@@ -231,6 +263,11 @@ export type Query = {
 
 export type QueryConfigArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryExportConfigsArgs = {
+  withKeys?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -304,10 +341,22 @@ export type StatsSummary = {
 
 export type StoreHealth = {
   __typename?: 'StoreHealth';
+  /** Bytes on disk (SQLite: file and WAL; MongoDB: storage size), when the store can tell. */
+  bytes?: Maybe<Scalars['Float']['output']>;
+  /** Since when the store has been failing; null while it works. */
+  downSince?: Maybe<Scalars['DateTime']['output']>;
   kind: Scalars['String']['output'];
   lastError?: Maybe<Scalars['String']['output']>;
   lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Log entries stored, as of the last size check (about once a minute). */
+  logRows?: Maybe<Scalars['Float']['output']>;
+  maxRows?: Maybe<Scalars['Float']['output']>;
   ok: Scalars['Boolean']['output'];
+  /** Retention: LOG_RETENTION_DAYS (0 keeps forever) and LOG_MAX_ROWS (null: no cap). */
+  retentionDays: Scalars['Int']['output'];
+  /** Entries deleted by retention since the server started. */
+  retentionDeleted: Scalars['Float']['output'];
+  sizeCheckedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type Subscription = {
@@ -435,6 +484,7 @@ export type ResolversTypes = ResolversObject<{
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Health: ResolverTypeWrapper<HealthParent>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ImportResult: ResolverTypeWrapper<ImportResult>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LogEntry: ResolverTypeWrapper<LogEntryParent>;
@@ -468,6 +518,7 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   Health: HealthParent;
   ID: Scalars['ID']['output'];
+  ImportResult: ImportResult;
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
   LogEntry: LogEntryParent;
@@ -510,6 +561,13 @@ export type HealthResolvers<ContextType = GraphQLContext, ParentType extends Res
   logQueue?: Resolver<ResolversTypes['LogQueueHealth'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   store?: Resolver<ResolversTypes['StoreHealth'], ParentType, ContextType>;
+}>;
+
+export type ImportResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -564,6 +622,8 @@ export type ModelStatsResolvers<ContextType = GraphQLContext, ParentType extends
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   createConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationCreateConfigArgs, 'input'>>;
   deleteConfig?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConfigArgs, 'id'>>;
+  deleteLogs?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationDeleteLogsArgs, 'filter'>>;
+  importConfigs?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportConfigsArgs, 'document' | 'replace'>>;
   updateConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationUpdateConfigArgs, 'id' | 'input'>>;
 }>;
 
@@ -589,6 +649,7 @@ export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extend
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   config?: Resolver<Maybe<ResolversTypes['ProxyConfig']>, ParentType, ContextType, RequireFields<QueryConfigArgs, 'id'>>;
   configs?: Resolver<Array<ResolversTypes['ProxyConfig']>, ParentType, ContextType>;
+  exportConfigs?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, RequireFields<QueryExportConfigsArgs, 'withKeys'>>;
   health?: Resolver<ResolversTypes['Health'], ParentType, ContextType>;
   log?: Resolver<Maybe<ResolversTypes['LogEntry']>, ParentType, ContextType, RequireFields<QueryLogArgs, 'id'>>;
   logs?: Resolver<ResolversTypes['LogPage'], ParentType, ContextType, RequireFields<QueryLogsArgs, 'first'>>;
@@ -629,10 +690,17 @@ export type StatsSummaryResolvers<ContextType = GraphQLContext, ParentType exten
 }>;
 
 export type StoreHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StoreHealth'] = ResolversParentTypes['StoreHealth']> = ResolversObject<{
+  bytes?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  downSince?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   lastErrorAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  logRows?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  maxRows?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  retentionDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retentionDeleted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  sizeCheckedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -650,6 +718,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ChatEvent?: ChatEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Health?: HealthResolvers<ContextType>;
+  ImportResult?: ImportResultResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   LogEntry?: LogEntryResolvers<ContextType>;
   LogPage?: LogPageResolvers<ContextType>;

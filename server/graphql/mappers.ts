@@ -1,4 +1,5 @@
 /** What resolvers receive as parents: the store's rows, before GraphQL field resolution. */
+import type { UpkeepStatus } from '../store/upkeep.ts';
 import type { RecorderStatus } from '../logs/recorder.ts';
 import type { LogDetail, LogSummary } from '../store/types.ts';
 
@@ -6,7 +7,11 @@ import type { LogDetail, LogSummary } from '../store/types.ts';
 export type LogEntryParent = LogSummary & Partial<LogDetail>;
 
 export interface HealthParent {
-  status: 'ok' | 'degraded';
+  /** degraded: the store fails but logs are not at risk yet; unavailable: they are (503). */
+  status: 'ok' | 'degraded' | 'unavailable';
   storeKind: string;
   recorder: RecorderStatus;
+  upkeep: UpkeepStatus;
+  retentionDays: number;
+  maxRows: number | null;
 }

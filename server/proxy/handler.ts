@@ -4,6 +4,7 @@
  */
 import { BadRequestError, ClientClosedError, errorBody, internalError, ModelNotFoundError, NotFoundError, ProxyError } from '../errors.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
+import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
 import { type ConfigRow, type Json, JsonText, type LoggedJson, type LogRow } from '../store/types.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
@@ -16,6 +17,7 @@ import { sendUpstream } from './upstream.ts';
 export interface ProxyDeps {
   routes: RouteTable;
   recorder: LogRecorder;
+  metrics: ProxyMetrics;
   settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests'>;
 }
 
@@ -49,16 +51,23 @@ interface Exchange {
   startedAt: number;
   /** The client's headers, read once. */
   incoming: HeaderRecord;
+  finished: boolean;
+  /** Counted in the open-streams gauge until it finishes. */
+  streaming: boolean;
 }
 
 export function createProxyHandler(deps: ProxyDeps) {
-  const { routes, recorder, settings } = deps;
+  const { routes, recorder, metrics, settings } = deps;
 
+  /** Ends an exchange exactly once: metrics always, the log entry when logging is on. */
   function finish(ex: Exchange, fields: Partial<LogRow>): void {
-    if (!settings.logRequests) return;
+    if (ex.finished) return;
+    ex.finished = true;
     Object.assign(ex.row, fields);
     if (ex.row.durationMs === 0) ex.row.durationMs = round(performance.now() - ex.startedAt);
-    recorder.record(ex.row);
+    if (ex.streaming) metrics.streamClosed();
+    metrics.ended(ex.row);
+    if (settings.logRequests) recorder.record(ex.row);
   }
 
   function fail(ex: Exchange, err: unknown, request: Request): Response {
@@ -97,7 +106,11 @@ export function createProxyHandler(deps: ProxyDeps) {
     const startedAt = performance.now();
     const url = splitUrl(request.url);
     const incoming = request.headers.toJSON();
-    const ex: Exchange = { startedAt, incoming, row: newRow({ request, url, client, incoming, logging: settings.logRequests }) };
+    const ex: Exchange = {
+      startedAt, incoming, finished: false, streaming: false,
+      row: newRow({ request, url, client, incoming, logging: settings.logRequests }),
+    };
+    metrics.started();
     try {
       if (!url.pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${url.pathname.slice(0, 200)}`);
       const subpath = url.pathname.slice('/v1'.length);
@@ -153,6 +166,7 @@ export function createProxyHandler(deps: ProxyDeps) {
 
     const body = rewrite(config.backendModelName);
     const sentAt = performance.now();
+    metrics.sent(sentAt - ex.startedAt);
     const upstream = await sendUpstream({
       url: upstreamUrl,
       method: 'POST',
@@ -178,7 +192,8 @@ export function createProxyHandler(deps: ProxyDeps) {
     // JSON and text answers are small next to their generation time: read whole, then answer.
     const answer = await readAnswer(upstream, request);
     const doneAt = performance.now();
-    if (settings.logRequests) {
+    if (!settings.logRequests) finish(ex, { durationMs: round(doneAt - ex.startedAt) });
+    else {
       const text = decoder.decode(answer);
       // Parsed for the usage and the error message; stored as the text it came as.
       const parsed = tryParse(text);
@@ -199,8 +214,10 @@ export function createProxyHandler(deps: ProxyDeps) {
   function streamSse(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
     headers[OVERHEAD_HEADER] = overhead(beforeSend);
     const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
-    if (!settings.logRequests) return new Response(upstream.body, init);
+    if (!settings.logRequests) return passUntracked(ex, upstream, init);
     ex.row.stream = true;
+    ex.streaming = true;
+    metrics.streamOpened();
     const capture = captureSse(upstream.body!, { startedAt: ex.startedAt, chunkBudgetBytes: settings.logBodyBytes });
     capture.done
       .then((c) => {
@@ -217,14 +234,17 @@ export function createProxyHandler(deps: ProxyDeps) {
           error: c.error ?? c.result.error ?? backendError(upstream, c.result.body),
         });
       })
-      .catch((err) => console.error('[proxy] stream log failed:', err));
+      .catch((err) => {
+        console.error('[proxy] stream log failed:', err);
+        finish(ex, {});
+      });
     return new Response(capture.stream, init);
   }
 
   function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
     headers[OVERHEAD_HEADER] = overhead(beforeSend);
     const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
-    if (!settings.logRequests) return new Response(upstream.body, init);
+    if (!settings.logRequests) return passUntracked(ex, upstream, init);
     const type = upstream.headers.get('content-type');
     const capture = captureBytes(upstream.body!, { startedAt: ex.startedAt });
     capture.done
@@ -233,8 +253,20 @@ export function createProxyHandler(deps: ProxyDeps) {
         responseBody: { _binary: true, type, bytes: c.bytes },
         error: c.error ?? backendError(upstream, null),
       }))
-      .catch((err) => console.error('[proxy] body log failed:', err));
+      .catch((err) => {
+        console.error('[proxy] body log failed:', err);
+        finish(ex, {});
+      });
     return new Response(capture.stream, init);
+  }
+
+  /**
+   * With logging off a streamed body goes out untouched (no capture at all), so the exchange ends,
+   * for the metrics, when its answer starts.
+   */
+  function passUntracked(ex: Exchange, upstream: Response, init: ResponseInit): Response {
+    finish(ex, {});
+    return new Response(upstream.body, init);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
 import { type RollupRow, type RollupSize, rollupKey } from '../stats/rollup.ts';
-import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
+import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
 
@@ -264,6 +264,83 @@ export class MongoStore implements Store {
       streamContent: d.streamContent ?? null,
       chunks: fromJsonText(d.chunks) as Json[] | null,
     };
+  }
+
+  async queryLogRows(q: LogQuery): Promise<LogRow[]> {
+    if (q.limit === 0) return [];
+    const filter = logFilter(q.filter);
+    if (q.after) {
+      const { timestamp, id } = q.after;
+      filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
+    }
+    const docs = await this.logs.find(filter).sort({ timestamp: -1, _id: -1 }).limit(q.limit > 0 ? q.limit : 0).toArray();
+    // Bodies stay the text they were stored as: an export writes them without parsing.
+    const text = (v: string | null | undefined) => (typeof v === 'string' ? new JsonText(v) : null);
+    return docs.map((d) => ({
+      ...summaryFromDoc(d),
+      requestHeaders: fromJsonText(d.requestHeaders),
+      requestBody: text(d.requestBody),
+      responseHeaders: fromJsonText(d.responseHeaders),
+      responseBody: text(d.responseBody),
+      streamContent: d.streamContent ?? null,
+      chunks: fromJsonText(d.chunks) as Json[] | null,
+    }));
+  }
+
+  async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
+    // deleteMany has no limit: pick the oldest ids first, then delete exactly those.
+    const ids = await this.logs
+      .find(logFilter(filter), { projection: { _id: 1 } })
+      .sort({ timestamp: 1, _id: 1 })
+      .limit(Math.max(1, limit))
+      .toArray();
+    if (ids.length === 0) return 0;
+    const result = await this.logs.deleteMany({ _id: { $in: ids.map((d) => d._id) } });
+    return result.deletedCount;
+  }
+
+  async size(): Promise<StoreSize> {
+    const logRows = await this.logs.estimatedDocumentCount();
+    try {
+      const stats = await this.db.command({ dbStats: 1 });
+      const bytes = Number(stats.storageSize ?? stats.dataSize);
+      return { logRows, bytes: Number.isFinite(bytes) ? bytes : null };
+    } catch {
+      return { logRows, bytes: null };
+    }
+  }
+
+  async applyConfigChanges(changes: ConfigChanges): Promise<void> {
+    // Not every MongoDB-wire server has transactions (FerretDB 1.x has none): apply in order and,
+    // when a step fails, put back what the earlier steps changed.
+    const before = new Map((await this.configs.find({ _id: { $in: [...changes.update.map((u) => u.id), ...changes.remove] } }).toArray()).map((d) => [d._id, d]));
+    const undo: (() => Promise<unknown>)[] = [];
+    try {
+      for (const c of changes.insert) {
+        await this.insertConfig(c);
+        undo.push(() => this.configs.deleteOne({ _id: c.id }));
+      }
+      for (const u of changes.update) {
+        if (!(await this.updateConfig(u.id, u.patch))) throw new Error(`config ${u.id} no longer exists`);
+        const old = before.get(u.id)!;
+        undo.push(() => this.configs.replaceOne({ _id: u.id }, old));
+      }
+      for (const id of changes.remove) {
+        await this.configs.deleteOne({ _id: id });
+        const old = before.get(id);
+        if (old) undo.push(() => this.configs.insertOne(old));
+      }
+    } catch (err) {
+      for (const step of undo.reverse()) await step().catch(() => {});
+      throw err;
+    }
+  }
+
+  async putRollups(rows: RollupRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.rollups.bulkWrite(rows.map((r) => ({
+      replaceOne: { filter: { _id: rollupKey(r) }, replacement: { size: r.size, start: r.start, model: r.model, ...r.counts }, upsert: true },
+    })), { ordered: false });
   }
 
   async addRollups(rows: RollupRow[]): Promise<void> {

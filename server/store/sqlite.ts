@@ -3,10 +3,10 @@
  * JSON columns hold JSON text, so a stored body is exactly what was logged.
  */
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ROLLUP_FIELDS, type RollupRow, type RollupSize } from '../stats/rollup.ts';
-import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from './types.ts';
+import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogCursor, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS configs (
@@ -128,6 +128,12 @@ function whereClause(filter: LogFilter, extra: string[] = [], extraParams: SQLQu
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
+function afterClause(after: LogCursor | null | undefined): [string[], SQLQueryBindings[]] {
+  if (!after) return [[], []];
+  const ts = after.timestamp.getTime();
+  return [['(ts < ? OR (ts = ? AND id < ?))'], [ts, ts, after.id]];
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private db: Database;
@@ -163,6 +169,10 @@ export class SqliteStore implements Store {
   }
 
   async insertConfig(c: ConfigRow): Promise<void> {
+    this.insertConfigSync(c);
+  }
+
+  private insertConfigSync(c: ConfigRow): void {
     this.db
       .query(
         `INSERT INTO configs (id, proxy_model_name, base_url, backend_model_name, api_key, ignore_ssl_verify,
@@ -173,6 +183,10 @@ export class SqliteStore implements Store {
   }
 
   async updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
+    return this.updateConfigSync(id, patch);
+  }
+
+  private updateConfigSync(id: string, patch: ConfigPatch): ConfigRow | null {
     const columns: Record<keyof ConfigPatch, string> = {
       proxyModelName: 'proxy_model_name', baseUrl: 'base_url', backendModelName: 'backend_model_name',
       apiKey: 'api_key', ignoreSslVerify: 'ignore_ssl_verify', enabled: 'enabled', timeoutMs: 'timeout_ms',
@@ -213,10 +227,7 @@ export class SqliteStore implements Store {
   }
 
   async queryLogs(q: LogQuery): Promise<LogSummary[]> {
-    const after = q.after
-      ? { sql: ['(ts < ? OR (ts = ? AND id < ?))'], params: [q.after.timestamp.getTime(), q.after.timestamp.getTime(), q.after.id] }
-      : { sql: [], params: [] };
-    const where = whereClause(q.filter, after.sql, after.params);
+    const where = whereClause(q.filter, ...afterClause(q.after));
     const rows = this.db
       .query(`SELECT ${SUMMARY_COLUMNS} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`)
       .all(...where.params, q.limit) as Row[];
@@ -243,6 +254,46 @@ export class SqliteStore implements Store {
     };
   }
 
+  async queryLogRows(q: LogQuery): Promise<LogRow[]> {
+    const where = whereClause(q.filter, ...afterClause(q.after));
+    const rows = this.db.query(`SELECT * FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`).all(...where.params, q.limit) as Row[];
+    // Bodies stay the text they were stored as: an export writes them without parsing.
+    const text = (v: unknown) => (typeof v === 'string' ? new JsonText(v) : null);
+    return rows.map((r) => ({
+      ...summaryFromRow(r),
+      requestHeaders: fromJsonText(r.request_headers),
+      requestBody: text(r.request_body),
+      responseHeaders: fromJsonText(r.response_headers),
+      responseBody: text(r.response_body),
+      streamContent: r.stream_content as string | null,
+      chunks: fromJsonText(r.chunks) as Json[] | null,
+    }));
+  }
+
+  async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
+    const where = whereClause(filter);
+    return this.db
+      .query(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs ${where.sql} ORDER BY ts, id LIMIT ?)`)
+      .run(...where.params, limit).changes;
+  }
+
+  async size(): Promise<StoreSize> {
+    const { n } = this.db.query('SELECT COUNT(*) AS n FROM logs').get() as { n: number };
+    if (this.path === ':memory:') return { logRows: n, bytes: null };
+    const file = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+    return { logRows: n, bytes: file(this.path) + file(`${this.path}-wal`) };
+  }
+
+  async applyConfigChanges(changes: ConfigChanges): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of changes.insert) this.insertConfigSync(c);
+      for (const u of changes.update) {
+        if (!this.updateConfigSync(u.id, u.patch)) throw new Error(`config ${u.id} no longer exists`);
+      }
+      for (const id of changes.remove) this.db.query('DELETE FROM configs WHERE id = ?').run(id);
+    })();
+  }
+
   async addRollups(rows: RollupRow[]): Promise<void> {
     const upsert = this.db.query(ROLLUP_UPSERT);
     this.db.transaction((batch: RollupRow[]) => {
@@ -250,6 +301,14 @@ export class SqliteStore implements Store {
         upsert.run(r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0));
       }
     })(rows);
+  }
+
+  async putRollups(rows: RollupRow[]): Promise<void> {
+    const put = this.db.query(`INSERT OR REPLACE INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
+      VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})`);
+    this.db.transaction(() => {
+      for (const r of rows) put.run(r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0));
+    })();
   }
 
   async readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {

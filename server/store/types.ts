@@ -33,6 +33,10 @@ export class JsonText {
   parse(): Json {
     return JSON.parse(this.text) as Json;
   }
+  /** JSON.stringify of a row that holds JsonText writes the value, not the wrapper. */
+  toJSON(): Json {
+    return this.parse();
+  }
 }
 
 /** How a body is handed to a store: a value, or the JSON text it came as. */
@@ -124,6 +128,18 @@ export interface Store {
   queryLogs(query: LogQuery): Promise<LogSummary[]>;
   countLogs(filter: LogFilter): Promise<number>;
   getLog(id: string): Promise<LogRow | null>;
+  /** Like queryLogs, with every field: for export and migration, one page at a time. */
+  queryLogRows(query: LogQuery): Promise<LogRow[]>;
+  /** Deletes at most `limit` matching entries, oldest first; returns how many it deleted. */
+  deleteLogs(filter: LogFilter, limit: number): Promise<number>;
+  /** How big the store is: log entries, and bytes on disk where the store can tell. */
+  size(): Promise<StoreSize>;
+
+  /**
+   * Applies config changes together: on SQLite in one transaction; on MongoDB (no transactions on
+   * every server) in order, undoing what was done when a step fails.
+   */
+  applyConfigChanges(changes: ConfigChanges): Promise<void>;
 
   /**
    * Adds each row's counts to the stored rollup of the same size, start and model (creating it),
@@ -132,4 +148,18 @@ export interface Store {
   addRollups(rows: RollupRow[]): Promise<void>;
   /** Rollups of one size whose start lies in [from, to). */
   readRollups(query: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]>;
+  /** Stores rollups as given, replacing any of the same key (for migration: a rerun counts nothing twice). */
+  putRollups(rows: RollupRow[]): Promise<void>;
+}
+
+export interface StoreSize {
+  logRows: number;
+  /** Bytes on disk (SQLite: the file and its WAL; MongoDB: storage size); null when unknown. */
+  bytes: number | null;
+}
+
+export interface ConfigChanges {
+  insert: ConfigRow[];
+  update: { id: string; patch: ConfigPatch }[];
+  remove: string[];
 }

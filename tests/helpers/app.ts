@@ -65,6 +65,12 @@ export interface TestAppOptions {
   idleTimeout?: number;
   /** Where the built admin client is (client/dist by default). */
   clientDir?: string;
+  logRetentionDays?: number;
+  logMaxRows?: number | null;
+  metricsToken?: string | null;
+  unhealthyAfterMs?: number;
+  /** Starts the store's background upkeep (pings, size, retention); tests call `upkeep.sweep()` otherwise. */
+  upkeep?: { pingEveryMs?: number; sweepEveryMs?: number; batchSize?: number; pauseMs?: number };
 }
 
 export async function startApp(opts: TestAppOptions = {}) {
@@ -79,13 +85,19 @@ export async function startApp(opts: TestAppOptions = {}) {
       logBodyBytes: opts.logBodyBytes ?? 1024 * 1024,
       logQueueMax: opts.logQueueMax ?? 10_000,
       logRequests: opts.logRequests ?? true,
+      logRetentionDays: opts.logRetentionDays ?? 30,
+      logMaxRows: opts.logMaxRows ?? null,
+      metricsToken: opts.metricsToken ?? null,
     },
     store,
     configs,
     adminToken: ADMIN_TOKEN,
     clientDir: opts.clientDir,
     recorderOptions: { flushDelayMs: 5 },
+    unhealthyAfterMs: opts.unhealthyAfterMs,
+    upkeepOptions: { batchSize: opts.upkeep?.batchSize, pauseMs: opts.upkeep?.pauseMs ?? 0, pingEveryMs: opts.upkeep?.pingEveryMs, sweepEveryMs: opts.upkeep?.sweepEveryMs, report: () => {} },
   });
+  if (opts.upkeep) built.upkeep.start();
   built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30 });
   const port = built.app.server!.port;
   const url = `http://127.0.0.1:${port}`;
@@ -115,6 +127,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     configs,
     recorder: built.recorder,
     pubsub: built.pubsub,
+    upkeep: built.upkeep,
     gql,
     addConfig,
     /** Waits until every finished exchange is in the store. */
@@ -125,6 +138,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     },
     async stop() {
       await built.app.stop(true);
+      await built.upkeep.stop();
       await built.recorder.drain();
       configs.stop();
       await store.close();

@@ -1,3 +1,4 @@
+import { exportConfigs } from '../../configs/transfer.ts';
 import { InputError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, validateFilter } from '../../logs/filter.ts';
 import { computeStats, statsWindow } from '../../stats/stats.ts';
@@ -8,6 +9,7 @@ const MAX_PAGE = 500;
 export const Query: QueryResolvers = {
   configs: (_, __, { configs }) => configs.list(),
   config: (_, { id }, { configs }) => configs.get(id),
+  exportConfigs: (_, { withKeys }, { configs }) => exportConfigs(configs, { withKeys }),
   logs: async (_, { filter, first, after }, { store }) => {
     const limit = first ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InputError(`first must be between 1 and ${MAX_PAGE}`, 'first');

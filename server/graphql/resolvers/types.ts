@@ -33,7 +33,19 @@ export const LogEntry: LogEntryResolvers = {
 
 export const Health: HealthResolvers = {
   status: (h) => h.status,
-  store: (h) => ({ kind: h.storeKind, ok: h.recorder.storeOk, lastError: h.recorder.lastError, lastErrorAt: h.recorder.lastErrorAt }),
+  store: (h) => ({
+    kind: h.storeKind,
+    ok: h.recorder.storeOk && h.upkeep.reachable,
+    lastError: h.upkeep.reachable ? h.recorder.lastError : h.upkeep.lastError,
+    lastErrorAt: h.recorder.lastErrorAt,
+    downSince: h.upkeep.downSince,
+    logRows: h.upkeep.size?.logRows ?? null,
+    bytes: h.upkeep.size?.bytes ?? null,
+    sizeCheckedAt: h.upkeep.sizeCheckedAt,
+    retentionDays: h.retentionDays,
+    maxRows: h.maxRows,
+    retentionDeleted: h.upkeep.retentionDeleted,
+  }),
   logQueue: (h) => ({
     depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,
   }),

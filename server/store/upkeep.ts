@@ -1,0 +1,123 @@
+/**
+ * Background care of the store, off the request path: a ping every few seconds (so /health knows the
+ * store is down even when no log is being written), the store's size about once a minute, and log
+ * retention (LOG_RETENTION_DAYS, LOG_MAX_ROWS) in small batches with pauses between them, so that
+ * deleting a million old entries never stalls the proxy.
+ */
+import type { Store, StoreSize } from './types.ts';
+
+export interface UpkeepOptions {
+  store: Store;
+  /** 0 keeps logs forever. */
+  retentionDays: number;
+  maxRows: number | null;
+  pingEveryMs?: number;
+  /** How often size and retention run. */
+  sweepEveryMs?: number;
+  /** Rows per delete, and the pause between two deletes. */
+  batchSize?: number;
+  pauseMs?: number;
+  report?: (message: string) => void;
+}
+
+export interface UpkeepStatus {
+  reachable: boolean;
+  downSince: Date | null;
+  lastError: string | null;
+  size: StoreSize | null;
+  sizeCheckedAt: Date | null;
+  retentionDeleted: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Deletes per sweep are capped so that one sweep ends; the next sweep goes on where it stopped. */
+const MAX_BATCHES_PER_SWEEP = 500;
+
+export class StoreUpkeep {
+  private pingTimer: Timer | null = null;
+  private sweepTimer: Timer | null = null;
+  private sweeping: Promise<void> | null = null;
+  private stopped = false;
+  private readonly state: UpkeepStatus = {
+    reachable: true, downSince: null, lastError: null, size: null, sizeCheckedAt: null, retentionDeleted: 0,
+  };
+  private readonly report: (message: string) => void;
+
+  constructor(private readonly opts: UpkeepOptions) {
+    this.report = opts.report ?? ((m) => console.error(m));
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.ping();
+    void this.sweep();
+    this.pingTimer = setInterval(() => void this.ping(), this.opts.pingEveryMs ?? 5_000);
+    this.sweepTimer = setInterval(() => void this.sweep(), this.opts.sweepEveryMs ?? 60_000);
+    // Housekeeping alone must not keep the process alive.
+    this.pingTimer.unref();
+    this.sweepTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.sweeping;
+  }
+
+  status(): UpkeepStatus {
+    return { ...this.state };
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.opts.store.ping();
+      if (!this.state.reachable) this.report('[store] reachable again');
+      this.state.reachable = true;
+      this.state.downSince = null;
+    } catch (err) {
+      if (this.state.reachable) this.report(`[store] unreachable: ${String(err)}`);
+      this.state.reachable = false;
+      this.state.downSince ??= new Date();
+      this.state.lastError = String(err);
+    }
+  }
+
+  /** Retention, then the size; one at a time. Resolves when done (tests await it). */
+  sweep(): Promise<void> {
+    this.sweeping ??= this.runSweep().finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<void> {
+    const { store, retentionDays, maxRows } = this.opts;
+    try {
+      if (retentionDays > 0) {
+        await this.deleteInBatches({ to: new Date(Date.now() - retentionDays * DAY_MS) }, Number.POSITIVE_INFINITY);
+      }
+      let size = await store.size();
+      if (maxRows !== null && size.logRows > maxRows) {
+        await this.deleteInBatches({}, size.logRows - maxRows);
+        size = await store.size();
+      }
+      this.state.size = size;
+      this.state.sizeCheckedAt = new Date();
+    } catch (err) {
+      this.report(`[store] retention sweep failed, will retry: ${String(err)}`);
+    }
+  }
+
+  /** Deletes up to `max` entries matching the filter, oldest first, a batch at a time. */
+  private async deleteInBatches(filter: { to?: Date }, max: number): Promise<void> {
+    const batch = this.opts.batchSize ?? 1_000;
+    let left = max;
+    for (let i = 0; i < MAX_BATCHES_PER_SWEEP && left > 0 && !this.stopped; i++) {
+      const deleted = await this.opts.store.deleteLogs(filter, Math.min(batch, left));
+      this.state.retentionDeleted += deleted;
+      left -= deleted;
+      if (deleted < Math.min(batch, left + deleted)) return;
+      // Let requests and log writes in between two deletes.
+      await Bun.sleep(this.opts.pauseMs ?? 20);
+    }
+  }
+}
