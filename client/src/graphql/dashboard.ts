@@ -54,3 +54,34 @@ export const STATS = gql<{ stats: Stats }, { from: string; to: string; bucket: S
 
 /** Only a signal that something was logged: the numbers come from STATS. */
 export const TRAFFIC_TICK = gql<{ logTail: { id: string } }>(`subscription DashboardTick { logTail { id } }`);
+
+export interface StoreHealth {
+  kind: string;
+  ok: boolean;
+  lastError: string | null;
+  downSince: string | null;
+  logRows: number | null;
+  bytes: number | null;
+  sizeCheckedAt: string | null;
+  retentionDays: number;
+  maxRows: number | null;
+  retentionDeleted: number;
+}
+
+export interface Health {
+  /** ok, degraded (the store fails but logs are still queued) or unavailable (logs at risk). */
+  status: string;
+  store: StoreHealth;
+  logQueue: { depth: number; written: number; dropped: number; writeFailures: number };
+}
+
+/** The store card: cheap (read from memory on the server), so it is re-run with every stats refresh. */
+export const STORE_HEALTH = gql<{ health: Health }>(
+  `query DashboardHealth {
+    health {
+      status
+      store { kind ok lastError downSince logRows bytes sizeCheckedAt retentionDays maxRows retentionDeleted }
+      logQueue { depth written dropped writeFailures }
+    }
+  }`,
+);

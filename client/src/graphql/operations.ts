@@ -78,3 +78,23 @@ export const LOG = gql<{ log: LogDetail | null }>(
 );
 
 export const LOG_TAIL = gql<{ logTail: LogSummary }>(`subscription LogTail($filter: LogFilter) { logTail(filter: $filter) { ${LOG_FIELDS} } }`);
+
+/** What importConfigs did; the export document itself is opaque JSON here (the server validates it on import). */
+export interface ImportResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+}
+
+export const EXPORT_CONFIGS = gql<{ exportConfigs: unknown }, { withKeys: boolean }>(
+  `query ExportConfigs($withKeys: Boolean) { exportConfigs(withKeys: $withKeys) }`,
+);
+
+export const IMPORT_CONFIGS = gql<{ importConfigs: ImportResult }, { document: unknown; replace: boolean }>(
+  `mutation ImportConfigs($document: JSON!, $replace: Boolean) { importConfigs(document: $document, replace: $replace) { created updated unchanged deleted } }`,
+);
+
+export const DELETE_LOGS = gql<{ deleteLogs: number }, { filter: LogFilter }>(
+  `mutation DeleteLogs($filter: LogFilter!) { deleteLogs(filter: $filter) }`,
+);

@@ -2,14 +2,15 @@
  * Traffic at a glance: summary cards, requests and errors over time, and one row per model, for
  * the last hour, day or week (`?window=`). Read from the server's rollups with the stats query and
  * kept live: every logged request re-runs the query (throttled), and the window's end moves
- * forward every minute even when nothing happens.
+ * forward every minute even when nothing happens. The store panel (health query) refreshes with them.
  */
 import { A, useSearchParams } from '@solidjs/router';
 import { createEffect, createMemo, createSignal, For, on, onCleanup, onMount, Show } from 'solid-js';
 import { DashboardCards } from '../components/DashboardCards.tsx';
 import { type ChartPoint, DashboardChart } from '../components/DashboardChart.tsx';
 import { DashboardModels } from '../components/DashboardModels.tsx';
-import { type Stats, STATS, type StatsBucket, TRAFFIC_TICK } from '../graphql/dashboard.ts';
+import { DashboardStore } from '../components/DashboardStore.tsx';
+import { type Health, type Stats, STATS, STORE_HEALTH, type StatsBucket, TRAFFIC_TICK } from '../graphql/dashboard.ts';
 import { formatTimeRange, intlLocale } from '../lib/format.ts';
 import { locale, t } from '../lib/i18n.ts';
 import { client, errorMessage } from '../lib/urql.ts';
@@ -78,6 +79,8 @@ export function Dashboard() {
   const [loaded, setLoaded] = createSignal<Loaded | null>(null);
   const [loadError, setLoadError] = createSignal<string | null>(null);
   const [liveError, setLiveError] = createSignal<string | null>(null);
+  const [health, setHealth] = createSignal<Health | null>(null);
+  const [healthError, setHealthError] = createSignal<string | null>(null);
 
   // Answers can arrive out of order; only the latest request's answer is shown.
   let latest = 0;
@@ -95,7 +98,22 @@ export function Dashboard() {
     setLoadError(null);
     setLoaded({ window: key, stats: result.data.stats, at: Date.now() });
   }
-  const refresh = throttle(() => void load(), THROTTLE_MS);
+  let latestHealth = 0;
+  async function loadHealth() {
+    const mine = ++latestHealth;
+    const result = await client.query(STORE_HEALTH, {}).toPromise();
+    if (mine !== latestHealth) return;
+    if (result.error || !result.data) {
+      setHealthError(errorMessage(result.error) ?? t('dashboard.noData'));
+      return;
+    }
+    setHealthError(null);
+    setHealth(result.data.health);
+  }
+  const refresh = throttle(() => {
+    void load();
+    void loadHealth();
+  }, THROTTLE_MS);
 
   createEffect(on(win, () => void load()));
 
@@ -112,6 +130,7 @@ export function Dashboard() {
   }
 
   onMount(() => {
+    void loadHealth();
     listen();
     const timer = setInterval(() => {
       if (liveError()) listen();
@@ -122,6 +141,7 @@ export function Dashboard() {
       refresh.cancel();
       tail?.unsubscribe();
       latest++;
+      latestHealth++;
     });
   });
 
@@ -190,6 +210,8 @@ export function Dashboard() {
           </div>
         )}
       </Show>
+
+      <DashboardStore health={health()} error={healthError()} localeTag={tag()} />
     </section>
   );
 }

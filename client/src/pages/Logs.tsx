@@ -1,7 +1,8 @@
 import { useSearchParams } from '@solidjs/router';
 import { createEffect, createResource, createSignal, For, on, onCleanup, Show } from 'solid-js';
 import { LogDetailView } from '../components/LogDetail.tsx';
-import { LOG_TAIL, LOGS, type LogFilter, type LogSummary } from '../graphql/operations.ts';
+import { DELETE_LOGS, LOG_TAIL, LOGS, type LogFilter, type LogSummary } from '../graphql/operations.ts';
+import { downloadLogs, type LogFormat } from '../lib/download.ts';
 import { t } from '../lib/i18n.ts';
 import { client, errorMessage } from '../lib/urql.ts';
 
@@ -21,6 +22,20 @@ function filterFrom(params: Record<string, string | string[] | undefined>): LogF
   return f;
 }
 
+/** The filters in words, one per line, for the delete confirmation. */
+function describeFilter(f: LogFilter): string {
+  const time = (iso: string) => new Date(iso).toLocaleString();
+  const parts: string[] = [];
+  if (f.from) parts.push(`${t('logs.from')}: ${time(f.from)}`);
+  if (f.to) parts.push(`${t('logs.to')}: ${time(f.to)}`);
+  if (f.method) parts.push(`${t('logs.method')}: ${f.method}`);
+  if (f.statusClass !== undefined) parts.push(`${t('logs.status')}: ${f.statusClass}xx`);
+  if (f.model) parts.push(`${t('logs.model')}: ${f.model}`);
+  if (f.path) parts.push(`${t('logs.pathContains')}: ${f.path}`);
+  if (f.stream !== undefined) parts.push(`${t('logs.stream')}: ${f.stream ? t('logs.streamOnly') : t('logs.nonStream')}`);
+  return parts.map((p) => `• ${p}`).join('\n');
+}
+
 const statusClass = (code: number) => `status s${Math.floor(code / 100)}`;
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 
@@ -35,14 +50,18 @@ export function Logs() {
   // The open entry lives in the URL too (?log=<id>): a detail can be shared, and the Chat page links to one.
   const openId = () => (typeof params.log === 'string' && params.log !== '' ? params.log : null);
   const openLog = (id: string | null) => setParams({ log: id ?? undefined });
+  const [busy, setBusy] = createSignal<LogFormat | 'delete' | null>(null);
+  const [actionError, setActionError] = createSignal<string | null>(null);
+  const [notice, setNotice] = createSignal<string | null>(null);
 
   // A new filter or page size starts again at the newest entries.
   createEffect(on([() => JSON.stringify(filter()), size], () => {
     setCursors([null]);
     setFresh([]);
+    setNotice(null);
   }, { defer: true }));
 
-  const [page] = createResource(
+  const [page, { refetch }] = createResource(
     () => ({ filter: filter(), first: size(), after: after() }),
     async (vars) => {
       const result = await client.query(LOGS, vars).toPromise();
@@ -67,6 +86,49 @@ export function Logs() {
     return [...fresh(), ...nodes.filter((n) => !seen.has(n.id))];
   };
   const set = (key: string, value: string) => setParams({ [key]: value === '' ? undefined : value });
+  /** Entries matching the filters, live arrivals included; null until the first page is in. */
+  const total = () => {
+    const p = page();
+    return p ? p.totalCount + rows().length - p.nodes.length : null;
+  };
+  const hasFilter = () => Object.keys(filter()).length > 0;
+  const canDelete = () => hasFilter() && (total() ?? 0) > 0 && busy() === null;
+  const deleteHint = () =>
+    !hasFilter() ? t('logs.deleteNeedsFilter') : total() === 0 ? t('logs.deleteNothing') : t('logs.deleteTitle');
+
+  async function download(format: LogFormat) {
+    setBusy(format);
+    setActionError(null);
+    try {
+      await downloadLogs(format, filter());
+    } catch (err) {
+      setActionError(t('logs.downloadFailed', { message: err instanceof Error ? err.message : String(err) }));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function deleteMatching() {
+    const f = filter();
+    const count = total();
+    if (!hasFilter() || count === null) return;
+    const question = count === 1 ? t('logs.deleteConfirmOne', { filters: describeFilter(f) }) : t('logs.deleteConfirm', { count, filters: describeFilter(f) });
+    if (!confirm(question)) return;
+    setBusy('delete');
+    setActionError(null);
+    setNotice(null);
+    const result = await client.mutation(DELETE_LOGS, { filter: f }).toPromise();
+    setBusy(null);
+    if (result.error || !result.data) {
+      return setActionError(t('logs.deleteFailed', { message: errorMessage(result.error) ?? t('logs.noData') }));
+    }
+    const deleted = result.data.deleteLogs;
+    setNotice(deleted === 1 ? t('logs.deletedOne') : t('logs.deleted', { count: deleted }));
+    setFresh([]);
+    // Back to the newest page; on it already, read it again.
+    if (cursors().length > 1) setCursors([null]);
+    else void refetch();
+  }
 
   return (
     <section>
@@ -107,9 +169,26 @@ export function Logs() {
           </select>
         </label>
       </form>
+      <div class="log-actions">
+        <button type="button" class="secondary small" disabled={busy() !== null} title={t('logs.downloadJsonlTitle')} onClick={() => void download('jsonl')}>
+          {busy() === 'jsonl' ? t('logs.downloading') : t('logs.downloadJsonl')}
+        </button>
+        <button type="button" class="secondary small" disabled={busy() !== null} title={t('logs.downloadCsvTitle')} onClick={() => void download('csv')}>
+          {busy() === 'csv' ? t('logs.downloading') : t('logs.downloadCsv')}
+        </button>
+        {/* A disabled button gets no pointer events in some browsers: the wrapper carries the tooltip. */}
+        <span class="log-delete" title={deleteHint()}>
+          <button type="button" class="danger small" disabled={!canDelete()} aria-describedby="log-delete-hint" onClick={() => void deleteMatching()}>
+            {busy() === 'delete' ? t('logs.deleting') : t('logs.deleteMatching')}
+          </button>
+          <span id="log-delete-hint" class="sr-only">{deleteHint()}</span>
+        </span>
+      </div>
+      <Show when={actionError()}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
+      <Show when={notice()}>{(m) => <p class="notice" role="status">{m()}</p>}</Show>
 
       <Show when={!page.error} fallback={<p class="error" role="alert">{String(page.error?.message ?? page.error)}</p>}>
-        <p class="muted">{t('logs.total', { count: page() ? page()!.totalCount + rows().length - page()!.nodes.length : '…' })}</p>
+        <p class="muted">{t('logs.total', { count: total() ?? '…' })}</p>
         <Show when={rows().length > 0 || page.loading} fallback={<p class="muted">{t('logs.empty')}</p>}>
           <div class="table-wrap">
             <table class="logs">

@@ -1,6 +1,9 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { streamChat } from '../graphql/chat.ts';
-import { CONFIGS, CREATE_CONFIG, DELETE_CONFIG, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
+import {
+  CONFIGS, CREATE_CONFIG, DELETE_CONFIG, EXPORT_CONFIGS, IMPORT_CONFIGS, type ImportResult, type ProxyConfig, UPDATE_CONFIG,
+} from '../graphql/operations.ts';
+import { fileDate, saveBlob } from '../lib/download.ts';
 import { t } from '../lib/i18n.ts';
 import { client, errorMessage } from '../lib/urql.ts';
 
@@ -14,6 +17,17 @@ interface Draft {
   ignoreSslVerify: boolean;
   enabled: boolean;
   timeoutMs: string;
+}
+
+/** A file read and parsed, waiting for the user's confirmation. */
+interface PendingImport {
+  fileName: string;
+  document: unknown;
+  /** Entries in the file, when it has a configs list (the server checks the rest). */
+  count: number | null;
+  replace: boolean;
+  busy: boolean;
+  error: string | null;
 }
 
 // Sent to the model, never shown: the same in every language of the admin.
@@ -36,6 +50,60 @@ export function Models() {
   const [formError, setFormError] = createSignal<string | null>(null);
   const [pageError, setPageError] = createSignal<string | null>(null);
   const [tests, setTests] = createSignal<Record<string, string>>({});
+  const [pending, setPending] = createSignal<PendingImport | null>(null);
+  const [imported, setImported] = createSignal<ImportResult | null>(null);
+  let fileInput: HTMLInputElement | undefined;
+
+  /** The export document, as the server builds it, saved as a file: no key leaves the server unless asked for. */
+  async function exportModels(withKeys: boolean) {
+    if (withKeys && !confirm(t('models.export.confirmKeys'))) return;
+    setPageError(null);
+    const result = await client.query(EXPORT_CONFIGS, { withKeys }).toPromise();
+    if (result.error || !result.data) {
+      return setPageError(t('models.export.failed', { message: errorMessage(result.error) ?? t('models.noData') }));
+    }
+    const text = `${JSON.stringify(result.data.exportConfigs, null, 2)}\n`;
+    saveBlob(new Blob([text], { type: 'application/json' }), `lite-proxy-models-${fileDate()}.json`);
+  }
+
+  async function readImportFile(input: HTMLInputElement) {
+    const file = input.files?.[0];
+    // Cleared so that picking the same file again (after fixing it) fires another change.
+    input.value = '';
+    if (!file) return;
+    setPageError(null);
+    setImported(null);
+    let text: string;
+    try {
+      text = await file.text();
+    } catch (err) {
+      return setPageError(t('models.import.readFailed', { name: file.name, message: (err as Error).message }));
+    }
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (err) {
+      return setPageError(t('models.import.notJson', { name: file.name, message: (err as Error).message }));
+    }
+    const list = (document as { configs?: unknown } | null)?.configs;
+    setPending({ fileName: file.name, document, count: Array.isArray(list) ? list.length : null, replace: false, busy: false, error: null });
+  }
+
+  async function runImport(event: SubmitEvent) {
+    event.preventDefault();
+    const p = pending();
+    if (!p || p.busy) return;
+    setPending({ ...p, busy: true, error: null });
+    const result = await client.mutation(IMPORT_CONFIGS, { document: p.document, replace: p.replace }).toPromise();
+    if (result.error || !result.data) {
+      // The dialog stays open with the server's reason: nothing was imported.
+      setPending({ ...p, busy: false, error: t('models.import.refused', { message: errorMessage(result.error) ?? t('models.noData') }) });
+      return;
+    }
+    setPending(null);
+    setImported(result.data.importConfigs);
+    await refetch();
+  }
 
   function edit(c: ProxyConfig) {
     setFormError(null);
@@ -102,9 +170,23 @@ export function Models() {
     <section>
       <header class="page-head">
         <h1>{t('models.title')}</h1>
-        <button type="button" onClick={() => { setFormError(null); setDraft(emptyDraft()); }}>{t('models.add')}</button>
+        <div class="page-actions">
+          <button type="button" class="secondary" onClick={() => fileInput?.click()}>{t('models.import')}</button>
+          <input ref={fileInput} type="file" accept=".json,application/json" hidden data-testid="import-file"
+            onChange={(e) => void readImportFile(e.currentTarget)} />
+          <button type="button" class="secondary" onClick={() => void exportModels(false)} title={t('models.export.title')}>{t('models.export')}</button>
+          <button type="button" class="secondary" onClick={() => void exportModels(true)} title={t('models.exportKeys.title')}>{t('models.exportKeys')}</button>
+          <button type="button" onClick={() => { setFormError(null); setDraft(emptyDraft()); }}>{t('models.add')}</button>
+        </div>
       </header>
       <Show when={pageError()}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
+      <Show when={imported()}>
+        {(r) => (
+          <p class="notice import-result" role="status">
+            {t('models.import.result', { created: r().created, updated: r().updated, unchanged: r().unchanged, deleted: r().deleted })}
+          </p>
+        )}
+      </Show>
       <Show when={!configs.error} fallback={<p class="error" role="alert">{String(configs.error)}</p>}>
         <Show when={configs()} fallback={<p class="muted">{t('common.loading')}</p>}>
           {(list) => (
@@ -114,7 +196,7 @@ export function Models() {
                   <thead>
                     <tr>
                       <th>{t('models.name')}</th><th>{t('models.baseUrl')}</th><th>{t('models.backendModel')}</th>
-                      <th>{t('models.key')}</th><th>{t('models.tls')}</th><th>{t('models.enabled')}</th>
+                      <th>{t('models.key')}</th><th>{t('models.tlsColumn')}</th><th>{t('models.enabled')}</th>
                       <th>{t('models.timeout')}</th><th>{t('models.updated')}</th><th>{t('models.actions')}</th>
                     </tr>
                   </thead>
@@ -126,10 +208,10 @@ export function Models() {
                           <td class="mono">{c.baseUrl}</td>
                           <td>{c.backendModelName}</td>
                           <td class="mono">{c.apiKeyPreview ?? t('models.noKey')}</td>
-                          <td>{c.ignoreSslVerify ? t('common.yes') : t('common.no')}</td>
+                          <td>{c.ignoreSslVerify ? t('models.tlsSkipped') : t('models.tlsVerified')}</td>
                           <td><input type="checkbox" checked={c.enabled} onChange={() => toggle(c)} aria-label={t('models.enabled')} /></td>
                           <td>{c.timeoutMs ?? t('common.default')}</td>
-                          <td>{new Date(c.updatedAt).toLocaleString()}</td>
+                          <td>{new Date(c.updatedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' })}</td>
                           <td class="actions">
                             <button type="button" class="small" onClick={() => test(c)}>{t('models.test')}</button>
                             <button type="button" class="small" onClick={() => edit(c)}>{t('models.edit')}</button>
@@ -170,6 +252,34 @@ export function Models() {
               <div class="row">
                 <button type="submit">{t('models.save')}</button>
                 <button type="button" class="secondary" onClick={() => setDraft(null)}>{t('models.cancel')}</button>
+              </div>
+            </form>
+          </div>
+        )}
+      </Show>
+
+      <Show when={pending()}>
+        {(p) => (
+          <div class="modal" role="dialog" aria-modal="true" aria-labelledby="import-title"
+            onKeyDown={(e) => { if (e.key === 'Escape' && !p().busy) setPending(null); }}>
+            <form class="card" onSubmit={runImport}>
+              <h2 id="import-title">{t('models.import.title')}</h2>
+              <p class="mono">{p().fileName}</p>
+              <Show when={p().count !== null}>
+                <p>{p().count === 1 ? t('models.import.countOne') : t('models.import.count', { count: p().count! })}</p>
+              </Show>
+              <p class="muted">{t('models.import.how')}</p>
+              <label class="check">
+                <input type="checkbox" checked={p().replace} disabled={p().busy} onChange={(e) => setPending({ ...p(), replace: e.currentTarget.checked })} />
+                {t('models.import.replace')}
+              </label>
+              <Show when={p().replace}><p class="warning">{t('models.import.replaceWarning')}</p></Show>
+              <Show when={p().error}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
+              <div class="row">
+                <button type="submit" disabled={p().busy} ref={(el) => setTimeout(() => el.focus())}>
+                  {p().busy ? t('models.import.busy') : t('models.import.submit')}
+                </button>
+                <button type="button" class="secondary" disabled={p().busy} onClick={() => setPending(null)}>{t('models.cancel')}</button>
               </div>
             </form>
           </div>
