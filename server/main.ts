@@ -8,7 +8,8 @@ import { ConfigService } from './configs/service.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
 
-// Other instances sharing a MongoDB database may edit configs; re-read them this often.
+// Other writers may edit configs (instances sharing a MongoDB database, `bun run cli import-configs`
+// on either store); re-read them this often. On SQLite the read costs microseconds.
 const CONFIG_REFRESH_MS = 5_000;
 
 async function main() {
@@ -21,7 +22,7 @@ async function main() {
     throw new Error(`cannot open the store (${describeStore(settings)}): ${(err as Error).message}`);
   }
   const configs = new ConfigService(store);
-  await configs.start(settings.mongodbUri ? CONFIG_REFRESH_MS : undefined);
+  await configs.start(CONFIG_REFRESH_MS);
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
   const { app, recorder, upkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
 

@@ -10,7 +10,7 @@ import { rollupsOf, ROLLUP_SIZES, type RollupRow } from '../server/stats/rollup.
 import { SqliteStore } from '../server/store/sqlite.ts';
 import { type ConfigRow, JsonText, type LogRow, type Store } from '../server/store/types.ts';
 import { tempDir } from './helpers/app.ts';
-import { REPO_ROOT } from './helpers/server-process.ts';
+import { REPO_ROOT, startServer } from './helpers/server-process.ts';
 
 const dirs: string[] = [];
 const dir = () => {
@@ -200,6 +200,25 @@ describe('cli: export-configs and import-configs', () => {
     expect(strip(left)).toEqual([{ ...strip(CONFIGS)[0]!, backendModelName: 'gpt-4.1' }]);
 
     for (const r of runs) for (const key of KEYS) expect(r.stdout + r.stderr).not.toContain(key);
+  }, 30_000);
+
+  test('a server running on the same SQLite store routes an imported model within a few seconds', async () => {
+    const dataDir = dir();
+    const server = await startServer({ env: { DATA_DIR: dataDir, ADMIN_TOKEN: 'cli-test-token-0123456789' } });
+    try {
+      const models = async () => ((await (await fetch(`${server.url}/v1/models`)).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+      expect(await models()).toEqual([]);
+      const file = join(dataDir, 'import.json');
+      writeFileSync(file, JSON.stringify({ format: 'lite-proxy-configs', version: 1, configs: [{ proxyModelName: 'live-import', baseUrl: 'http://127.0.0.1:9/v1', backendModelName: 'x' }] }));
+      const run = await cli(['import-configs', file], { DATA_DIR: dataDir });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('within 5 seconds');
+      const deadline = Date.now() + 8_000;
+      while (!(await models()).includes('live-import') && Date.now() < deadline) await Bun.sleep(200);
+      expect(await models()).toEqual(['live-import']);
+    } finally {
+      await server.stop();
+    }
   }, 30_000);
 });
 
