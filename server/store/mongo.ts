@@ -6,7 +6,7 @@
  */
 import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
 import { type RollupRow, type RollupSize, rollupKey } from '../stats/rollup.ts';
-import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
+import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogDetail, type LoggedJson, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
 
@@ -147,6 +147,29 @@ function onlyDuplicateKeys(err: unknown): boolean {
   return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY) && !err.result.getWriteConcernError();
 }
 
+/** A page's filter: the log filter, and with a cursor only the entries after it (older). */
+function pageFilter(q: LogQuery): Filter<LogDoc> {
+  const filter = logFilter(q.filter);
+  if (q.after) {
+    const { timestamp, id } = q.after;
+    filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
+  }
+  return filter;
+}
+
+/** A whole log entry; `body` reads the two body fields (parsed, or kept as text). */
+function logFromDoc(d: LogDoc, body: (text: string | null | undefined) => LoggedJson): LogRow {
+  return {
+    ...summaryFromDoc(d),
+    requestHeaders: fromJsonText(d.requestHeaders),
+    requestBody: body(d.requestBody),
+    responseHeaders: fromJsonText(d.responseHeaders),
+    responseBody: body(d.responseBody),
+    streamContent: d.streamContent ?? null,
+    chunks: fromJsonText(d.chunks) as Json[] | null,
+  };
+}
+
 function rollupUpsert(r: RollupRow) {
   return {
     updateOne: {
@@ -235,13 +258,8 @@ export class MongoStore implements Store {
     // Mongo reads limit(0) as "no limit" and a negative limit as one batch; SQLite's LIMIT 0 is no rows
     // and its negative LIMIT is no limit. Match SQLite.
     if (q.limit === 0) return [];
-    const filter = logFilter(q.filter);
-    if (q.after) {
-      const { timestamp, id } = q.after;
-      filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
-    }
     const docs = await this.logs
-      .find(filter, { projection: SUMMARY_PROJECTION })
+      .find(pageFilter(q), { projection: SUMMARY_PROJECTION })
       .sort({ timestamp: -1, _id: -1 })
       .limit(q.limit > 0 ? q.limit : 0)
       .toArray();
@@ -254,37 +272,14 @@ export class MongoStore implements Store {
 
   async getLog(id: string): Promise<LogRow | null> {
     const d = await this.logs.findOne({ _id: id });
-    if (!d) return null;
-    return {
-      ...summaryFromDoc(d),
-      requestHeaders: fromJsonText(d.requestHeaders),
-      requestBody: fromJsonText(d.requestBody),
-      responseHeaders: fromJsonText(d.responseHeaders),
-      responseBody: fromJsonText(d.responseBody),
-      streamContent: d.streamContent ?? null,
-      chunks: fromJsonText(d.chunks) as Json[] | null,
-    };
+    return d ? logFromDoc(d, fromJsonText) : null;
   }
 
   async queryLogRows(q: LogQuery): Promise<LogRow[]> {
     if (q.limit === 0) return [];
-    const filter = logFilter(q.filter);
-    if (q.after) {
-      const { timestamp, id } = q.after;
-      filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
-    }
-    const docs = await this.logs.find(filter).sort({ timestamp: -1, _id: -1 }).limit(q.limit > 0 ? q.limit : 0).toArray();
+    const docs = await this.logs.find(pageFilter(q)).sort({ timestamp: -1, _id: -1 }).limit(q.limit > 0 ? q.limit : 0).toArray();
     // Bodies stay the text they were stored as: an export writes them without parsing.
-    const text = (v: string | null | undefined) => (typeof v === 'string' ? new JsonText(v) : null);
-    return docs.map((d) => ({
-      ...summaryFromDoc(d),
-      requestHeaders: fromJsonText(d.requestHeaders),
-      requestBody: text(d.requestBody),
-      responseHeaders: fromJsonText(d.responseHeaders),
-      responseBody: text(d.responseBody),
-      streamContent: d.streamContent ?? null,
-      chunks: fromJsonText(d.chunks) as Json[] | null,
-    }));
+    return docs.map((d) => logFromDoc(d, (v) => (typeof v === 'string' ? new JsonText(v) : null)));
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {

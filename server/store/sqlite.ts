@@ -6,7 +6,7 @@ import { Database, type SQLQueryBindings } from 'bun:sqlite';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ROLLUP_FIELDS, type RollupRow, type RollupSize } from '../stats/rollup.ts';
-import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogCursor, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
+import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogCursor, type LoggedJson, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS configs (
@@ -128,6 +128,19 @@ function whereClause(filter: LogFilter, extra: string[] = [], extraParams: SQLQu
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
+/** A whole log row; `body` reads the two body columns (parsed, or kept as text). */
+function logFromRow(r: Row, body: (text: unknown) => LoggedJson): LogRow {
+  return {
+    ...summaryFromRow(r),
+    requestHeaders: fromJsonText(r.request_headers),
+    requestBody: body(r.request_body),
+    responseHeaders: fromJsonText(r.response_headers),
+    responseBody: body(r.response_body),
+    streamContent: r.stream_content as string | null,
+    chunks: fromJsonText(r.chunks) as Json[] | null,
+  };
+}
+
 function afterClause(after: LogCursor | null | undefined): [string[], SQLQueryBindings[]] {
   if (!after) return [[], []];
   const ts = after.timestamp.getTime();
@@ -242,32 +255,14 @@ export class SqliteStore implements Store {
 
   async getLog(id: string): Promise<LogRow | null> {
     const r = this.db.query('SELECT * FROM logs WHERE id = ?').get(id) as Row | null;
-    if (!r) return null;
-    return {
-      ...summaryFromRow(r),
-      requestHeaders: fromJsonText(r.request_headers),
-      requestBody: fromJsonText(r.request_body),
-      responseHeaders: fromJsonText(r.response_headers),
-      responseBody: fromJsonText(r.response_body),
-      streamContent: r.stream_content as string | null,
-      chunks: fromJsonText(r.chunks) as Json[] | null,
-    };
+    return r ? logFromRow(r, fromJsonText) : null;
   }
 
   async queryLogRows(q: LogQuery): Promise<LogRow[]> {
     const where = whereClause(q.filter, ...afterClause(q.after));
     const rows = this.db.query(`SELECT * FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`).all(...where.params, q.limit) as Row[];
     // Bodies stay the text they were stored as: an export writes them without parsing.
-    const text = (v: unknown) => (typeof v === 'string' ? new JsonText(v) : null);
-    return rows.map((r) => ({
-      ...summaryFromRow(r),
-      requestHeaders: fromJsonText(r.request_headers),
-      requestBody: text(r.request_body),
-      responseHeaders: fromJsonText(r.response_headers),
-      responseBody: text(r.response_body),
-      streamContent: r.stream_content as string | null,
-      chunks: fromJsonText(r.chunks) as Json[] | null,
-    }));
+    return rows.map((r) => logFromRow(r, (v) => (typeof v === 'string' ? new JsonText(v) : null)));
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
