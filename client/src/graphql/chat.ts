@@ -2,39 +2,21 @@
 import { createRequest, gql } from '@urql/core';
 import { t } from '../lib/i18n.ts';
 import { client, errorMessage } from '../lib/urql.ts';
+import type { ChatInput, ChatSubscription, ChatSubscriptionVariables } from './generated.ts';
 
-export type ChatRole = 'SYSTEM' | 'USER' | 'ASSISTANT';
+// Generated from schema.graphql and the document below (`bun run codegen`).
+export type { ChatInput, ChatRole } from './generated.ts';
+export type ChatEvent = ChatSubscription['chat'];
+export type TokenUsage = NonNullable<ChatEvent['usage']>;
 
-export interface ChatInput {
-  model: string;
-  configId?: string | null;
-  messages: { role: ChatRole; content: string }[];
-  temperature?: number | null;
-  maxTokens?: number | null;
-}
-
-export interface TokenUsage {
-  promptTokens: number | null;
-  completionTokens: number | null;
-  totalTokens: number | null;
-}
-
-export interface ChatEvent {
-  type: 'STARTED' | 'DELTA' | 'DONE' | 'ERROR';
-  logId: string;
-  content: string | null;
-  reasoning: string | null;
-  status: number | null;
-  finishReason: string | null;
-  usage: TokenUsage | null;
-  ttftMs: number | null;
-  durationMs: number | null;
-  error: string | null;
-}
-
-export const CHAT = gql<{ chat: ChatEvent }, { input: ChatInput }>(
-  `subscription Chat($input: ChatInput!) { chat(input: $input) { type logId content reasoning status finishReason ttftMs durationMs error usage { promptTokens completionTokens totalTokens } } }`,
-);
+export const CHAT = gql<ChatSubscription, ChatSubscriptionVariables>`
+  subscription Chat($input: ChatInput!) {
+    chat(input: $input) {
+      type logId content reasoning status finishReason ttftMs durationMs error
+      usage { promptTokens completionTokens totalTokens }
+    }
+  }
+`;
 
 export interface ChatHandlers {
   /** Every event, in order; the last one is DONE or ERROR. */
@@ -56,7 +38,7 @@ export function streamChat(input: ChatInput, on: ChatHandlers): () => void {
   const request = { ...createRequest(CHAT, { input }), key: nextKey++ };
   let finished = false;
   let last: unknown = null;
-  const subscription = client.executeSubscription<{ chat: ChatEvent }>(request).subscribe((result) => {
+  const subscription = client.executeSubscription<ChatSubscription, ChatSubscriptionVariables>(request).subscribe((result) => {
     if (finished) return;
     if (result.error) {
       finished = true;

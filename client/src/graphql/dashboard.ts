@@ -1,87 +1,56 @@
-/** The Dashboard page's operations, next to the types of what they read. */
+/**
+ * The Dashboard page's operations. The types of what they read are generated from schema.graphql and
+ * these documents (`bun run codegen` writes generated.ts); the names below are the ones the pages use.
+ */
 import { gql } from '@urql/core';
+import type {
+  DashboardHealthQuery, DashboardHealthQueryVariables, DashboardStatsQuery, DashboardStatsQueryVariables,
+  DashboardTickSubscription, DashboardTickSubscriptionVariables, StatsSummaryFieldsFragment,
+} from './generated.ts';
 
-export type StatsBucket = 'MINUTE' | 'FIVE_MINUTES' | 'FIFTEEN_MINUTES' | 'HOUR' | 'DAY';
+export type { StatsBucket } from './generated.ts';
+export type Stats = DashboardStatsQuery['stats'];
+export type StatsSummary = StatsSummaryFieldsFragment;
+/** `model` is null for requests no config routed (unknown models, /v1/models). */
+export type ModelStats = Stats['models'][number];
+export type StatsPoint = Stats['series'][number];
+/** `status`: ok, degraded (the store fails but logs are still queued) or unavailable (logs at risk). */
+export type Health = DashboardHealthQuery['health'];
+export type StoreHealth = Health['store'];
 
-export interface StatsSummary {
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  serverErrors: number;
-  errorRate: number;
-  promptTokens: number;
-  completionTokens: number;
-  avgDurationMs: number | null;
-  durationP50Ms: number | null;
-  durationP95Ms: number | null;
-  ttftP50Ms: number | null;
-  ttftP95Ms: number | null;
-}
+// Interpolated as a document (urql appends its definition); codegen reads the template without
+// the interpolation and finds the fragment among these documents by name.
+const STATS_SUMMARY_FIELDS = gql`
+  fragment StatsSummaryFields on StatsSummary {
+    requests errors clientErrors serverErrors errorRate promptTokens completionTokens
+    avgDurationMs durationP50Ms durationP95Ms ttftP50Ms ttftP95Ms
+  }
+`;
 
-export interface ModelStats {
-  /** Null for requests no config routed (unknown models, /v1/models). */
-  model: string | null;
-  summary: StatsSummary;
-}
-
-export interface StatsPoint {
-  time: string;
-  requests: number;
-  errors: number;
-}
-
-export interface Stats {
-  from: string;
-  to: string;
-  bucketSeconds: number;
-  total: StatsSummary;
-  models: ModelStats[];
-  series: StatsPoint[];
-}
-
-const SUMMARY_FIELDS = `requests errors clientErrors serverErrors errorRate promptTokens completionTokens avgDurationMs durationP50Ms durationP95Ms ttftP50Ms ttftP95Ms`;
-
-export const STATS = gql<{ stats: Stats }, { from: string; to: string; bucket: StatsBucket }>(
-  `query DashboardStats($from: DateTime!, $to: DateTime!, $bucket: StatsBucket) {
+export const STATS = gql<DashboardStatsQuery, DashboardStatsQueryVariables>`
+  query DashboardStats($from: DateTime!, $to: DateTime!, $bucket: StatsBucket) {
     stats(from: $from, to: $to, bucket: $bucket) {
       from to bucketSeconds
-      total { ${SUMMARY_FIELDS} }
-      models { model summary { ${SUMMARY_FIELDS} } }
+      total { ...StatsSummaryFields }
+      models { model summary { ...StatsSummaryFields } }
       series { time requests errors }
     }
-  }`,
-);
+  }
+  ${STATS_SUMMARY_FIELDS}
+`;
 
 /** Only a signal that something was logged: the numbers come from STATS. */
-export const TRAFFIC_TICK = gql<{ logTail: { id: string } }>(`subscription DashboardTick { logTail { id } }`);
-
-export interface StoreHealth {
-  kind: string;
-  ok: boolean;
-  lastError: string | null;
-  downSince: string | null;
-  logRows: number | null;
-  bytes: number | null;
-  sizeCheckedAt: string | null;
-  retentionDays: number;
-  maxRows: number | null;
-  retentionDeleted: number;
-}
-
-export interface Health {
-  /** ok, degraded (the store fails but logs are still queued) or unavailable (logs at risk). */
-  status: string;
-  store: StoreHealth;
-  logQueue: { depth: number; written: number; dropped: number; writeFailures: number };
-}
+export const TRAFFIC_TICK = gql<DashboardTickSubscription, DashboardTickSubscriptionVariables>`
+  subscription DashboardTick { logTail { id } }
+`;
 
 /** The store card: cheap (read from memory on the server), so it is re-run with every stats refresh. */
-export const STORE_HEALTH = gql<{ health: Health }>(
-  `query DashboardHealth {
+export const STORE_HEALTH = gql<DashboardHealthQuery, DashboardHealthQueryVariables>`
+  query DashboardHealth {
     health {
       status
       store { kind ok lastError downSince logRows bytes sizeCheckedAt retentionDays maxRows retentionDeleted }
       logQueue { depth written dropped writeFailures }
     }
-  }`,
-);
+  }
+`;

@@ -1,100 +1,93 @@
-/** Every GraphQL operation the admin sends, next to the types of what it reads. */
+/**
+ * Every GraphQL operation the admin sends. The types of what they read and send are generated from
+ * schema.graphql and these documents (`bun run codegen` writes generated.ts); the names below are the
+ * ones the pages use.
+ */
 import { gql } from '@urql/core';
+import type {
+  ConfigsQuery, ConfigsQueryVariables, CreateConfigMutation, CreateConfigMutationVariables, DeleteConfigMutation,
+  DeleteConfigMutationVariables, DeleteLogsMutation, DeleteLogsMutationVariables, ExportConfigsQuery,
+  ExportConfigsQueryVariables, ImportConfigsMutation, ImportConfigsMutationVariables, LogQuery, LogQueryVariables,
+  LogsQuery, LogsQueryVariables, LogSummaryFieldsFragment, LogTailSubscription, LogTailSubscriptionVariables,
+  ProxyConfigFieldsFragment, UpdateConfigMutation, UpdateConfigMutationVariables,
+} from './generated.ts';
 
-export interface ProxyConfig {
-  id: string;
-  proxyModelName: string;
-  baseUrl: string;
-  backendModelName: string;
-  hasApiKey: boolean;
-  apiKeyPreview: string | null;
-  ignoreSslVerify: boolean;
-  enabled: boolean;
-  timeoutMs: number | null;
-  updatedAt: string;
-}
-
-const CONFIG_FIELDS = `id proxyModelName baseUrl backendModelName hasApiKey apiKeyPreview ignoreSslVerify enabled timeoutMs updatedAt`;
-
-export const CONFIGS = gql<{ configs: ProxyConfig[] }>(`query Configs { configs { ${CONFIG_FIELDS} } }`);
-
-export const CREATE_CONFIG = gql<{ createConfig: ProxyConfig }>(
-  `mutation CreateConfig($input: CreateConfigInput!) { createConfig(input: $input) { ${CONFIG_FIELDS} } }`,
-);
-
-export const UPDATE_CONFIG = gql<{ updateConfig: ProxyConfig }>(
-  `mutation UpdateConfig($id: ID!, $input: UpdateConfigInput!) { updateConfig(id: $id, input: $input) { ${CONFIG_FIELDS} } }`,
-);
-
-export const DELETE_CONFIG = gql<{ deleteConfig: boolean }>(`mutation DeleteConfig($id: ID!) { deleteConfig(id: $id) }`);
-
-export interface LogSummary {
-  id: string;
-  timestamp: string;
-  method: string;
-  path: string;
-  model: string | null;
-  backendModel: string | null;
-  statusCode: number;
-  stream: boolean;
-  durationMs: number;
-  ttftMs: number | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  totalTokens: number | null;
-  error: string | null;
-}
-
-export interface LogDetail extends LogSummary {
-  upstreamUrl: string | null;
-  clientIp: string | null;
-  userAgent: string | null;
-  requestHeaders: Record<string, unknown> | null;
-  requestBody: unknown;
-  responseHeaders: Record<string, unknown> | null;
-  responseBody: unknown;
-  streamContent: string | null;
-  chunks: unknown[] | null;
-}
-
-export interface LogFilter {
-  from?: string;
-  to?: string;
-  method?: string;
-  statusClass?: number;
-  path?: string;
-  model?: string;
-  stream?: boolean;
-}
-
-const LOG_FIELDS = `id timestamp method path model backendModel statusCode stream durationMs ttftMs promptTokens completionTokens totalTokens error`;
-
-export const LOGS = gql<{ logs: { nodes: LogSummary[]; totalCount: number; pageInfo: { endCursor: string | null; hasNextPage: boolean } } }>(
-  `query Logs($filter: LogFilter, $first: Int, $after: String) { logs(filter: $filter, first: $first, after: $after) { nodes { ${LOG_FIELDS} } totalCount pageInfo { endCursor hasNextPage } } }`,
-);
-
-export const LOG = gql<{ log: LogDetail | null }>(
-  `query Log($id: ID!) { log(id: $id) { ${LOG_FIELDS} upstreamUrl clientIp userAgent requestHeaders requestBody responseHeaders responseBody streamContent chunks } }`,
-);
-
-export const LOG_TAIL = gql<{ logTail: LogSummary }>(`subscription LogTail($filter: LogFilter) { logTail(filter: $filter) { ${LOG_FIELDS} } }`);
-
+export type { CreateConfigInput, LogFilter } from './generated.ts';
+export type ProxyConfig = ProxyConfigFieldsFragment;
+export type LogSummary = LogSummaryFieldsFragment;
+export type LogDetail = NonNullable<LogQuery['log']>;
 /** What importConfigs did; the export document itself is opaque JSON here (the server validates it on import). */
-export interface ImportResult {
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-}
+export type ImportResult = ImportConfigsMutation['importConfigs'];
 
-export const EXPORT_CONFIGS = gql<{ exportConfigs: unknown }, { withKeys: boolean }>(
-  `query ExportConfigs($withKeys: Boolean) { exportConfigs(withKeys: $withKeys) }`,
-);
+// Fragments are interpolated as documents (urql appends their definitions); codegen reads the
+// template without the interpolations and finds the fragments among these documents by name.
+const PROXY_CONFIG_FIELDS = gql`
+  fragment ProxyConfigFields on ProxyConfig {
+    id proxyModelName baseUrl backendModelName hasApiKey apiKeyPreview ignoreSslVerify enabled timeoutMs updatedAt
+  }
+`;
 
-export const IMPORT_CONFIGS = gql<{ importConfigs: ImportResult }, { document: unknown; replace: boolean }>(
-  `mutation ImportConfigs($document: JSON!, $replace: Boolean) { importConfigs(document: $document, replace: $replace) { created updated unchanged deleted } }`,
-);
+const LOG_SUMMARY_FIELDS = gql`
+  fragment LogSummaryFields on LogEntry {
+    id timestamp method path model backendModel statusCode stream durationMs ttftMs promptTokens completionTokens totalTokens error
+  }
+`;
 
-export const DELETE_LOGS = gql<{ deleteLogs: number }, { filter: LogFilter }>(
-  `mutation DeleteLogs($filter: LogFilter!) { deleteLogs(filter: $filter) }`,
-);
+export const CONFIGS = gql<ConfigsQuery, ConfigsQueryVariables>`
+  query Configs { configs { ...ProxyConfigFields } }
+  ${PROXY_CONFIG_FIELDS}
+`;
+
+export const CREATE_CONFIG = gql<CreateConfigMutation, CreateConfigMutationVariables>`
+  mutation CreateConfig($input: CreateConfigInput!) { createConfig(input: $input) { ...ProxyConfigFields } }
+  ${PROXY_CONFIG_FIELDS}
+`;
+
+export const UPDATE_CONFIG = gql<UpdateConfigMutation, UpdateConfigMutationVariables>`
+  mutation UpdateConfig($id: ID!, $input: UpdateConfigInput!) { updateConfig(id: $id, input: $input) { ...ProxyConfigFields } }
+  ${PROXY_CONFIG_FIELDS}
+`;
+
+export const DELETE_CONFIG = gql<DeleteConfigMutation, DeleteConfigMutationVariables>`
+  mutation DeleteConfig($id: ID!) { deleteConfig(id: $id) }
+`;
+
+export const LOGS = gql<LogsQuery, LogsQueryVariables>`
+  query Logs($filter: LogFilter, $first: Int, $after: String) {
+    logs(filter: $filter, first: $first, after: $after) {
+      nodes { ...LogSummaryFields }
+      totalCount
+      pageInfo { endCursor hasNextPage }
+    }
+  }
+  ${LOG_SUMMARY_FIELDS}
+`;
+
+export const LOG = gql<LogQuery, LogQueryVariables>`
+  query Log($id: ID!) {
+    log(id: $id) {
+      ...LogSummaryFields
+      upstreamUrl clientIp userAgent requestHeaders requestBody responseHeaders responseBody streamContent chunks
+    }
+  }
+  ${LOG_SUMMARY_FIELDS}
+`;
+
+export const LOG_TAIL = gql<LogTailSubscription, LogTailSubscriptionVariables>`
+  subscription LogTail($filter: LogFilter) { logTail(filter: $filter) { ...LogSummaryFields } }
+  ${LOG_SUMMARY_FIELDS}
+`;
+
+export const EXPORT_CONFIGS = gql<ExportConfigsQuery, ExportConfigsQueryVariables>`
+  query ExportConfigs($withKeys: Boolean) { exportConfigs(withKeys: $withKeys) }
+`;
+
+export const IMPORT_CONFIGS = gql<ImportConfigsMutation, ImportConfigsMutationVariables>`
+  mutation ImportConfigs($document: JSON!, $replace: Boolean) {
+    importConfigs(document: $document, replace: $replace) { created updated unchanged deleted }
+  }
+`;
+
+export const DELETE_LOGS = gql<DeleteLogsMutation, DeleteLogsMutationVariables>`
+  mutation DeleteLogs($filter: LogFilter!) { deleteLogs(filter: $filter) }
+`;

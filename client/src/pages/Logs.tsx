@@ -29,10 +29,10 @@ function describeFilter(f: LogFilter): string {
   if (f.from) parts.push(`${t('logs.from')}: ${time(f.from)}`);
   if (f.to) parts.push(`${t('logs.to')}: ${time(f.to)}`);
   if (f.method) parts.push(`${t('logs.method')}: ${f.method}`);
-  if (f.statusClass !== undefined) parts.push(`${t('logs.status')}: ${f.statusClass}xx`);
+  if (f.statusClass != null) parts.push(`${t('logs.status')}: ${f.statusClass}xx`);
   if (f.model) parts.push(`${t('logs.model')}: ${f.model}`);
   if (f.path) parts.push(`${t('logs.pathContains')}: ${f.path}`);
-  if (f.stream !== undefined) parts.push(`${t('logs.stream')}: ${f.stream ? t('logs.streamOnly') : t('logs.nonStream')}`);
+  if (f.stream != null) parts.push(`${t('logs.stream')}: ${f.stream ? t('logs.streamOnly') : t('logs.nonStream')}`);
   return parts.map((p) => `• ${p}`).join('\n');
 }
 

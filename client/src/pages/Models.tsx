@@ -1,7 +1,8 @@
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { streamChat } from '../graphql/chat.ts';
 import {
-  CONFIGS, CREATE_CONFIG, DELETE_CONFIG, EXPORT_CONFIGS, IMPORT_CONFIGS, type ImportResult, type ProxyConfig, UPDATE_CONFIG,
+  CONFIGS, CREATE_CONFIG, type CreateConfigInput, DELETE_CONFIG, EXPORT_CONFIGS, IMPORT_CONFIGS, type ImportResult, type ProxyConfig,
+  UPDATE_CONFIG,
 } from '../graphql/operations.ts';
 import { fileDate, saveBlob } from '../lib/download.ts';
 import { t } from '../lib/i18n.ts';
@@ -120,7 +121,8 @@ export function Models() {
     if (!d) return;
     if (d.timeoutMs.trim() !== '' && !/^\d+$/.test(d.timeoutMs.trim())) return setFormError(t('models.timeoutInvalid'));
     const timeoutMs = d.timeoutMs.trim() === '' ? null : Number(d.timeoutMs);
-    const input: Record<string, unknown> = {
+    // It holds every field create needs, so it serves update as well (where an absent apiKey keeps the key).
+    const input: CreateConfigInput = {
       proxyModelName: d.proxyModelName, baseUrl: d.baseUrl, backendModelName: d.backendModelName,
       ignoreSslVerify: d.ignoreSslVerify, enabled: d.enabled, timeoutMs,
     };

@@ -1,0 +1,178 @@
+/* Generated from schema.graphql and client/src/graphql/*.ts by `bun run codegen`; do not edit. */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type ChatEventType =
+  | 'DELTA'
+  | 'DONE'
+  | 'ERROR'
+  | 'STARTED';
+
+export type ChatInput = {
+  /** Pins one config of the model's group (the Models page's Test button); it must belong to `model`. */
+  configId?: string | number | null | undefined;
+  maxTokens?: number | null | undefined;
+  messages: Array<ChatMessageInput>;
+  /** A proxy model name, as a client would send it. */
+  model: string;
+  temperature?: number | null | undefined;
+};
+
+export type ChatMessageInput = {
+  content: string;
+  role: ChatRole;
+};
+
+export type ChatRole =
+  | 'ASSISTANT'
+  | 'SYSTEM'
+  | 'USER';
+
+export type CreateConfigInput = {
+  apiKey?: string | null | undefined;
+  backendModelName: string;
+  baseUrl: string;
+  enabled?: boolean | null | undefined;
+  ignoreSslVerify?: boolean | null | undefined;
+  proxyModelName: string;
+  timeoutMs?: number | null | undefined;
+};
+
+export type LogFilter = {
+  /** Inclusive. */
+  from?: string | null | undefined;
+  method?: string | null | undefined;
+  /** The model as the client requested it. */
+  model?: string | null | undefined;
+  /** Substring of the path. */
+  path?: string | null | undefined;
+  /** 2..5 means 2xx..5xx. */
+  statusClass?: number | null | undefined;
+  statusCode?: number | null | undefined;
+  stream?: boolean | null | undefined;
+  /** Inclusive. */
+  to?: string | null | undefined;
+};
+
+export type StatsBucket =
+  | 'DAY'
+  | 'FIFTEEN_MINUTES'
+  | 'FIVE_MINUTES'
+  | 'HOUR'
+  | 'MINUTE';
+
+export type UpdateConfigInput = {
+  /** Absent keeps the stored key, null clears it. */
+  apiKey?: string | null | undefined;
+  backendModelName?: string | null | undefined;
+  baseUrl?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  ignoreSslVerify?: boolean | null | undefined;
+  proxyModelName?: string | null | undefined;
+  timeoutMs?: number | null | undefined;
+};
+
+export type ChatSubscriptionVariables = Exact<{
+  input: ChatInput;
+}>;
+
+
+export type ChatSubscription = { chat: { type: ChatEventType, logId: string, content: string | null, reasoning: string | null, status: number | null, finishReason: string | null, ttftMs: number | null, durationMs: number | null, error: string | null, usage: { promptTokens: number | null, completionTokens: number | null, totalTokens: number | null } | null } };
+
+export type StatsSummaryFieldsFragment = { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null };
+
+export type DashboardStatsQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket?: StatsBucket | null | undefined;
+}>;
+
+
+export type DashboardStatsQuery = { stats: { from: string, to: string, bucketSeconds: number, total: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null }, models: Array<{ model: string | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, series: Array<{ time: string, requests: number, errors: number }> } };
+
+export type DashboardTickSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardTickSubscription = { logTail: { id: string } };
+
+export type DashboardHealthQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardHealthQuery = { health: { status: string, store: { kind: string, ok: boolean, lastError: string | null, downSince: string | null, logRows: number | null, bytes: number | null, sizeCheckedAt: string | null, retentionDays: number, maxRows: number | null, retentionDeleted: number }, logQueue: { depth: number, written: number, dropped: number, writeFailures: number } } };
+
+export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string };
+
+export type LogSummaryFieldsFragment = { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null };
+
+export type ConfigsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConfigsQuery = { configs: Array<{ id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string }> };
+
+export type CreateConfigMutationVariables = Exact<{
+  input: CreateConfigInput;
+}>;
+
+
+export type CreateConfigMutation = { createConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string } };
+
+export type UpdateConfigMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateConfigInput;
+}>;
+
+
+export type UpdateConfigMutation = { updateConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string } };
+
+export type DeleteConfigMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteConfigMutation = { deleteConfig: boolean };
+
+export type LogsQueryVariables = Exact<{
+  filter?: LogFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type LogsQuery = { logs: { totalCount: number, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+
+export type LogQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null } | null };
+
+export type LogTailSubscriptionVariables = Exact<{
+  filter?: LogFilter | null | undefined;
+}>;
+
+
+export type LogTailSubscription = { logTail: { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null } };
+
+export type ExportConfigsQueryVariables = Exact<{
+  withKeys?: boolean | null | undefined;
+}>;
+
+
+export type ExportConfigsQuery = { exportConfigs: unknown };
+
+export type ImportConfigsMutationVariables = Exact<{
+  document: unknown;
+  replace?: boolean | null | undefined;
+}>;
+
+
+export type ImportConfigsMutation = { importConfigs: { created: number, updated: number, unchanged: number, deleted: number } };
+
+export type DeleteLogsMutationVariables = Exact<{
+  filter: LogFilter;
+}>;
+
+
+export type DeleteLogsMutation = { deleteLogs: number };
