@@ -59,8 +59,10 @@ export function createApp(deps: AppDeps) {
   const health = (): HealthParent => {
     const rec = recorder.status();
     const care = upkeep.status();
-    const failingSince = care.downSince ?? (rec.storeOk ? null : rec.lastErrorAt);
-    const atRisk = (failingSince !== null && Date.now() - failingSince.getTime() >= (deps.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
+    // Unreachable (pings fail) or refusing writes while it answers pings (disk full, read-only).
+    const since = [care.downSince, rec.failingSince].filter((d): d is Date => d !== null);
+    const failingSince = since.length > 0 ? Math.min(...since.map((d) => d.getTime())) : null;
+    const atRisk = (failingSince !== null && Date.now() - failingSince >= (deps.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
       || rec.queueDepth >= QUEUE_AT_RISK * deps.settings.logQueueMax;
     const status = atRisk ? 'unavailable' : rec.storeOk && care.reachable ? 'ok' : 'degraded';
     return {
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps) {
         status: h.status,
         store: {
           kind: h.storeKind, ok: h.recorder.storeOk && h.upkeep.reachable, lastErrorAt: h.recorder.lastErrorAt,
-          downSince: h.upkeep.downSince, logRows: h.upkeep.size?.logRows ?? null, bytes: h.upkeep.size?.bytes ?? null,
+          downSince: h.upkeep.downSince ?? h.recorder.failingSince, logRows: h.upkeep.size?.logRows ?? null, bytes: h.upkeep.size?.bytes ?? null,
         },
         logQueue: { depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures },
       }, { status: h.status === 'unavailable' ? 503 : 200 });

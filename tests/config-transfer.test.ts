@@ -149,6 +149,18 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    test('a URL with a user and password (saved before they were refused) is exported without them unless withKeys', async () => {
+      const now = new Date();
+      await app.store.insertConfig({
+        id: 'legacy', proxyModelName: 'legacy', baseUrl: 'https://svc:pa55word@gateway.example/v1', backendModelName: 'm',
+        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, createdAt: now, updatedAt: now,
+      });
+      const plain = await exportDoc(false);
+      expect(JSON.stringify(plain)).not.toContain('pa55word');
+      expect(plain.configs[0].baseUrl).toBe('https://gateway.example/v1');
+      expect((await exportDoc(true)).configs[0].baseUrl).toBe('https://svc:pa55word@gateway.example/v1');
+    });
+
     test('a document given as JSON text is read as the document', async () => {
       const r = await importDoc(JSON.stringify(doc([good(0)])));
       expect(r.data!.importConfigs).toEqual({ created: 1, updated: 0, unchanged: 0, deleted: 0 });

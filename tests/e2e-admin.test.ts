@@ -106,6 +106,16 @@ describe.skipIf(!available)('admin page in Chromium', () => {
     await shot('logs');
   }, 30_000);
 
+  test('a cut-short link with filters that do not parse still opens the Logs page', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${app.url}/logs?from=garbage&to=2026-13-45&status=9`);
+    await page.waitForSelector('h1:has-text("Logs")');
+    expect(await page.isVisible('nav.nav')).toBe(true);
+    await page.waitForSelector('table, .empty');
+    expect(errors).toEqual([]);
+  });
+
   test('the narrow layout at 390 px still shows the navigation and the table', async () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.click('a:has-text("Models")');

@@ -32,6 +32,8 @@ const INVALID: [string, Record<string, unknown>, string][] = [
   ['baseUrl without a scheme', { baseUrl: 'localhost:8080' }, 'baseUrl'],
   ['empty baseUrl', { baseUrl: '' }, 'baseUrl'],
   ['relative baseUrl', { baseUrl: '/v1' }, 'baseUrl'],
+  ['baseUrl with user and password', { baseUrl: 'https://svc:pa55word@gateway.example/v1' }, 'baseUrl'],
+  ['baseUrl with a user name', { baseUrl: 'https://svc@gateway.example/v1' }, 'baseUrl'],
   ['empty proxyModelName', { proxyModelName: '' }, 'proxyModelName'],
   ['blank proxyModelName', { proxyModelName: '   ' }, 'proxyModelName'],
   ['empty backendModelName', { backendModelName: '' }, 'backendModelName'],

@@ -124,6 +124,8 @@ for (const kind of STORE_KINDS) {
         ['format=jsonl&method=get&path=models', { method: 'get', path: 'models' }],
         ['format=jsonl&statusCode=502&model=&path=', { statusCode: 502 }],
         ['format=jsonl&model=nobody', { model: 'nobody' }],
+        // A date alone: `from` is the start of that day, `to` its end (inclusive, UTC).
+        [`format=jsonl&from=${at(0).toISOString().slice(0, 10)}&to=${at(0).toISOString().slice(0, 10)}`, { from: new Date(`${at(0).toISOString().slice(0, 10)}T00:00:00Z`), to: new Date(`${at(0).toISOString().slice(0, 10)}T23:59:59.999Z`) }],
       ];
       for (const [query, filter] of cases) {
         const res = await download(query);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { LogRecorder, type RecorderOptions } from '../server/logs/recorder.ts';
-import { type RollupRow, rollupKey } from '../server/stats/rollup.ts';
+import { PartialRollupWrite, type RollupRow, rollupKey } from '../server/stats/rollup.ts';
 import type { ConfigRow, LogRow, LogSummary, Store } from '../server/store/types.ts';
 
 /** A Store whose log writes can be made to fail, hang or refuse rows. */
@@ -50,14 +50,23 @@ class FakeStore implements Store {
   rollupsDown = false;
   /** Requests counted into rollups, per rollup key: must equal the rows stored, once each. */
   readonly rollupRequests = new Map<string, number>();
+  /** Models whose rollups the store refuses while it adds the others (as an unordered bulk write does). */
+  readonly poisonedModels = new Set<string>();
   async addRollups(list: RollupRow[]): Promise<void> {
     if (this.down || this.rollupsDown) throw new Error('addRollups: connection refused');
-    for (const r of list) this.rollupRequests.set(rollupKey(r), (this.rollupRequests.get(rollupKey(r)) ?? 0) + (r.counts.n ?? 0));
+    const refused = list.filter((r) => this.poisonedModels.has(r.model ?? ''));
+    for (const r of list) {
+      if (!refused.includes(r)) this.rollupRequests.set(rollupKey(r), (this.rollupRequests.get(rollupKey(r)) ?? 0) + (r.counts.n ?? 0));
+    }
+    if (refused.length > 0) throw new PartialRollupWrite('cannot apply $inc to a non-numeric field', refused);
   }
   async readRollups(): Promise<RollupRow[]> {
     return [];
   }
   async putRollups() {}
+  async deleteRollups() {
+    return 0;
+  }
   async queryLogRows(): Promise<LogRow[]> {
     return [];
   }
@@ -354,5 +363,27 @@ describe('LogRecorder', () => {
     store.rollupsDown = false;
     await recorder.drain();
     expect(store.minuteRequests()).toBe(10);
+  });
+
+  test('when the store takes some rollups and refuses others, only those are retried, and one refused for good is dropped', async () => {
+    const { store, recorder, reports } = setup();
+    store.poisonedModels.add('bad');
+    const badRow = (n: number) => ({ ...row(n), model: 'bad' });
+    recorder.record(row(0));
+    recorder.record(badRow(1));
+    await recorder.drain();
+    expect(store.minuteRequests()).toBe(1);
+    // Each later batch retries the refused rollup alongside its own; the good ones count once each.
+    for (let i = 2; i < 16; i++) {
+      recorder.record(row(i));
+      await recorder.drain();
+    }
+    expect(store.minuteRequests()).toBe(15);
+    expect(reports.some((m) => m.includes('refused rollup') && m.includes(':bad'))).toBe(true);
+    store.poisonedModels.clear();
+    recorder.record(row(16));
+    await recorder.drain();
+    // The dropped rollup does not come back.
+    expect(store.minuteRequests()).toBe(16);
   });
 });

@@ -46,6 +46,20 @@ for (const kind of STORE_KINDS) {
       expect(health.data.health.store.sizeCheckedAt).toBeString();
     });
 
+    test('per-minute rollups older than 21 days are pruned; hourly ones stay', async () => {
+      app = await startApp({ kind, logRetentionDays: 0 });
+      for (let i = 0; i < 5; i++) app.recorder.record(row(i, 30 * DAY));
+      for (let i = 5; i < 7; i++) app.recorder.record(row(i, DAY));
+      await app.drain();
+      await app.upkeep.sweep();
+      const since = (days: number) => ({ from: new Date(Date.now() - days * DAY), to: new Date() });
+      const minutes = await app.store.readRollups({ size: 60, ...since(40) });
+      expect(minutes.reduce((n, r) => n + (r.counts.n ?? 0), 0)).toBe(2);
+      const hours = await app.store.readRollups({ size: 3600, ...since(40) });
+      expect(hours.reduce((n, r) => n + (r.counts.n ?? 0), 0)).toBe(7);
+      expect(await app.store.countLogs({})).toBe(7);
+    });
+
     test('LOG_RETENTION_DAYS=0 keeps everything', async () => {
       app = await startApp({ kind, logRetentionDays: 0 });
       for (let i = 0; i < 20; i++) app.recorder.record(row(i, 400 * DAY));
@@ -58,8 +72,14 @@ for (const kind of STORE_KINDS) {
       const handle = makeStore(kind);
       const deletes: number[] = [];
       // Counts the batches the sweep uses, through the Store interface.
+      // Every other call runs on `counting` itself, so the store's own state stays in one object.
       const counting: Store = Object.create(handle.store, {
-        deleteLogs: { value: async (f: never, limit: number) => (deletes.push(limit), handle.store.deleteLogs(f, limit)) },
+        deleteLogs: {
+          value(this: Store, f: never, limit: number) {
+            deletes.push(limit);
+            return handle.store.deleteLogs.call(this, f, limit);
+          },
+        },
       });
       app = await startApp({ store: counting, logRetentionDays: 0, logMaxRows: 100, upkeep: { batchSize: 40, pauseMs: 0 } });
       for (let i = 0; i < 230; i++) app.recorder.record(row(i, (230 - i) * 1000));
@@ -127,6 +147,27 @@ describe('/health when the store fails', () => {
     res = await fetch(`${app.url}/health`);
     expect(res.status).toBe(200);
     expect((await res.json()).status).toBe('ok');
+    await handle.destroy();
+  });
+
+  test('a store that answers pings but refuses every write turns 503 too (disk full, read-only)', async () => {
+    const handle = makeStore('sqlite');
+    const refusing: Store = Object.create(handle.store, {
+      insertLogs: { value: () => Promise.reject(new Error('attempt to write a readonly database')) },
+    });
+    app = await startApp({ store: refusing, unhealthyAfterMs: 300 });
+    app.recorder.record(row(1, 0));
+    await Bun.sleep(100);
+    await app.upkeep.ping();
+    let res = await fetch(`${app.url}/health`);
+    expect(await res.json()).toMatchObject({ status: 'degraded', store: { ok: false } });
+    // Retries keep failing; the failure's start, not its latest attempt, decides.
+    await Bun.sleep(700);
+    res = await fetch(`${app.url}/health`);
+    expect(res.status).toBe(503);
+    expect((await res.json()).store.downSince).toBeString();
+    await app.stop();
+    app = null;
     await handle.destroy();
   });
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { HISTOGRAM_BINS, HISTOGRAM_BOUNDS, histogramBin, percentile, type RollupCounts, rollupsOf } from '../server/stats/rollup.ts';
-import { computeStats, statsWindow } from '../server/stats/stats.ts';
+import { computeStats, statsWindow as windowOf } from '../server/stats/stats.ts';
 import type { LogSummary } from '../server/store/types.ts';
 import { startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 import { chat } from './helpers/chat-request.ts';
@@ -43,6 +43,8 @@ describe('histograms', () => {
 
 describe('stats window', () => {
   const at = (iso: string) => new Date(iso);
+  const NOW = at('2026-01-10T00:00:00Z');
+  const statsWindow = (from: Date, to: Date, bucket: Parameters<typeof windowOf>[2]) => windowOf(from, to, bucket, NOW);
 
   test('is widened to whole buckets and picks hour rollups for whole-hour buckets', () => {
     expect(statsWindow(at('2026-01-01T10:15:30Z'), at('2026-01-01T11:15:30Z'), 'MINUTE')).toEqual({
@@ -53,6 +55,18 @@ describe('stats window', () => {
     });
     expect(statsWindow(at('2026-01-01T10:15:30Z'), at('2026-01-08T10:15:30Z'), 'DAY').rollupSize).toBe(3600);
     expect(statsWindow(at('2026-01-01T10:15:30Z'), at('2026-01-02T10:15:30Z'), 'FIFTEEN_MINUTES').rollupSize).toBe(60);
+  });
+
+  test('a `to` on a bucket boundary ends the window there; from = to still gives one bucket', () => {
+    const day = statsWindow(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'), 'HOUR');
+    expect(day).toMatchObject({ from: at('2026-01-01T00:00:00Z'), to: at('2026-01-02T00:00:00Z') });
+    expect(statsWindow(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'), 'DAY').to).toEqual(at('2026-01-02T00:00:00Z'));
+    expect(statsWindow(at('2026-01-01T05:00:00Z'), at('2026-01-01T05:00:00Z'), 'HOUR').to).toEqual(at('2026-01-01T06:00:00Z'));
+  });
+
+  test('buckets under an hour reach back as far as per-minute rollups are kept', () => {
+    expect(() => statsWindow(at('2025-12-01T00:00:00Z'), at('2025-12-01T01:00:00Z'), 'MINUTE')).toThrow('reach back 21 days');
+    expect(statsWindow(at('2025-12-01T00:00:00Z'), at('2025-12-01T01:00:00Z'), 'HOUR').rollupSize).toBe(3600);
   });
 
   test('refuses windows that are backwards, invalid, or too many buckets', () => {
@@ -72,8 +86,8 @@ describe('stats window', () => {
     const rollups = rollupsOf([row(0, 'a', 200), row(0, 'a', 500), row(3, 'b', 200), row(3, null, 404), row(9, 'a', 200)]);
     const window = statsWindow(new Date(t), new Date(t + 5 * 60_000), 'MINUTE');
     const stats = computeStats(window, rollups.filter((r) => r.size === 60));
-    expect(stats.series.map((p) => p.requests)).toEqual([2, 0, 0, 2, 0, 0]);
-    expect(stats.series.map((p) => p.errors)).toEqual([1, 0, 0, 1, 0, 0]);
+    expect(stats.series.map((p) => p.requests)).toEqual([2, 0, 0, 2, 0]);
+    expect(stats.series.map((p) => p.errors)).toEqual([1, 0, 0, 1, 0]);
     expect(stats.total).toMatchObject({ requests: 4, errors: 2, clientErrors: 1, serverErrors: 1, errorRate: 0.5, promptTokens: 12, completionTokens: 16, avgDurationMs: 100 });
     expect(stats.models.map((m) => [m.model, m.summary.requests])).toEqual([['a', 2], [null, 1], ['b', 1]]);
   });
@@ -154,7 +168,9 @@ for (const kind of STORE_KINDS) {
       expect(tooMany.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       const backwards = await app.gql(STATS, { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' });
       expect(backwards.errors?.[0]?.message).toContain('must not be before');
-      const empty = await app.gql(STATS, { from: '2020-01-01T00:00:00Z', to: '2020-01-01T01:00:00Z' });
+      const old = await app.gql(STATS, { from: '2020-01-01T00:00:00Z', to: '2020-01-01T01:00:00Z' });
+      expect(old.errors?.[0]?.message).toContain('use HOUR or DAY');
+      const empty = await app.gql(STATS, { from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z', bucket: 'HOUR' });
       expect(empty.data.stats.total).toMatchObject({ requests: 0, errors: 0, errorRate: 0, avgDurationMs: null, durationP50Ms: null });
       expect(empty.data.stats.models).toEqual([]);
     });

@@ -351,6 +351,14 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         expect(await store.readRollups({ size: 3600, from: minute(0), to: minute(60) })).toEqual([{ size: 3600, start: minute(0), model: 'gpt-4o', counts: { n: 9 } }]);
       });
 
+      test('deleteRollups removes one size before a time and nothing else', async () => {
+        await store.addRollups([0, 1, 2].map((n) => rollup(minute(n), 'm', { n: 1 })));
+        await store.addRollups([{ size: 3600, start: minute(0), model: 'm', counts: { n: 3 } }]);
+        expect(await store.deleteRollups({ size: 60, before: minute(2) })).toBe(2);
+        expect((await store.readRollups({ size: 60, from: minute(0), to: minute(10) })).map((r) => r.start)).toEqual([minute(2)]);
+        expect(await store.readRollups({ size: 3600, from: minute(0), to: minute(60) })).toHaveLength(1);
+      });
+
       test('reads cover [from, to): the start is included, the end is not', async () => {
         await store.addRollups([0, 1, 2, 3].map((n) => rollup(minute(n), 'm', { n: n + 1 })));
         const rows = await store.readRollups({ size: 60, from: minute(1), to: minute(3) });
@@ -465,6 +473,10 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         expect(full.bytes === null || (typeof full.bytes === 'number' && full.bytes > 0)).toBe(true);
         await store.deleteLogs({}, 15);
         expect((await store.size()).logRows).toBe(25);
+        // Rows already stored (a retried batch) are not counted twice; new ones are.
+        await store.insertLogs([...FILTER_ROWS.slice(20), makeLog({ id: 'one-more' })]);
+        expect((await store.size()).logRows).toBe(26);
+        expect(await store.countLogs({})).toBe(26);
       });
 
       test('applyConfigChanges inserts, updates and removes together', async () => {

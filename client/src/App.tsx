@@ -1,5 +1,5 @@
 import { Route, Router, A, type RouteSectionProps } from '@solidjs/router';
-import { lazy, Show } from 'solid-js';
+import { ErrorBoundary, lazy, Show } from 'solid-js';
 import { logout, token } from './lib/auth.ts';
 import { locale, setLocale, t } from './lib/i18n.ts';
 import { Dashboard } from './pages/Dashboard.tsx';
@@ -31,7 +31,18 @@ function Layout(props: RouteSectionProps) {
           </label>
           <button type="button" class="link" onClick={logout}>{t('nav.logout')}</button>
         </nav>
-        <main class="main">{props.children}</main>
+        <main class="main">
+          {/* A page that throws shows what went wrong, not a blank screen; the menu stays usable. */}
+          <ErrorBoundary fallback={(err, reset) => (
+            <div class="card page-error" role="alert">
+              <h1>{t('common.pageFailed')}</h1>
+              <p class="error">{err instanceof Error ? err.message : String(err)}</p>
+              <button type="button" onClick={reset}>{t('common.retry')}</button>
+            </div>
+          )}>
+            {props.children}
+          </ErrorBoundary>
+        </main>
       </div>
     </Show>
   );

@@ -77,9 +77,10 @@ async function exportConfigsCommand(args: string[], settings: Settings, io: Out)
       return 0;
     }
     try {
-      // It may hold keys: readable by its owner only, also when it existed before.
+      // It may hold keys: readable by its owner only, also when it existed before (narrowed before
+      // anything is written to it).
+      if (existsSync(values.out)) chmodSync(values.out, 0o600);
       writeFileSync(values.out, text, { mode: 0o600 });
-      chmodSync(values.out, 0o600);
     } catch (err) {
       throw new CliError(`cannot write ${values.out}: ${firstLine(err)}`);
     }

@@ -39,6 +39,10 @@ function baseUrl(value: string | null | undefined): string {
     throw new InputError(`baseUrl must use http or https, got "${url.protocol}"`, 'baseUrl');
   }
   if (url.search || url.hash) throw new InputError('baseUrl must not carry a query string or fragment', 'baseUrl');
+  // It is shown in the admin and exported without keys: credentials belong in apiKey.
+  if (url.username || url.password) {
+    throw new InputError('baseUrl must not carry a user name or password; put the backend\'s key in apiKey', 'baseUrl');
+  }
   // Stored without a trailing slash so that `${baseUrl}/${path}` never doubles it.
   return v.replace(/\/+$/, '');
 }

@@ -4,6 +4,7 @@
  * A config is matched by (proxyModelName, baseUrl): ids are local to a store and do not travel.
  */
 import { InputError } from '../errors.ts';
+import { redactUrl } from '../proxy/redact.ts';
 import type { ConfigChanges, ConfigPatch, ConfigRow, Store } from '../store/types.ts';
 import { type ConfigService, validateNewConfig } from './service.ts';
 
@@ -42,7 +43,8 @@ export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now
     exportedAt: (opts.now ?? new Date()).toISOString(),
     configs: rows.map((c) => ({
       proxyModelName: c.proxyModelName,
-      baseUrl: c.baseUrl,
+      // A user:password in the URL is a key too (configs saved before such URLs were refused).
+      baseUrl: opts.withKeys ? c.baseUrl : redactUrl(c.baseUrl),
       backendModelName: c.backendModelName,
       ...(opts.withKeys ? { apiKey: c.apiKey } : {}),
       ignoreSslVerify: c.ignoreSslVerify,
@@ -73,11 +75,7 @@ const REQUIRED: (keyof ExportedConfig)[] = ['proxyModelName', 'baseUrl', 'backen
 const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeOf(v) === 'object';
 
-/**
- * ConfigService.create's own validation, without a write: the service is handed a store that only
- * keeps the row it is given. The rules are private to service.ts; once it exports them as a pure
- * function this becomes a direct call.
- */
+/** One entry: known fields of the right types, then the same rules as ConfigService.create. */
 function parseEntry(value: unknown, at: string): ImportEntry {
   if (!isRecord(value)) throw new InputError(`${at}: must be an object, got ${typeOf(value)}`, at);
   for (const [key, v] of Object.entries(value)) {

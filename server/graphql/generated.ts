@@ -325,7 +325,7 @@ export type StatsSummary = {
   avgDurationMs?: Maybe<Scalars['Float']['output']>;
   clientErrors: Scalars['Float']['output'];
   completionTokens: Scalars['Float']['output'];
-  /** Percentiles are read from fixed-bucket histograms: within about 25 % of the true value. */
+  /** Percentiles are read from fixed histograms (bins 2^½ apart, up to about 17 minutes): within about 19 % of the true value; longer times count as about 17 minutes. */
   durationP50Ms?: Maybe<Scalars['Float']['output']>;
   durationP95Ms?: Maybe<Scalars['Float']['output']>;
   /** errors / requests; 0 without requests. */

@@ -65,30 +65,38 @@ const PAGE_TARGET_CHARS = 4 * 1024 * 1024;
 export function logExportResponse(opts: { store: Store; filter: LogFilter; format: LogExportFormat }): Response {
   const { store, filter, format } = opts;
   const encoder = new TextEncoder();
-  const readPage = async (q: LogQuery): Promise<{ rows: LogSummary[]; text: string }> => {
+  const readPage = async (q: LogQuery): Promise<{ rows: LogSummary[]; lines: string[] }> => {
     if (format === 'csv') {
       const rows = await store.queryLogs(q);
-      return { rows, text: rows.map(csvLine).join('') };
+      return { rows, lines: rows.map(csvLine) };
     }
     const rows = await store.queryLogRows(q);
-    return { rows, text: rows.map(jsonLine).join('') };
+    return { rows, lines: rows.map(jsonLine) };
   };
   let after: LogCursor | null = null;
-  let limit = format === 'csv' ? MAX_PAGE : 50;
+  // A full entry may weigh several MiB (LOG_BODY_BYTES per body): start with one, and grow the page
+  // (at most doubling) while entries turn out light.
+  let limit = format === 'csv' ? MAX_PAGE : 1;
   let header = format === 'csv' ? `${CSV_COLUMNS.join(',')}\r\n` : '';
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const { rows, text } = await readPage({ filter, limit, after });
-        if (header || text) controller.enqueue(encoder.encode(header + text));
+        const { rows, lines } = await readPage({ filter, limit, after });
+        if (header) controller.enqueue(encoder.encode(header));
         header = '';
+        let chars = 0;
+        for (const line of lines) {
+          chars += line.length;
+          controller.enqueue(encoder.encode(line));
+        }
         const last = rows.at(-1);
         if (!last || rows.length < limit) {
           controller.close();
           return;
         }
         after = { timestamp: last.timestamp, id: last.id };
-        limit = Math.max(1, Math.min(MAX_PAGE, Math.floor((limit * PAGE_TARGET_CHARS) / Math.max(text.length, 1))));
+        const fits = Math.floor((limit * PAGE_TARGET_CHARS) / Math.max(chars, 1));
+        limit = Math.max(1, Math.min(MAX_PAGE, limit * 2, fits));
       } catch (err) {
         // The status line is long gone: cutting the body is the only way left to say it failed.
         console.error(`[export] log download failed: ${String(err)}`);
@@ -116,6 +124,12 @@ function date(value: string, name: string): Date {
   return d;
 }
 
+/** `to` is inclusive: a date alone means the end of that day (UTC), not its first millisecond. */
+function endOf(value: string, name: string): Date {
+  const d = date(value, name);
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(d.getTime() + 86_400_000 - 1) : d;
+}
+
 function int(value: string, name: string): number {
   if (!/^\d+$/.test(value)) throw new InputError(`${name} must be a whole number, got "${value}"`, name);
   return Number(value);
@@ -139,7 +153,7 @@ export function parseExportParams(params: URLSearchParams): { format: LogExportF
   };
   const filter = validateFilter({
     from: raw('from', date) as Date | null,
-    to: raw('to', date) as Date | null,
+    to: raw('to', endOf) as Date | null,
     method: get('method'),
     statusClass: raw('statusClass', int) as number | null,
     statusCode: raw('statusCode', int) as number | null,

@@ -7,7 +7,7 @@
  * Written rows are also counted into the dashboard's rollups, once per row: rollups are added only
  * after the rows are stored, and rollups that fail to be added wait for the next batch.
  */
-import { mergeCounts, type RollupRow, rollupKey, rollupsOf } from '../stats/rollup.ts';
+import { mergeCounts, PartialRollupWrite, type RollupRow, rollupKey, rollupsOf } from '../stats/rollup.ts';
 import type { LogRow, Store } from '../store/types.ts';
 
 export interface RecorderOptions {
@@ -33,6 +33,8 @@ export interface RecorderStatus {
   storeOk: boolean;
   lastError: string | null;
   lastErrorAt: Date | null;
+  /** When the current run of failed writes began; null while writes succeed. */
+  failingSince: Date | null;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -48,8 +50,9 @@ export class LogRecorder {
   /** Rollups of stored rows that the store has not taken yet. */
   private pendingRollups = new Map<string, RollupRow>();
   private rollupsFailing = false;
+  private rollupAttempts = new Map<string, number>();
   private readonly stats: Omit<RecorderStatus, 'queueDepth'> = {
-    written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null,
+    written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null, failingSince: null,
   };
   private readonly batchSize: number;
   private readonly flushDelayMs: number;
@@ -166,17 +169,34 @@ export class LogRecorder {
     try {
       await this.opts.store.addRollups(rows);
       this.pendingRollups.clear();
+      this.rollupAttempts.clear();
       if (this.rollupsFailing) this.report('[logs] rollup writes succeed again');
       this.rollupsFailing = false;
     } catch (err) {
       if (!this.rollupsFailing) this.report(`[logs] rollup write failed, will retry with the next batch: ${String(err)}`);
       this.rollupsFailing = true;
+      // Some went in (MongoDB's unordered bulk write): keep only the others, or those would count twice.
+      const failed = err instanceof PartialRollupWrite ? err.failed : rows;
+      const keep = new Set(failed.map(rollupKey));
+      for (const key of this.pendingRollups.keys()) if (!keep.has(key)) this.pendingRollups.delete(key);
+      // A rollup the store keeps refusing while others go in is bad in itself: drop it, or it
+      // would be retried forever.
+      for (const key of keep) {
+        const attempts = (this.rollupAttempts.get(key) ?? 0) + 1;
+        if (attempts < MAX_ROW_ATTEMPTS || failed.length === rows.length) this.rollupAttempts.set(key, attempts);
+        else {
+          this.pendingRollups.delete(key);
+          this.rollupAttempts.delete(key);
+          this.report(`[logs] the store refused rollup ${key} ${attempts} times; dropped: ${String(err)}`);
+        }
+      }
     }
   }
 
   private retryLater(rows: LogRow[], err: unknown): void {
     this.failuresInARow++;
     this.stats.storeOk = false;
+    this.stats.failingSince ??= new Date();
     if (this.failuresInARow === 1) this.report(`[logs] store write failed, will retry: ${String(err)}`);
     this.requeue(rows);
   }
@@ -199,6 +219,7 @@ export class LogRecorder {
     if (this.failuresInARow > 0) this.report('[logs] store writes succeed again');
     this.failuresInARow = 0;
     this.stats.storeOk = true;
+    this.stats.failingSince = null;
     this.stats.written += rows.length;
     if (rows.length > 0 && this.opts.onWritten) {
       try {

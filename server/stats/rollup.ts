@@ -13,6 +13,12 @@ import type { LogSummary } from '../store/types.ts';
 export const ROLLUP_SIZES = [60, 3600] as const;
 export type RollupSize = (typeof ROLLUP_SIZES)[number];
 
+/**
+ * Per-minute rollups serve buckets under an hour: at most 2,000 buckets of 15 minutes, about 21
+ * days. Older ones are deleted by the store's upkeep; hourly rollups are kept.
+ */
+export const MINUTE_ROLLUP_KEEP_DAYS = 21;
+
 /** Upper bounds (ms) of the histogram bins; the last bin holds everything above. */
 export const HISTOGRAM_BOUNDS: readonly number[] = Array.from({ length: 41 }, (_, k) => 2 ** (k / 2));
 export const HISTOGRAM_BINS = HISTOGRAM_BOUNDS.length + 1;
@@ -38,6 +44,16 @@ export interface RollupRow {
   model: string | null;
   /** Only the fields that are not zero need to be present. */
   counts: RollupCounts;
+}
+
+/**
+ * Thrown by a store's addRollups when some rollups went in and others did not: only `failed` may be
+ * added again, or the others would count twice.
+ */
+export class PartialRollupWrite extends Error {
+  constructor(message: string, readonly failed: RollupRow[]) {
+    super(message);
+  }
 }
 
 export function histogramBin(ms: number): number {

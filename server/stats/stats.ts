@@ -3,7 +3,7 @@
  * and a time series. Pure: the resolver reads the rows and hands them here.
  */
 import { InputError } from '../errors.ts';
-import { mergeCounts, percentile, type RollupCounts, type RollupRow, type RollupSize } from './rollup.ts';
+import { MINUTE_ROLLUP_KEEP_DAYS, mergeCounts, percentile, type RollupCounts, type RollupRow, type RollupSize } from './rollup.ts';
 
 export const BUCKET_SECONDS = { MINUTE: 60, FIVE_MINUTES: 300, FIFTEEN_MINUTES: 900, HOUR: 3600, DAY: 86_400 } as const;
 export type Bucket = keyof typeof BUCKET_SECONDS;
@@ -17,20 +17,25 @@ export interface StatsWindow {
   rollupSize: RollupSize;
 }
 
-/** Widens [from, to] to whole buckets (UTC) and checks it. */
-export function statsWindow(from: Date, to: Date, bucket: Bucket): StatsWindow {
+/** Widens [from, to) to whole buckets (UTC) and checks it. */
+export function statsWindow(from: Date, to: Date, bucket: Bucket, now = new Date()): StatsWindow {
   const bucketSeconds = BUCKET_SECONDS[bucket];
   if (!bucket || bucketSeconds === undefined) throw new InputError(`Unknown bucket ${String(bucket)}`);
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new InputError('from and to must be valid times');
   if (to < from) throw new InputError('`to` must not be before `from`');
   const ms = bucketSeconds * 1000;
   const start = Math.floor(from.getTime() / ms) * ms;
-  const end = Math.floor(to.getTime() / ms) * ms + ms;
+  // `to` ends the window: a bucket starting exactly at `to` is not part of it.
+  const end = Math.max(Math.ceil(to.getTime() / ms) * ms, start + ms);
   const buckets = (end - start) / ms;
   if (buckets > MAX_BUCKETS) {
     throw new InputError(`That window holds ${buckets} buckets of ${bucket}; at most ${MAX_BUCKETS} are allowed. Pick a larger bucket.`);
   }
-  return { from: new Date(start), to: new Date(end), bucketSeconds, rollupSize: bucketSeconds % 3600 === 0 ? 3600 : 60 };
+  const rollupSize = bucketSeconds % 3600 === 0 ? 3600 : 60;
+  if (rollupSize === 60 && start < now.getTime() - MINUTE_ROLLUP_KEEP_DAYS * 86_400_000) {
+    throw new InputError(`Buckets under an hour reach back ${MINUTE_ROLLUP_KEEP_DAYS} days; use HOUR or DAY for older windows.`);
+  }
+  return { from: new Date(start), to: new Date(end), bucketSeconds, rollupSize };
 }
 
 export interface Summary {

@@ -5,7 +5,7 @@
  * "a.b") MongoDB and FerretDB reject or treat as paths, and text keeps a stored body exactly what was logged.
  */
 import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
-import { type RollupRow, type RollupSize, rollupKey } from '../stats/rollup.ts';
+import { PartialRollupWrite, type RollupRow, type RollupSize, rollupKey } from '../stats/rollup.ts';
 import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogDetail, type LoggedJson, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
@@ -331,6 +331,10 @@ export class MongoStore implements Store {
     }
   }
 
+  async deleteRollups(q: { size: RollupSize; before: Date }): Promise<number> {
+    return (await this.rollups.deleteMany({ size: q.size, start: { $lt: q.before } })).deletedCount;
+  }
+
   async putRollups(rows: RollupRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.rollups.bulkWrite(rows.map((r) => ({
@@ -348,9 +352,15 @@ export class MongoStore implements Store {
         await this.rollups.bulkWrite(pending.map(rollupUpsert), { ordered: false });
         return;
       } catch (err) {
-        if (attempt >= 3 || !onlyDuplicateKeys(err)) throw err;
-        const failed = new Set((err as MongoBulkWriteError).result.getWriteErrors().map((e) => e.index));
-        pending = pending.filter((_, i) => failed.has(i));
+        // Unordered: every operation without a write error went in.
+        const failedAt = err instanceof MongoBulkWriteError ? new Set(err.result.getWriteErrors().map((e) => e.index)) : null;
+        if (attempt >= 3 || !onlyDuplicateKeys(err)) {
+          if (failedAt && failedAt.size < pending.length) {
+            throw new PartialRollupWrite(String(err), pending.filter((_, i) => failedAt.has(i)));
+          }
+          throw err;
+        }
+        pending = pending.filter((_, i) => failedAt!.has(i));
       }
     }
   }

@@ -150,6 +150,8 @@ function afterClause(after: LogCursor | null | undefined): [string[], SQLQueryBi
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private db: Database;
+  /** Log entries stored, once size() has counted them. */
+  private logCount: number | null = null;
 
   constructor(readonly path: string) {
     // It holds backend keys and every logged body: readable by its owner only.
@@ -229,14 +231,17 @@ export class SqliteStore implements Store {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const writeAll = this.db.transaction((batch: LogRow[]) => {
+      let added = 0;
       for (const r of batch) {
-        insert.run(r.id, r.timestamp.getTime(), r.method, r.path, r.model, r.backendModel, r.configId, r.upstreamUrl,
+        added += insert.run(r.id, r.timestamp.getTime(), r.method, r.path, r.model, r.backendModel, r.configId, r.upstreamUrl,
           r.statusCode, r.stream ? 1 : 0, r.durationMs, r.ttftMs, r.promptTokens, r.completionTokens, r.totalTokens,
           r.error, r.clientIp, r.userAgent, jsonText(r.requestHeaders), jsonText(r.requestBody),
-          jsonText(r.responseHeaders), jsonText(r.responseBody), r.streamContent, r.chunks ? JSON.stringify(r.chunks) : null);
+          jsonText(r.responseHeaders), jsonText(r.responseBody), r.streamContent, r.chunks ? JSON.stringify(r.chunks) : null).changes;
       }
+      return added;
     });
-    writeAll(rows);
+    const added = writeAll(rows);
+    if (this.logCount !== null) this.logCount += added;
   }
 
   async queryLogs(q: LogQuery): Promise<LogSummary[]> {
@@ -267,13 +272,18 @@ export class SqliteStore implements Store {
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
     const where = whereClause(filter);
-    return this.db
+    const deleted = this.db
       .query(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs ${where.sql} ORDER BY ts, id LIMIT ?)`)
       .run(...where.params, limit).changes;
+    if (this.logCount !== null) this.logCount -= deleted;
+    return deleted;
   }
 
   async size(): Promise<StoreSize> {
-    const { n } = this.db.query('SELECT COUNT(*) AS n FROM logs').get() as { n: number };
+    // Counted once (a full index scan: about 30 ms per million entries, too slow to repeat every
+    // minute on the event loop), then kept up to date by this store's own writes and deletes.
+    this.logCount ??= (this.db.query('SELECT COUNT(*) AS n FROM logs').get() as { n: number }).n;
+    const n = this.logCount;
     if (this.path === ':memory:') return { logRows: n, bytes: null };
     const file = (p: string) => (existsSync(p) ? statSync(p).size : 0);
     return { logRows: n, bytes: file(this.path) + file(`${this.path}-wal`) };
@@ -296,6 +306,10 @@ export class SqliteStore implements Store {
         upsert.run(r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0));
       }
     })(rows);
+  }
+
+  async deleteRollups(q: { size: RollupSize; before: Date }): Promise<number> {
+    return this.db.query('DELETE FROM rollups WHERE size = ? AND start < ?').run(q.size, q.before.getTime()).changes;
   }
 
   async putRollups(rows: RollupRow[]): Promise<void> {

@@ -148,6 +148,8 @@ export interface Store {
   addRollups(rows: RollupRow[]): Promise<void>;
   /** Rollups of one size whose start lies in [from, to). */
   readRollups(query: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]>;
+  /** Deletes rollups of one size that start before `before`; returns how many. */
+  deleteRollups(query: { size: RollupSize; before: Date }): Promise<number>;
   /** Stores rollups as given, replacing any of the same key (for migration: a rerun counts nothing twice). */
   putRollups(rows: RollupRow[]): Promise<void>;
 }

@@ -1,9 +1,10 @@
 /**
  * Background care of the store, off the request path: a ping every few seconds (so /health knows the
- * store is down even when no log is being written), the store's size about once a minute, and log
- * retention (LOG_RETENTION_DAYS, LOG_MAX_ROWS) in small batches with pauses between them, so that
+ * store is down even when no log is being written), the store's size about once a minute, log
+ * retention (LOG_RETENTION_DAYS, LOG_MAX_ROWS) and old per-minute rollups, in small batches with pauses between them, so that
  * deleting a million old entries never stalls the proxy.
  */
+import { MINUTE_ROLLUP_KEEP_DAYS } from '../stats/rollup.ts';
 import type { Store, StoreSize } from './types.ts';
 
 export interface UpkeepOptions {
@@ -38,6 +39,7 @@ export class StoreUpkeep {
   private sweepTimer: Timer | null = null;
   private sweeping: Promise<void> | null = null;
   private stopped = false;
+  private sweepFailing = false;
   private readonly state: UpkeepStatus = {
     reachable: true, downSince: null, lastError: null, size: null, sizeCheckedAt: null, retentionDeleted: 0,
   };
@@ -95,6 +97,8 @@ export class StoreUpkeep {
       if (retentionDays > 0) {
         await this.deleteInBatches({ to: new Date(Date.now() - retentionDays * DAY_MS) }, Number.POSITIVE_INFINITY);
       }
+      // Per-minute detail older than any sub-hour window can show; the hourly rollups stay.
+      await store.deleteRollups({ size: 60, before: new Date(Date.now() - MINUTE_ROLLUP_KEEP_DAYS * DAY_MS) });
       let size = await store.size();
       if (maxRows !== null && size.logRows > maxRows) {
         await this.deleteInBatches({}, size.logRows - maxRows);
@@ -102,8 +106,12 @@ export class StoreUpkeep {
       }
       this.state.size = size;
       this.state.sizeCheckedAt = new Date();
+      if (this.sweepFailing) this.report('[store] retention sweep works again');
+      this.sweepFailing = false;
     } catch (err) {
-      this.report(`[store] retention sweep failed, will retry: ${String(err)}`);
+      // Said once per outage, not once a minute.
+      if (!this.sweepFailing) this.report(`[store] retention sweep failed, will retry every sweep: ${String(err)}`);
+      this.sweepFailing = true;
     }
   }
 

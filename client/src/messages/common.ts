@@ -18,6 +18,8 @@ export const en = {
   'login.submit': 'Sign in',
   'login.wrong': 'That token is not accepted by the server.',
   'login.unreachable': 'The server cannot be reached.',
+  'common.pageFailed': 'This page ran into an error',
+  'common.retry': 'Try again',
 };
 
 export const zh: Record<keyof typeof en, string> = {
@@ -39,4 +41,6 @@ export const zh: Record<keyof typeof en, string> = {
   'login.submit': '登录',
   'login.wrong': '服务器不接受这个令牌。',
   'login.unreachable': '无法连接服务器。',
+  'common.pageFailed': '此页面出错了',
+  'common.retry': '重试',
 };

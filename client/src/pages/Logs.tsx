@@ -15,10 +15,15 @@ function filterFrom(params: Record<string, string | string[] | undefined>): LogF
   if (one('model')) f.model = one('model');
   if (one('method')) f.method = one('method');
   if (one('path')) f.path = one('path');
-  if (one('status')) f.statusClass = Number(one('status'));
+  if (/^[1-5]$/.test(one('status') ?? '')) f.statusClass = Number(one('status'));
   if (one('stream')) f.stream = one('stream') === 'true';
-  if (one('from')) f.from = new Date(one('from')!).toISOString();
-  if (one('to')) f.to = new Date(one('to')!).toISOString();
+  // A shared link may be cut short: a date that does not parse is left out, not thrown.
+  const time = (key: string) => {
+    const d = new Date(one(key) ?? '');
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  };
+  if (time('from')) f.from = time('from');
+  if (time('to')) f.to = time('to');
   return f;
 }
 
@@ -53,6 +58,7 @@ export function Logs() {
   const [busy, setBusy] = createSignal<LogFormat | 'delete' | null>(null);
   const [actionError, setActionError] = createSignal<string | null>(null);
   const [notice, setNotice] = createSignal<string | null>(null);
+  const [liveError, setLiveError] = createSignal<string | null>(null);
 
   // A new filter or page size starts again at the newest entries.
   createEffect(on([() => JSON.stringify(filter()), size], () => {
@@ -73,7 +79,9 @@ export function Logs() {
   // Live: new entries matching the filter are prepended as they are stored (first page only).
   createEffect(() => {
     if (!live() || after() !== null) return;
+    setLiveError(null);
     const sub = client.subscription(LOG_TAIL, { filter: filter() }).subscribe((result) => {
+      if (result.error) setLiveError(t('logs.liveFailed', { message: errorMessage(result.error) ?? '' }));
       const entry = result.data?.logTail;
       if (entry) setFresh((list) => [entry, ...list.filter((e) => e.id !== entry.id)].slice(0, 500));
     });
@@ -186,6 +194,7 @@ export function Logs() {
       </div>
       <Show when={actionError()}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
       <Show when={notice()}>{(m) => <p class="notice" role="status">{m()}</p>}</Show>
+      <Show when={live() && liveError()}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
 
       <Show when={!page.error} fallback={<p class="error" role="alert">{String(page.error?.message ?? page.error)}</p>}>
         <p class="muted">{t('logs.total', { count: total() ?? '…' })}</p>

@@ -38,7 +38,7 @@ export const Health: HealthResolvers = {
     ok: h.recorder.storeOk && h.upkeep.reachable,
     lastError: h.upkeep.reachable ? h.recorder.lastError : h.upkeep.lastError,
     lastErrorAt: h.recorder.lastErrorAt,
-    downSince: h.upkeep.downSince,
+    downSince: h.upkeep.downSince ?? h.recorder.failingSince,
     logRows: h.upkeep.size?.logRows ?? null,
     bytes: h.upkeep.size?.bytes ?? null,
     sizeCheckedAt: h.upkeep.sizeCheckedAt,
