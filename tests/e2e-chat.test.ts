@@ -251,14 +251,21 @@ describe.skipIf(!available)('chat page in Chromium', () => {
 
   test('"View log" opens the Logs page on that exchange; the conversation is still there on return', async () => {
     const turnsBefore = await page.locator('.chat-turn').count();
+    // The repeat backend answers with the last message: that text is what the log's merged text holds.
+    const answer = (await page.locator('.chat-user-text').last().textContent()) ?? '';
+    expect(answer.length).toBeGreaterThan(0);
     await lastAnswer().locator('a:has-text("View log")').click();
     await page.waitForURL(/\/logs\?log=/);
     const id = new URL(page.url()).searchParams.get('log')!;
     await app.drain();
     const logged = await app.gql<{ log: { path: string; model: string; statusCode: number } | null }>('query($id: ID!) { log(id: $id) { path model statusCode } }', { id });
     expect(logged.data?.log).toEqual({ path: '/v1/chat/completions', model: 'repeat', statusCode: 200 });
-    // The entry opens in a modal drawer; the page beneath shows it too.
+    // The entry opens in a modal drawer with the chat's answer as its merged text; the list beneath has it too.
     await page.waitForSelector('.drawer[role=dialog]');
+    const merged = page.locator('.drawer details:has(summary:has-text("Merged text")) pre');
+    await merged.waitFor();
+    expect(await merged.textContent()).toBe(answer);
+    expect(await page.locator(`tr:has-text("repeat")`).count()).toBeGreaterThan(0);
     await page.keyboard.press('Escape');
     await page.click('nav a:has-text("Chat")');
     await page.waitForSelector('.chat-turn');
