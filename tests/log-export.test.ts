@@ -4,7 +4,7 @@
  * to open in a spreadsheet, a large export arrives in pieces and complete, bad parameters get 400.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { CSV_COLUMNS } from '../server/logs/export.ts';
+import { CSV_COLUMNS, DownloadTickets } from '../server/logs/export.ts';
 import { JsonText, type LogFilter, type LogQuery, type LogRow } from '../server/store/types.ts';
 import { ADMIN_TOKEN, makeStore, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 
@@ -266,6 +266,36 @@ for (const kind of STORE_KINDS) {
       }
     });
 
+    test('a download link: issued with the token for a query, then works once without it, for that query only', async () => {
+      await app.store.insertLogs(ROWS);
+      const issue = (query: string, token: string | null = ADMIN_TOKEN) =>
+        fetch(`${app.url}/export/logs/ticket?${query}`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
+      expect((await issue('format=csv', null)).status).toBe(401);
+      expect((await issue('format=csv', 'wrong-token-0123456789')).status).toBe(401);
+      const bad = await issue('statusClass=9');
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('statusClass');
+
+      const ok = await issue('format=csv&statusClass=5');
+      expect(ok.status).toBe(200);
+      const { url, expiresInSeconds } = (await ok.json()) as { url: string; expiresInSeconds: number };
+      expect(url).toMatch(/^\/export\/logs\?ticket=[\w-]{32}$/);
+      expect(expiresInSeconds).toBe(60);
+      const first = await fetch(`${app.url}${url}`);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('content-disposition')).toMatch(/\.csv"$/);
+      const lines = (await first.text()).trim().split('\r\n');
+      expect(lines.length - 1).toBe(ROWS.filter((r) => r.statusCode >= 500).length);
+      // Once only.
+      const again = await fetch(`${app.url}${url}`);
+      expect(again.status).toBe(401);
+      expect(((await again.json()) as { error: { message: string } }).error.message).toContain('used already or has expired');
+      // Its query cannot be widened.
+      const other = (await (await issue('format=jsonl')).json()) as { url: string };
+      expect((await fetch(`${app.url}${other.url}&statusClass=2`)).status).toBe(400);
+      expect((await fetch(`${app.url}/export/logs?ticket=made-up`)).status).toBe(401);
+    });
+
     const DELETE = 'mutation($filter: LogFilter!) { deleteLogs(filter: $filter) }';
 
     test('deleteLogs deletes exactly the matching entries and returns how many', async () => {
@@ -306,3 +336,17 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('download tickets', () => {
+  test('expire after a minute, and a flood of unused ones stays bounded', () => {
+    const tickets = new DownloadTickets();
+    const t0 = 1_000_000;
+    const id = tickets.issue('format=csv', t0);
+    expect(tickets.take(id, t0 + 60_001)).toBeNull();
+    const fresh = tickets.issue('format=jsonl', t0);
+    expect(tickets.take(fresh, t0 + 59_000)).toBe('format=jsonl');
+    const ids = Array.from({ length: 1_500 }, (_, i) => tickets.issue(`n=${i}`, t0));
+    expect(tickets.take(ids[0]!, t0)).toBeNull(); // pushed out by newer ones
+    expect(tickets.take(ids.at(-1)!, t0)).toBe('n=1499');
+  });
+});

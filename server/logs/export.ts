@@ -164,25 +164,86 @@ export function parseExportParams(params: URLSearchParams): { format: LogExportF
   return { format: format as LogExportFormat, filter };
 }
 
-const unauthorized = () => {
-  const res = errorResponse(new ProxyError('Missing or wrong admin token: send Authorization: Bearer <token>', 401, 'invalid_request_error', 'unauthorized'));
+const unauthorized = (message = 'Missing or wrong admin token: send Authorization: Bearer <token>') => {
+  const res = errorResponse(new ProxyError(message, 401, 'invalid_request_error', 'unauthorized'));
   res.headers.set('www-authenticate', 'Bearer');
   return res;
 };
 
-/** GET /export/logs?format=jsonl|csv&from=&to=&method=&statusClass=&statusCode=&model=&path=&stream= with the admin token. */
+const TICKET_TTL_MS = 60_000;
+const MAX_TICKETS = 1_000;
+
+/**
+ * One-use download links. The admin page asks for one with its token, then lets the browser open
+ * the link itself, so that a large download streams to disk through the browser's download manager
+ * instead of being collected in the page's memory (a fetch that sends a header cannot hand its
+ * stream over). A ticket names the query it was issued for, works once, and expires after a minute.
+ */
+export class DownloadTickets {
+  private readonly tickets = new Map<string, { query: string; expires: number }>();
+
+  issue(query: string, now = Date.now()): string {
+    for (const [id, t] of this.tickets) if (t.expires <= now) this.tickets.delete(id);
+    // Oldest first: a flood of unused tickets pushes out the oldest, never grows without bound.
+    while (this.tickets.size >= MAX_TICKETS) this.tickets.delete(this.tickets.keys().next().value!);
+    const id = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
+    this.tickets.set(id, { query, expires: now + TICKET_TTL_MS });
+    return id;
+  }
+
+  /** The query a ticket was issued for; null when unknown, used or expired. */
+  take(id: string, now = Date.now()): string | null {
+    const t = this.tickets.get(id);
+    this.tickets.delete(id);
+    return t && t.expires > now ? t.query : null;
+  }
+}
+
+const badParams = (err: unknown): Response => {
+  if (!(err instanceof InputError)) throw err;
+  return errorResponse(new BadRequestError(err.message, 'invalid_parameter', err.field));
+};
+
+/**
+ * GET /export/logs?format=jsonl|csv&from=&to=&method=&statusClass=&statusCode=&model=&path=&stream=
+ * with the admin token, or GET /export/logs?ticket=<id> with a ticket from
+ * POST /export/logs/ticket?<the same parameters> (which needs the token).
+ */
 export function logDownloadRoutes(deps: { store: Store; adminToken: string }) {
-  return new Elysia().get('/export/logs', ({ request, server }) => {
-    if (!isAuthorized(request.headers.get('authorization'), deps.adminToken)) return unauthorized();
-    let parsed: ReturnType<typeof parseExportParams>;
-    try {
-      parsed = parseExportParams(new URL(request.url).searchParams);
-    } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      return errorResponse(new BadRequestError(err.message, 'invalid_parameter', err.field));
-    }
-    // A long download may wait on the store between two pages longer than the idle timeout.
-    server?.timeout(request, 0);
-    return logExportResponse({ store: deps.store, ...parsed });
-  });
+  const tickets = new DownloadTickets();
+  return new Elysia()
+    .post('/export/logs/ticket', ({ request }) => {
+      if (!isAuthorized(request.headers.get('authorization'), deps.adminToken)) return unauthorized();
+      const search = new URL(request.url).searchParams;
+      try {
+        parseExportParams(search);
+      } catch (err) {
+        return badParams(err);
+      }
+      const id = tickets.issue(search.toString());
+      return Response.json({ url: `/export/logs?ticket=${id}`, expiresInSeconds: TICKET_TTL_MS / 1000 });
+    })
+    .get('/export/logs', ({ request, server }) => {
+      let search = new URL(request.url).searchParams;
+      const ticket = search.get('ticket');
+      if (ticket !== null) {
+        if ([...search.keys()].length > 1) {
+          return errorResponse(new BadRequestError('a download link takes no other parameters', 'invalid_parameter', 'ticket'));
+        }
+        const query = tickets.take(ticket);
+        if (query === null) return unauthorized('This download link was used already or has expired: start the download again.');
+        search = new URLSearchParams(query);
+      } else if (!isAuthorized(request.headers.get('authorization'), deps.adminToken)) {
+        return unauthorized();
+      }
+      let parsed: ReturnType<typeof parseExportParams>;
+      try {
+        parsed = parseExportParams(search);
+      } catch (err) {
+        return badParams(err);
+      }
+      // A long download may wait on the store between two pages longer than the idle timeout.
+      server?.timeout(request, 0);
+      return logExportResponse({ store: deps.store, ...parsed });
+    });
 }

@@ -1,7 +1,8 @@
 /**
  * Files the admin saves: a Blob handed to the browser through an object URL and a temporary
- * <a download>, and the log download, the one data path that is not GraphQL (GET /export/logs,
- * which answers a file, with the same bearer token).
+ * <a download>, and the log download, the one data path that is not GraphQL: the page asks
+ * POST /export/logs/ticket (with the bearer token) for a one-use link, and the browser opens that
+ * link itself, so a large file streams to disk instead of into the page's memory.
  */
 import type { LogFilter } from '../graphql/operations.ts';
 import { logout, token } from './auth.ts';
@@ -40,12 +41,6 @@ export function logExportUrl(format: LogFormat, filter: LogFilter): string {
   return `/export/logs?${params}`;
 }
 
-/** The name the server gave the file (Content-Disposition), or a fallback. */
-function fileNameOf(res: Response, fallback: string): string {
-  const match = /filename="?([^";]+)"?/i.exec(res.headers.get('content-disposition') ?? '');
-  return match?.[1] ?? fallback;
-}
-
 /** The server's message from its error body ({"error":{"message"}}), else the status line. */
 async function failure(res: Response): Promise<Error> {
   const text = await res.text().catch(() => '');
@@ -59,14 +54,22 @@ async function failure(res: Response): Promise<Error> {
 }
 
 /**
- * Downloads the entries matching `filter` and saves them as a file. The whole file is read before
- * it is saved (a fetch with a header cannot hand its stream to the browser's download manager).
- * Throws an Error with a readable message; a refused token signs the user out, as for GraphQL.
+ * Downloads the entries matching `filter`: the filters are checked when the link is issued, so a
+ * refusal comes back here as an Error with a readable message; a refused token signs the user out,
+ * as for GraphQL.
  */
 export async function downloadLogs(format: LogFormat, filter: LogFilter): Promise<void> {
-  const res = await fetch(logExportUrl(format, filter), { headers: { authorization: `Bearer ${token() ?? ''}` } });
+  const ticketUrl = logExportUrl(format, filter).replace('/export/logs?', '/export/logs/ticket?');
+  const res = await fetch(ticketUrl, { method: 'POST', headers: { authorization: `Bearer ${token() ?? ''}` } });
   if (res.status === 401) logout();
   if (!res.ok) throw await failure(res);
-  const blob = await res.blob();
-  saveBlob(blob, fileNameOf(res, `lite-proxy-logs-${fileDate()}.${format}`));
+  const { url } = (await res.json()) as { url: string };
+  // The server names the file (Content-Disposition); `download` keeps the page where it is.
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = '';
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
 }
