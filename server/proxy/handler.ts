@@ -6,9 +6,10 @@ import { BadRequestError, ClientClosedError, errorBody, internalError, ModelNotF
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
-import { type ConfigRow, type Json, JsonText, type LoggedJson, type LogRow } from '../store/types.ts';
+import { type Json, JsonText, type LoggedJson, type LogRow } from '../store/types.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
 import { bodyForLog, captureBytes, captureSse, tryParse } from './capture.ts';
+import { downstreamHeaders, responseInit, upstreamHeaders } from './headers.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from './redact.ts';
 import type { RouteTable } from './route.ts';
 import { readUsage } from './sse.ts';
@@ -33,15 +34,6 @@ export interface ClientInfo {
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const OVERHEAD_HEADER = 'x-lite-proxy-overhead-ms';
-
-/** Never forwarded in either direction (RFC 9110 §7.6.1 plus what fetch computes itself). */
-const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'host', 'content-length', 'proxy-authorization', 'proxy-authenticate',
-]);
-// Bun's fetch negotiates compression itself and hands us decoded bytes.
-const NOT_FORWARDED_UP = new Set([...HOP_BY_HOP, 'accept-encoding']);
-const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'content-encoding']);
 
 const decoder = new TextDecoder();
 
@@ -331,49 +323,6 @@ function splitUrl(url: string): RequestPath {
   const pathStart = url.indexOf('/', url.indexOf('//') + 2);
   const q = url.indexOf('?', pathStart);
   return q < 0 ? { pathname: url.slice(pathStart), search: '' } : { pathname: url.slice(pathStart, q), search: url.slice(q) };
-}
-
-/** Headers that the Connection header names are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionTokens(value: string | string[] | undefined): Set<string> | null {
-  // The usual values name no other header: skip the split on the hot path.
-  if (typeof value !== 'string' || value === 'keep-alive' || value === 'close') return null;
-  return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
-}
-
-function upstreamHeaders(incoming: HeaderRecord, config: ConfigRow, multipart: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
-  const named = connectionTokens(incoming.connection);
-  for (const name in incoming) {
-    if (NOT_FORWARDED_UP.has(name) || named?.has(name)) continue;
-    // fetch writes a new multipart boundary for the rewritten form.
-    if (multipart && name === 'content-type') continue;
-    const value = incoming[name]!;
-    out[name] = typeof value === 'string' ? value : value.join(', ');
-  }
-  // Without a key of its own the config passes the client's Authorization through, as the original did.
-  if (config.apiKey) out.authorization = `Bearer ${config.apiKey}`;
-  return out;
-}
-
-function downstreamHeaders(incoming: HeaderRecord): HeaderRecord {
-  const out: HeaderRecord = {};
-  const named = connectionTokens(incoming.connection);
-  for (const name in incoming) {
-    if (!NOT_FORWARDED_DOWN.has(name) && !named?.has(name)) out[name] = incoming[name]!;
-  }
-  return out;
-}
-
-/** A plain record is the cheapest init; repeated Set-Cookie headers need a Headers object. */
-function responseInit(headers: HeaderRecord): HeadersInit {
-  const cookies = headers['set-cookie'];
-  if (!Array.isArray(cookies)) return headers as Record<string, string>;
-  const out = new Headers();
-  for (const [name, value] of Object.entries(headers)) {
-    if (Array.isArray(value)) for (const v of value) out.append(name, v);
-    else out.set(name, value);
-  }
-  return out;
 }
 
 /**
