@@ -206,11 +206,11 @@ for (const kind of STORE_KINDS) {
       });
       const big = await startApp({ store: counting });
       try {
-        // ~50 MB on SQLite, far more than loopback socket buffers hold (a few MB each way), so that
-        // back-pressure shows. FerretDB scans and sorts the whole collection for every page (MongoDB
-        // reads the time index): about 1.5 s per page at 5,000 entries.
+        // ~100 MB on SQLite, far more than loopback socket buffers and the client's read-ahead hold (up
+        // to about 20 MB seen here), so that back-pressure shows. FerretDB scans and sorts the whole
+        // collection for every page (MongoDB reads the time index): about 1.5 s per page at 5,000 entries.
         const total = kind === 'sqlite' ? 5_000 : 1_000;
-        const pad = kind === 'sqlite' ? 10_000 : 200;
+        const pad = kind === 'sqlite' ? 20_000 : 200;
         const rows = Array.from({ length: total }, (_, i) => makeLog({
           id: `big-${String(i).padStart(5, '0')}`, timestamp: at(i * 10), requestBody: { model: 'gpt-4o', n: i, pad: 'x'.repeat(pad) },
         }));
