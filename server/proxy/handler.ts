@@ -176,10 +176,10 @@ export function createProxyHandler(deps: ProxyDeps) {
     const upstreamType = upstream.headers.get('content-type') ?? '';
 
     if (upstream.body && upstreamType.includes('text/event-stream')) {
-      return streamSse(ex, request, upstream, headers, sentAt - ex.startedAt);
+      return streamSse(ex, upstream, headers, sentAt - ex.startedAt);
     }
     if (upstream.body && !isTextual(upstreamType)) {
-      return streamBinary(ex, request, upstream, headers, sentAt - ex.startedAt);
+      return streamBinary(ex, upstream, headers, sentAt - ex.startedAt);
     }
     // JSON and text answers are small next to their generation time: read whole, then answer.
     const answer = await readAnswer(upstream, request);
@@ -203,7 +203,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     return new Response(answer, { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) });
   }
 
-  function streamSse(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
+  function streamSse(ex: Exchange, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
     headers[OVERHEAD_HEADER] = overhead(beforeSend);
     const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
     if (!settings.logRequests) return passUntracked(ex, upstream, init);
@@ -233,7 +233,7 @@ export function createProxyHandler(deps: ProxyDeps) {
     return new Response(capture.stream, init);
   }
 
-  function streamBinary(ex: Exchange, request: Request, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
+  function streamBinary(ex: Exchange, upstream: Response, headers: HeaderRecord, beforeSend: number): Response {
     headers[OVERHEAD_HEADER] = overhead(beforeSend);
     const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
     if (!settings.logRequests) return passUntracked(ex, upstream, init);

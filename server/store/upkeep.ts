@@ -5,7 +5,8 @@
  * deleting a million old entries never stalls the proxy.
  */
 import { MINUTE_ROLLUP_KEEP_DAYS } from '../stats/rollup.ts';
-import type { Store, StoreSize } from './types.ts';
+import { deleteInBatches } from '../logs/delete.ts';
+import type { LogFilter, Store, StoreSize } from './types.ts';
 
 export interface UpkeepOptions {
   store: Store;
@@ -116,16 +117,13 @@ export class StoreUpkeep {
   }
 
   /** Deletes up to `max` entries matching the filter, oldest first, a batch at a time. */
-  private async deleteInBatches(filter: { to?: Date }, max: number): Promise<void> {
-    const batch = this.opts.batchSize ?? 1_000;
-    let left = max;
-    for (let i = 0; i < MAX_BATCHES_PER_SWEEP && left > 0 && !this.stopped; i++) {
-      const deleted = await this.opts.store.deleteLogs(filter, Math.min(batch, left));
-      this.state.retentionDeleted += deleted;
-      left -= deleted;
-      if (deleted < Math.min(batch, left + deleted)) return;
-      // Let requests and log writes in between two deletes.
-      await Bun.sleep(this.opts.pauseMs ?? 20);
-    }
+  private deleteInBatches(filter: LogFilter, max: number): Promise<number> {
+    return deleteInBatches(this.opts.store, filter, max, {
+      batchSize: this.opts.batchSize,
+      pauseMs: this.opts.pauseMs,
+      maxBatches: MAX_BATCHES_PER_SWEEP,
+      stopped: () => this.stopped,
+      onDeleted: (n) => (this.state.retentionDeleted += n),
+    });
   }
 }
