@@ -39,6 +39,8 @@ export class SettingsError extends Error {
 
 const MiB = 1024 * 1024;
 export const BUN_DEFAULT_MAX_HTTP_REQUESTS = 256;
+/** A MongoDB database name Lite Proxy accepts (also in `cli migrate`'s mongodb:// URIs). */
+export const DATABASE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,63}$/;
 
 function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
@@ -68,7 +70,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     throw new SettingsError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
   }
   const databaseName = env.DATABASE_NAME?.trim() || 'lite_proxy';
-  if (!/^[A-Za-z0-9_-]{1,63}$/.test(databaseName)) {
+  if (!DATABASE_NAME_PATTERN.test(databaseName)) {
     throw new SettingsError('DATABASE_NAME may hold only letters, digits, "_" and "-" (at most 63)');
   }
 

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { DATABASE_NAME_PATTERN } from '../settings.ts';
 import { ROLLUP_SIZES, type RollupRow } from '../stats/rollup.ts';
 import type { ConfigChanges, LogCursor, Store } from '../store/types.ts';
 
@@ -44,7 +45,7 @@ export function parseStoreSpec(spec: string, cwd = process.cwd()): StoreSpec {
   const m = MONGO_URI.exec(spec);
   if (m) {
     const database = decodeURIComponent(m[3] ?? '') || DEFAULT_DATABASE;
-    if (!/^[A-Za-z0-9_-]{1,63}$/.test(database)) throw new CliError(`database name "${database}" may hold only letters, digits, "_" and "-"`);
+    if (!DATABASE_NAME_PATTERN.test(database)) throw new CliError(`database name "${database}" may hold only letters, digits, "_" and "-"`);
     const hosts = m[2]!.toLowerCase().split(',').sort().join(',');
     return {
       kind: 'mongodb', label: `${m[1]}://${m[2]}/${database}`, identity: `${m[1]}:${hosts}/${database}`,
