@@ -6,9 +6,11 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { rollupsOf, ROLLUP_SIZES, type RollupRow } from '../server/stats/rollup.ts';
+import { rollupsOf, ROLLUP_SIZES } from '../server/stats/rollup.ts';
+import { type RollupRow } from '../server/store/types.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
-import { type ConfigRow, JsonText, type LogRow, type Store } from '../server/store/types.ts';
+import { JsonText } from '../server/json.ts';
+import { type ConfigRow, type LogRow, type Store } from '../server/store/types.ts';
 import { tempDir } from './helpers/app.ts';
 import { REPO_ROOT, startServer } from './helpers/server-process.ts';
 

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { CSV_COLUMNS, DownloadTickets } from '../server/logs/export.ts';
-import { JsonText, type LogFilter, type LogQuery, type LogRow } from '../server/store/types.ts';
+import { JsonText } from '../server/json.ts';
+import { type LogFilter, type LogQuery, type LogRow } from '../server/store/types.ts';
 import { ADMIN_TOKEN, makeStore, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 
 const T0 = Date.UTC(2025, 2, 1, 8, 0, 0);

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
-import type { Json, LogRow } from '../server/store/types.ts';
+import type { Json } from '../server/json.ts';
+import type { LogRow } from '../server/store/types.ts';
 import { STORE_KINDS, startApp, type TestApp } from './helpers/app.ts';
 import { startMockUpstream, type MockUpstream } from './helpers/mock-upstream.ts';
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { LogRecorder, type RecorderOptions } from '../server/logs/recorder.ts';
-import { PartialRollupWrite, type RollupRow, rollupKey } from '../server/stats/rollup.ts';
+import { rollupKey } from '../server/stats/rollup.ts';
+import { PartialRollupWrite, type RollupRow } from '../server/store/types.ts';
 import type { ConfigRow, LogRow, LogSummary, Store } from '../server/store/types.ts';
 
 /** A Store whose log writes can be made to fail, hang or refuse rows. */

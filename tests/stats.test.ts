@@ -4,7 +4,8 @@
  * agree with counting the log rows themselves.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { HISTOGRAM_BINS, HISTOGRAM_BOUNDS, histogramBin, percentile, type RollupCounts, rollupsOf } from '../server/stats/rollup.ts';
+import { HISTOGRAM_BINS, HISTOGRAM_BOUNDS, histogramBin, percentile, rollupsOf } from '../server/stats/rollup.ts';
+import { type RollupCounts } from '../server/store/types.ts';
 import { computeStats, statsWindow as windowOf } from '../server/stats/stats.ts';
 import type { LogSummary } from '../server/store/types.ts';
 import { startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';

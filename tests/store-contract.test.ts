@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '../server/store/mongo.ts';
-import type { RollupRow } from '../server/stats/rollup.ts';
+import type { RollupRow } from '../server/store/types.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
-import { type ConfigRow, type LogCursor, type LogFilter, type LogRow, type LogSummary, JsonText, type Store } from '../server/store/types.ts';
+import { JsonText } from '../server/json.ts';
+import { type ConfigRow, type LogCursor, type LogFilter, type LogRow, type LogSummary, type Store } from '../server/store/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DATABASE_NAME_PATTERN } from '../settings.ts';
-import { ROLLUP_SIZES, type RollupRow } from '../stats/rollup.ts';
+import { ROLLUP_SIZES } from '../stats/rollup.ts';
+import { type RollupRow } from '../store/types.ts';
 import type { ConfigChanges, LogCursor, Store } from '../store/types.ts';
 
 /** A mistake of the user's (bad argument, missing file, unreachable store): shown as one line, exit code 1. */

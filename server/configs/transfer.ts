@@ -4,7 +4,7 @@
  * A config is matched by (proxyModelName, baseUrl): ids are local to a store and do not travel.
  */
 import { InputError } from '../errors.ts';
-import { redactUrl } from '../proxy/redact.ts';
+import { redactUrl } from '../redact.ts';
 import type { ConfigChanges, ConfigPatch, ConfigRow, Store } from '../store/types.ts';
 import { type ConfigService, validateNewConfig } from './service.ts';
 

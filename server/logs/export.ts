@@ -6,7 +6,8 @@
 import { Elysia } from 'elysia';
 import { isAuthorized } from '../admin/token.ts';
 import { BadRequestError, errorResponse, InputError, ProxyError } from '../errors.ts';
-import { JsonText, type LogCursor, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from '../store/types.ts';
+import { JsonText } from '../json.ts';
+import { type LogCursor, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store } from '../store/types.ts';
 import { validateFilter } from './filter.ts';
 
 export const LOG_EXPORT_FORMATS = ['jsonl', 'csv'] as const;

@@ -7,7 +7,8 @@
  * Written rows are also counted into the dashboard's rollups, once per row: rollups are added only
  * after the rows are stored, and rollups that fail to be added wait for the next batch.
  */
-import { mergeCounts, PartialRollupWrite, type RollupRow, rollupKey, rollupsOf } from '../stats/rollup.ts';
+import { mergeCounts, rollupKey, rollupsOf } from '../stats/rollup.ts';
+import { PartialRollupWrite, type RollupRow } from '../store/types.ts';
 import type { LogRow, Store } from '../store/types.ts';
 
 export interface RecorderOptions {

@@ -3,7 +3,7 @@
  * replacement of `model` that leaves every other byte of a JSON body as the client sent it.
  */
 import { BadRequestError, PayloadTooLargeError } from '../errors.ts';
-import type { Json } from '../store/types.ts';
+import type { Json } from '../json.ts';
 
 export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get('content-length');

@@ -4,7 +4,7 @@
  * untouched. Unlike `tee()`, which reads the backend as fast as the faster branch, this keeps the
  * proxy's memory bounded when a client stops reading (a tee held a whole 200 MB answer).
  */
-import { type Json, JsonText, type LoggedJson } from '../store/types.ts';
+import { type Json, JsonText, type LoggedJson } from '../json.ts';
 import { SseReader, StreamAssembler, type StreamResult } from './sse.ts';
 
 export interface CaptureOutcome {

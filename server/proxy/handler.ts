@@ -6,11 +6,12 @@ import { BadRequestError, ClientClosedError, errorBody, internalError, ModelNotF
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
-import { type Json, JsonText, type LoggedJson, type LogRow } from '../store/types.ts';
+import { type Json, JsonText, type LoggedJson } from '../json.ts';
+import { type LogRow } from '../store/types.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, readBodyLimited, replaceModel, withModel } from './body.ts';
 import { bodyForLog, captureBytes, captureSse, tryParse } from './capture.ts';
 import { downstreamHeaders, responseInit, upstreamHeaders } from './headers.ts';
-import { type HeaderRecord, redactHeaders, redactUrl } from './redact.ts';
+import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
 import type { RouteTable } from './route.ts';
 import { readUsage } from './sse.ts';
 import { sendUpstream } from './upstream.ts';

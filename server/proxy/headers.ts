@@ -3,7 +3,7 @@
  * config's key replaces the client's Authorization, and a response init as cheap as the answer allows.
  */
 import type { ConfigRow } from '../store/types.ts';
-import type { HeaderRecord } from './redact.ts';
+import type { HeaderRecord } from '../redact.ts';
 
 /** Never forwarded in either direction (RFC 9110 §7.6.1 plus what fetch computes itself). */
 const HOP_BY_HOP = new Set([

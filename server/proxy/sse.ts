@@ -4,7 +4,7 @@
  * Knows the three OpenAI stream shapes: chat completions, legacy completions and the responses API.
  */
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import type { Json } from '../store/types.ts';
+import type { Json } from '../json.ts';
 
 type Obj = { [key: string]: Json };
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

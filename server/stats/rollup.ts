@@ -7,11 +7,10 @@
  * Durations and TTFTs go into fixed histograms (bins growing by √2 from 1 ms to about 17 minutes),
  * from which percentiles are read; reading in the middle of a bin keeps the error under about 19 %.
  */
-import type { LogSummary } from '../store/types.ts';
+import type { LogSummary, RollupCounts, RollupRow, RollupSize } from '../store/types.ts';
 
 /** Rollup sizes in seconds: minutes for short windows, hours for long ones. */
-export const ROLLUP_SIZES = [60, 3600] as const;
-export type RollupSize = (typeof ROLLUP_SIZES)[number];
+export const ROLLUP_SIZES = [60, 3600] as const satisfies readonly RollupSize[];
 
 /**
  * Per-minute rollups serve buckets under an hour: at most 2,000 buckets of 15 minutes, about 21
@@ -33,28 +32,6 @@ const histogramFields = (prefix: string) => Array.from({ length: HISTOGRAM_BINS 
 export const ROLLUP_FIELDS = [
   'n', 's0', 's1', 's2', 's3', 's4', 's5', 'pt', 'ct', 'dsum', ...histogramFields('d'), ...histogramFields('t'),
 ] as const;
-export type RollupField = string;
-export type RollupCounts = Record<RollupField, number>;
-
-export interface RollupRow {
-  size: RollupSize;
-  /** Start of the minute or hour. */
-  start: Date;
-  /** The proxy model; null for requests that no config routed (unknown models, /v1/models). */
-  model: string | null;
-  /** Only the fields that are not zero need to be present. */
-  counts: RollupCounts;
-}
-
-/**
- * Thrown by a store's addRollups when some rollups went in and others did not: only `failed` may be
- * added again, or the others would count twice.
- */
-export class PartialRollupWrite extends Error {
-  constructor(message: string, readonly failed: RollupRow[]) {
-    super(message);
-  }
-}
 
 export function histogramBin(ms: number): number {
   if (!(ms > 1)) return 0;

@@ -3,7 +3,8 @@
  * and a time series. Pure: the resolver reads the rows and hands them here.
  */
 import { InputError } from '../errors.ts';
-import { MINUTE_ROLLUP_KEEP_DAYS, mergeCounts, percentile, type RollupCounts, type RollupRow, type RollupSize } from './rollup.ts';
+import { MINUTE_ROLLUP_KEEP_DAYS, mergeCounts, percentile } from './rollup.ts';
+import { type RollupCounts, type RollupRow, type RollupSize } from '../store/types.ts';
 
 export const BUCKET_SECONDS = { MINUTE: 60, FIVE_MINUTES: 300, FIFTEEN_MINUTES: 900, HOUR: 3600, DAY: 86_400 } as const;
 export type Bucket = keyof typeof BUCKET_SECONDS;

@@ -3,8 +3,10 @@
  * mapping both ways, kept apart from the store's I/O in mongo.ts.
  */
 import { type Filter, MongoBulkWriteError } from 'mongodb';
-import { type RollupRow, rollupKey } from '../stats/rollup.ts';
-import { type ConfigPatch, type ConfigRow, type Json, jsonText, type LogDetail, type LoggedJson, type LogFilter, type LogQuery, type LogRow, type LogSummary } from './types.ts';
+import { rollupKey } from '../stats/rollup.ts';
+import { type RollupRow } from './types.ts';
+import { type Json, jsonText, type LoggedJson } from '../json.ts';
+import { type ConfigPatch, type ConfigRow, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary } from './types.ts';
 
 export type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
 

@@ -5,12 +5,14 @@
  * "a.b") MongoDB and FerretDB reject or treat as paths, and text keeps a stored body exactly what was logged.
  */
 import { type Collection, type Db, MongoBulkWriteError, MongoClient } from 'mongodb';
-import { PartialRollupWrite, type RollupRow, type RollupSize, rollupKey } from '../stats/rollup.ts';
+import { rollupKey } from '../stats/rollup.ts';
+import { PartialRollupWrite, type RollupRow, type RollupSize } from './types.ts';
 import {
   type ConfigDoc, configFromDoc, docFromLog, fromJsonText, type LogDoc, logFromDoc, logFilter, onlyDuplicateKeys, pageFilter,
   PATCHABLE, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
-import { type ConfigChanges, type ConfigPatch, type ConfigRow, JsonText, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
+import { JsonText } from '../json.ts';
+import { type ConfigChanges, type ConfigPatch, type ConfigRow, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;

@@ -5,8 +5,10 @@
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ROLLUP_FIELDS, type RollupRow, type RollupSize } from '../stats/rollup.ts';
-import { type ConfigChanges, type ConfigPatch, type ConfigRow, type Json, JsonText, jsonText, type LogCursor, type LoggedJson, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
+import { ROLLUP_FIELDS } from '../stats/rollup.ts';
+import { type RollupRow, type RollupSize } from './types.ts';
+import { type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
+import { type ConfigChanges, type ConfigPatch, type ConfigRow, type LogCursor, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS configs (

@@ -3,7 +3,7 @@
  * (SQLite, MongoDB) pass the same contract suite in tests/store-contract. The service layer makes
  * ids and timestamps; adapters store what they are given.
  */
-import type { RollupRow, RollupSize } from '../stats/rollup.ts';
+import type { Json, LoggedJson } from '../json.ts';
 
 export interface ConfigRow {
   id: string;
@@ -19,34 +19,6 @@ export interface ConfigRow {
 }
 
 export type ConfigPatch = Partial<Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt'>> & { updatedAt: Date };
-
-/** Any JSON value (parsed bodies, headers, chunks). */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/**
- * A JSON value kept as the text it arrived in. The proxy logs bodies this way so that they are not
- * serialised a second time on their way to the store; stores write `text` as it is and give back
- * parsed values when read.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
-  parse(): Json {
-    return JSON.parse(this.text) as Json;
-  }
-  /** JSON.stringify of a row that holds JsonText writes the value, not the wrapper. */
-  toJSON(): Json {
-    return this.parse();
-  }
-}
-
-/** How a body is handed to a store: a value, or the JSON text it came as. */
-export type LoggedJson = Json | JsonText;
-
-/** JSON text for a column or field: as it came when it came as text. */
-export function jsonText(value: LoggedJson | undefined): string | null {
-  if (value === undefined || value === null) return null;
-  return value instanceof JsonText ? value.text : JSON.stringify(value);
-}
 
 /** The columns a log list shows; cheap to read in bulk. */
 export interface LogSummary {
@@ -164,4 +136,29 @@ export interface ConfigChanges {
   insert: ConfigRow[];
   update: { id: string; patch: ConfigPatch }[];
   remove: string[];
+}
+
+/** Rollup sizes in seconds: minutes for short windows, hours for long ones (stats/rollup.ts). */
+export type RollupSize = 60 | 3600;
+/** Counter name (n, s2, d7, … in stats/rollup.ts) to value. */
+export type RollupCounts = Record<string, number>;
+
+export interface RollupRow {
+  size: RollupSize;
+  /** Start of the minute or hour. */
+  start: Date;
+  /** The proxy model; null for requests that no config routed (unknown models, /v1/models). */
+  model: string | null;
+  /** Only the fields that are not zero need to be present. */
+  counts: RollupCounts;
+}
+
+/**
+ * Thrown by a store's addRollups when some rollups went in and others did not: only `failed` may be
+ * added again, or the others would count twice.
+ */
+export class PartialRollupWrite extends Error {
+  constructor(message: string, readonly failed: RollupRow[]) {
+    super(message);
+  }
 }

@@ -1,6 +1,7 @@
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { keyPreview } from '../../proxy/redact.ts';
-import { type Json, JsonText, type LogDetail } from '../../store/types.ts';
+import { keyPreview } from '../../redact.ts';
+import { type Json, JsonText } from '../../json.ts';
+import { type LogDetail } from '../../store/types.ts';
 import type { HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';

@@ -1,5 +1,5 @@
 /** Secrets never reach a store: header values and URL credentials are redacted before logging. */
-import type { Json } from '../store/types.ts';
+import type { Json } from './json.ts';
 
 export const REDACTED = '[redacted]';
 
