@@ -1,23 +1,32 @@
 /**
  * createApp(deps) builds the whole HTTP app without listening: /v1 (the proxy), /graphql (admin
- * API), /health. main.ts listens; tests build the same app with their own deps.
+ * API), /export (log downloads), /health, /metrics and the admin page. main.ts listens; tests build
+ * the same app with their own deps. Errors are rendered per surface, and one app-level handler
+ * answers what no route took or what escaped a route, as JSON, never as a framework's plain text.
  */
 import { Elysia } from 'elysia';
+import { ADMIN_TOKEN_MISSING, bearerGuard } from './admin/auth.ts';
+import { runChat } from './admin/chat.ts';
 import { adminClient } from './admin/client.ts';
-import { isAuthorized } from './admin/token.ts';
+import { logDownloadRoutes } from './admin/downloads.ts';
 import type { ConfigService } from './configs/service.ts';
+import { HttpError, NotFoundError } from './errors.ts';
 import type { GraphQLServices } from './graphql/context.ts';
-import type { HealthParent } from './graphql/mappers.ts';
+import { graphQLErrorResponse } from './graphql/errors.ts';
 import { createLogPubSub } from './graphql/pubsub.ts';
 import { createAdminYoga } from './graphql/yoga.ts';
-import { logDownloadRoutes } from './logs/export.ts';
+import { assessHealth, type HealthReport, StoreWatch } from './health.ts';
+import { asHttpError, jsonErrorResponse } from './http-errors.ts';
 import { LogRecorder } from './logs/recorder.ts';
-import { runChat } from './proxy/chat.ts';
-import { createProxyHandler } from './proxy/handler.ts';
+import { Retention, type RetentionOptions } from './logs/retention.ts';
 import { ProxyMetrics } from './metrics.ts';
+import { openAiErrorResponse } from './openai/errors.ts';
+import type { Caller } from './proxy/admit.ts';
+import { handleProxyRequest, type ProxyDeps } from './proxy/handle.ts';
 import type { Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
-import { StoreUpkeep, type UpkeepOptions } from './store/upkeep.ts';
+
+export { STORE_DOWN_UNHEALTHY_MS } from './health.ts';
 
 export interface AppDeps {
   settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests' | 'logRetentionDays' | 'logMaxRows' | 'metricsToken'>;
@@ -28,24 +37,21 @@ export interface AppDeps {
   clientDir?: string;
   /** Overrides for tests (e.g. a shorter flush delay). */
   recorderOptions?: { flushDelayMs?: number; batchSize?: number };
-  upkeepOptions?: Partial<Omit<UpkeepOptions, 'store' | 'retentionDays' | 'maxRows'>>;
+  retentionOptions?: Partial<Omit<RetentionOptions, 'store' | 'retentionDays' | 'maxRows'>>;
+  /** How often the store is pinged (tests shorten it). */
+  pingEveryMs?: number;
+  /** Where background failures are reported; the console by default. */
+  report?: (message: string) => void;
   /** How long failing writes or pings may last before /health answers 503 (tests shorten it). */
   unhealthyAfterMs?: number;
 }
 
-/** Writes failing this long, or a queue this full, put logs at risk: /health answers 503. */
-export const STORE_DOWN_UNHEALTHY_MS = 30_000;
-const QUEUE_AT_RISK = 0.8;
-
-const UNAUTHORIZED = JSON.stringify({
-  errors: [{ message: 'Missing or wrong admin token: send Authorization: Bearer <token>', extensions: { code: 'UNAUTHENTICATED' } }],
-});
-
 export function createApp(deps: AppDeps) {
+  const { settings, store } = deps;
   const pubsub = createLogPubSub();
   const recorder = new LogRecorder({
-    store: deps.store,
-    maxQueue: deps.settings.logQueueMax,
+    store,
+    maxQueue: settings.logQueueMax,
     ...deps.recorderOptions,
     onWritten: (rows) => {
       // Most of the time nobody watches the live tail: then publishing would only make garbage.
@@ -53,56 +59,39 @@ export function createApp(deps: AppDeps) {
       for (const row of rows) pubsub.publish('log:written', row);
     },
   });
-  const upkeep = new StoreUpkeep({
-    store: deps.store, retentionDays: deps.settings.logRetentionDays, maxRows: deps.settings.logMaxRows, ...deps.upkeepOptions,
+  const retention = new Retention({
+    store, retentionDays: settings.logRetentionDays, maxRows: settings.logMaxRows, report: deps.report, ...deps.retentionOptions,
   });
-  const health = (): HealthParent => {
-    const rec = recorder.status();
-    const care = upkeep.status();
-    // Unreachable (pings fail) or refusing writes while it answers pings (disk full, read-only).
-    const since = [care.downSince, rec.failingSince].filter((d): d is Date => d !== null);
-    const failingSince = since.length > 0 ? Math.min(...since.map((d) => d.getTime())) : null;
-    const atRisk = (failingSince !== null && Date.now() - failingSince >= (deps.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
-      || rec.queueDepth >= QUEUE_AT_RISK * deps.settings.logQueueMax;
-    const status = atRisk ? 'unavailable' : rec.storeOk && care.reachable ? 'ok' : 'degraded';
-    return {
-      status, storeKind: deps.store.kind, recorder: rec, upkeep: care,
-      retentionDays: deps.settings.logRetentionDays, maxRows: deps.settings.logMaxRows,
-    };
-  };
+  const watch = new StoreWatch({ store, everyMs: deps.pingEveryMs, report: deps.report });
+  const health = (): HealthReport => assessHealth({
+    store, recorder, watch, retention, logQueueMax: settings.logQueueMax,
+    retentionDays: settings.logRetentionDays, maxRows: settings.logMaxRows, unhealthyAfterMs: deps.unhealthyAfterMs,
+  });
   const closing = new AbortController();
-  const metrics = new ProxyMetrics({ recorder: () => recorder.status(), upkeep: () => upkeep.status(), storeKind: deps.store.kind });
-  const proxy = createProxyHandler({ routes: deps.configs.routes, recorder, metrics, settings: deps.settings });
+  const metrics = new ProxyMetrics({ health });
+  const proxyDeps: ProxyDeps = { routes: deps.configs.routes, recorder, metrics, settings };
+  const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const services: GraphQLServices = {
-    configs: deps.configs, store: deps.store, recorder, pubsub, health, closing: closing.signal,
+    configs: deps.configs, store, recorder, pubsub, health, closing: closing.signal,
     chat: (input) => runChat(proxy, input, closing.signal),
   };
   const yoga = createAdminYoga(services, '/graphql');
+  const adminGuard = (render: (err: HttpError) => Response) => bearerGuard({ token: deps.adminToken, message: ADMIN_TOKEN_MISSING, render });
+  const graphqlGuard = adminGuard(graphQLErrorResponse);
+  const metricsGuard = bearerGuard({
+    token: settings.metricsToken, message: 'Missing or wrong metrics token: send Authorization: Bearer <METRICS_TOKEN>', render: jsonErrorResponse,
+  });
 
   // Elysia by default skips the first 11 characters of a URL to find its path, which misroutes
   // every request to a short host name such as http://llm/ (a Compose service name).
   const app = new Elysia({ handler: { standardHostname: false } })
+    .onError({ as: 'global' }, ({ code, error, request }) => renderUnhandled(code, error, request))
     .use(adminClient(deps.clientDir))
-    .use(logDownloadRoutes({ store: deps.store, adminToken: deps.adminToken }))
-    .get('/health', () => {
-      const h = health();
-      // Public: no error text here (it may name hosts); the admin API's `health` query has it.
-      return Response.json({
-        status: h.status,
-        store: {
-          kind: h.storeKind, ok: h.recorder.storeOk && h.upkeep.reachable, lastErrorAt: h.recorder.lastErrorAt,
-          downSince: h.upkeep.downSince ?? h.recorder.failingSince, logRows: h.upkeep.size?.logRows ?? null, bytes: h.upkeep.size?.bytes ?? null,
-        },
-        logQueue: { depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures },
-      }, { status: h.status === 'unavailable' ? 503 : 200 });
-    })
+    .use(logDownloadRoutes({ store, guard: adminGuard(jsonErrorResponse) }))
+    .get('/health', () => healthResponse(health()))
     .get('/metrics', async ({ request }) => {
-      const token = deps.settings.metricsToken;
-      if (token !== null && !isAuthorized(request.headers.get('authorization'), token)) {
-        return new Response('Missing or wrong metrics token: send Authorization: Bearer <METRICS_TOKEN>\n', {
-          status: 401, headers: { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' },
-        });
-      }
+      const refused = metricsGuard.check(request);
+      if (refused) return refused;
       return new Response(await metrics.render(), { headers: { 'content-type': metrics.registry.contentType } });
     })
     .all(
@@ -123,9 +112,8 @@ export function createApp(deps: AppDeps) {
       ({ request, server }) => {
         // The GraphiQL page itself is public; every operation needs the token.
         const wantsPage = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-        if (!wantsPage && !isAuthorized(request.headers.get('authorization'), deps.adminToken)) {
-          return new Response(UNAUTHORIZED, { status: 401, headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' } });
-        }
+        const refused = wantsPage ? null : graphqlGuard.check(request);
+        if (refused) return refused;
         // Subscriptions are long-lived SSE responses.
         server?.timeout(request, 0);
         return yoga.fetch(request);
@@ -136,8 +124,43 @@ export function createApp(deps: AppDeps) {
 
   /** Completes every live subscription; called at shutdown before waiting for requests in flight. */
   const closeLiveStreams = () => closing.abort();
+  /** Starts the background work: store pings and the retention sweep. */
+  const startUpkeep = () => {
+    watch.start();
+    retention.start();
+  };
+  const stopUpkeep = async () => {
+    watch.stop();
+    await retention.stop();
+  };
 
-  return { app, recorder, pubsub, yoga, upkeep, closeLiveStreams };
+  return { app, recorder, pubsub, yoga, retention, watch, health, startUpkeep, stopUpkeep, closeLiveStreams };
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** Public: no error text here (it may name hosts); the admin API's `health` query has it. */
+function healthResponse(h: HealthReport): Response {
+  return Response.json({
+    status: h.status,
+    version: h.version,
+    store: {
+      kind: h.storeKind, ok: h.storeOk, lastErrorAt: h.recorder.lastErrorAt,
+      downSince: h.ping.downSince ?? h.recorder.failingSince, logRows: h.retention.size?.logRows ?? null, bytes: h.retention.size?.bytes ?? null,
+    },
+    logQueue: { depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures },
+  }, { status: h.status === 'unavailable' ? 503 : 200 });
+}
+
+/** What no route answered, or what escaped one, in the shape of the surface it was meant for. */
+function renderUnhandled(code: unknown, error: unknown, request: Request): Response {
+  const path = new URL(request.url).pathname;
+  const err = code === 'NOT_FOUND'
+    ? new NotFoundError(`No such path: ${request.method} ${path.slice(0, 200)}`)
+    : code === 'PARSE' || code === 'VALIDATION'
+      ? new HttpError('The request could not be read', 400, 'invalid_request')
+      : asHttpError(error, 'http');
+  if (path === '/v1' || path.startsWith('/v1/')) return openAiErrorResponse(err);
+  if (path === '/graphql') return graphQLErrorResponse(err);
+  return jsonErrorResponse(err);
+}

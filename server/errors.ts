@@ -1,97 +1,106 @@
-import { GraphQLError } from 'graphql';
-
 /**
- * Errors the proxy itself produces. Each carries an HTTP status and an OpenAI error code; they are
- * rendered once, by `errorResponse`, in OpenAI's `{"error":{message,type,param,code}}` shape.
+ * The server's typed errors. Each carries an HTTP status and a code; each surface renders them
+ * once, in its own shape: `/v1` in OpenAI's (openai/errors.ts), `/graphql` as GraphQL errors
+ * (graphql/errors.ts), everything else as JSON (http-errors.ts). Nothing here knows a surface.
  */
-export class ProxyError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly type: string,
-    readonly code: string,
-    readonly param: string | null = null,
-  ) {
+
+export interface HttpErrorOptions {
+  /** OpenAI's error `type`; by default invalid_request_error for 4xx, api_error for 5xx. */
+  type?: string;
+  /** The request field at fault, when there is one. */
+  param?: string | null;
+  /** Extra response headers (www-authenticate, retry-after, …). */
+  headers?: Record<string, string>;
+}
+
+export class HttpError extends Error {
+  readonly type: string;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(message: string, readonly status: number, readonly code: string, opts: HttpErrorOptions = {}) {
     super(message);
     this.name = new.target.name;
+    this.type = opts.type ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+    this.param = opts.param ?? null;
+    this.headers = opts.headers ?? {};
   }
 }
 
-export class BadRequestError extends ProxyError {
+export class BadRequestError extends HttpError {
   constructor(message: string, code = 'invalid_request', param: string | null = null) {
-    super(message, 400, 'invalid_request_error', code, param);
+    super(message, 400, code, { param });
   }
 }
 
-export class ModelNotFoundError extends ProxyError {
+/**
+ * A value from outside (a GraphQL argument, a query parameter, an imported document) that breaks a
+ * rule: GraphQL shows it as BAD_USER_INPUT, other surfaces as a 400.
+ */
+export class InputError extends HttpError {
+  constructor(message: string, readonly field: string | null = null) {
+    super(message, 400, 'invalid_parameter', { param: field });
+  }
+}
+
+/** An operation named something that does not exist. */
+export class MissingError extends HttpError {
+  constructor(message: string) {
+    super(message, 404, 'not_found');
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor(message: string) {
+    super(message, 404, 'not_found');
+  }
+}
+
+export class UnauthorizedError extends HttpError {
+  constructor(message: string) {
+    super(message, 401, 'unauthorized', { headers: { 'www-authenticate': 'Bearer' } });
+  }
+}
+
+export class ModelNotFoundError extends HttpError {
   constructor(model: string, reason: 'unknown' | 'disabled') {
     const why = reason === 'disabled' ? 'is disabled' : 'does not exist';
     const shown = model.length > 256 ? `${model.slice(0, 256)}…` : model;
-    super(`The model \`${shown}\` ${why} on this proxy`, 404, 'invalid_request_error', 'model_not_found', 'model');
+    super(`The model \`${shown}\` ${why} on this proxy`, 404, 'model_not_found', { param: 'model' });
   }
 }
 
-export class NotFoundError extends ProxyError {
-  constructor(message: string) {
-    super(message, 404, 'invalid_request_error', 'not_found');
-  }
-}
-
-export class PayloadTooLargeError extends ProxyError {
+export class PayloadTooLargeError extends HttpError {
   constructor(limit: number) {
-    super(`Request body is larger than the proxy's limit of ${limit} bytes`, 413, 'invalid_request_error', 'payload_too_large');
+    super(`Request body is larger than the proxy's limit of ${limit} bytes`, 413, 'payload_too_large');
   }
 }
 
-export class UpstreamUnreachableError extends ProxyError {
+export class UpstreamUnreachableError extends HttpError {
   constructor(detail: string) {
-    super(`Backend unreachable: ${detail}`, 502, 'api_error', 'upstream_unreachable');
+    super(`Backend unreachable: ${detail}`, 502, 'upstream_unreachable');
   }
 }
 
-export class UpstreamTimeoutError extends ProxyError {
+export class UpstreamFailedError extends HttpError {
+  constructor(detail: string) {
+    super(`Backend failed while sending its answer: ${detail}`, 502, 'upstream_failed');
+  }
+}
+
+export class UpstreamTimeoutError extends HttpError {
   constructor(timeoutMs: number) {
-    super(`Backend sent no response within ${timeoutMs} ms`, 504, 'api_error', 'upstream_timeout');
+    super(`Backend sent no response within ${timeoutMs} ms`, 504, 'upstream_timeout');
   }
 }
 
-export class ClientClosedError extends ProxyError {
+export class ClientClosedError extends HttpError {
   constructor() {
-    super('Client closed the request before the answer was complete', 499, 'api_error', 'client_closed_request');
+    super('Client closed the request before the answer was complete', 499, 'client_closed_request', { type: 'api_error' });
   }
 }
 
-export function errorBody(err: ProxyError): string {
-  return JSON.stringify({ error: { message: err.message, type: err.type, param: err.param, code: err.code } });
-}
-
-export function errorResponse(err: ProxyError): Response {
-  return new Response(errorBody(err), {
-    status: err.status,
-    headers: { 'content-type': 'application/json' },
-  });
-}
-
-/** Anything that is not a ProxyError is an internal fault: its details stay on the console. */
-export function internalError(): ProxyError {
-  return new ProxyError('Internal proxy error', 500, 'api_error', 'internal_error');
-}
-
-/**
- * Expected failures of admin operations are GraphQLErrors with a code, so Yoga shows them as they
- * are (its error masking hides everything else) and does not log them as faults.
- */
-export class InputError extends GraphQLError {
-  constructor(message: string, readonly field: string | null = null) {
-    super(message, { extensions: { code: 'BAD_USER_INPUT', field } });
-    this.name = 'InputError';
-  }
-}
-
-/** An admin operation named something that does not exist. */
-export class MissingError extends GraphQLError {
-  constructor(message: string) {
-    super(message, { extensions: { code: 'NOT_FOUND' } });
-    this.name = 'MissingError';
-  }
+/** Anything that is not an HttpError is an internal fault: its details stay on the console. */
+export function internalError(): HttpError {
+  return new HttpError('Internal server error', 500, 'internal_error');
 }

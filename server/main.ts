@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { ConfigService } from './configs/service.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
+import { VERSION } from './version.ts';
 
 // Other writers may edit configs (instances sharing a MongoDB database, `bun run cli import-configs`
 // on either store); re-read them this often. On SQLite the read costs microseconds.
@@ -24,7 +25,7 @@ async function main() {
   const configs = new ConfigService(store);
   await configs.start(CONFIG_REFRESH_MS);
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
-  const { app, recorder, upkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
+  const { app, recorder, startUpkeep, stopUpkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
 
   app.listen({
     hostname: settings.host,
@@ -37,8 +38,9 @@ async function main() {
     maxRequestBodySize: settings.maxBodyBytes * 2,
   });
   const server = app.server!;
-  upkeep.start();
+  startUpkeep();
   const shown = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  console.log(`Lite Proxy ${VERSION}`);
   console.log(`Lite Proxy listening on http://${shown}:${server.port}`);
   console.log(`  OpenAI base URL: http://${isLoopback(settings.host) ? shown : 'localhost'}:${server.port}/v1`);
   console.log(`  admin:           http://localhost:${server.port}/  (API and GraphiQL at /graphql)`);
@@ -74,7 +76,7 @@ async function main() {
       await server.stop(true);
     }
     configs.stop();
-    await upkeep.stop();
+    await stopUpkeep();
     // Streams cut just now record their log entry on the next turns of the event loop.
     await Bun.sleep(50);
     await recorder.drain(settings.shutdownGraceMs);

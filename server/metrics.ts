@@ -5,17 +5,15 @@
  * as "unrouted"), and status is the HTTP status code. No ids, paths or client text become labels.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RecorderStatus } from './logs/recorder.ts';
+import type { HealthReport } from './health.ts';
 import type { LogSummary } from './store/types.ts';
-import type { UpkeepStatus } from './store/upkeep.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
 export interface MetricsSources {
-  recorder: () => RecorderStatus;
-  upkeep: () => UpkeepStatus;
-  storeKind: string;
+  /** Read at scrape time: the log queue, the store's state and size. */
+  health: () => HealthReport;
 }
 
 /** What the proxy reports about one exchange. */
@@ -56,7 +54,7 @@ export class ProxyMetrics {
     this.inFlight = new Gauge({ name: 'lite_proxy_requests_in_flight', help: '/v1 exchanges not finished yet.', registers });
     this.openStreams = new Gauge({ name: 'lite_proxy_open_streams', help: 'SSE answers being passed to clients now.', registers });
 
-    const recorder = sources.recorder;
+    const recorder = () => sources.health().recorder;
     new Gauge({
       name: 'lite_proxy_log_queue_depth', help: 'Log entries waiting for the store.', registers,
       collect() {
@@ -66,24 +64,25 @@ export class ProxyMetrics {
     totalFrom(registers, 'lite_proxy_log_writes_total', 'Log entries written to the store.', () => recorder().written);
     totalFrom(registers, 'lite_proxy_log_write_failures_total', 'Failed log batch writes.', () => recorder().writeFailures);
     totalFrom(registers, 'lite_proxy_log_dropped_total', 'Log entries dropped (queue full, or refused by the store).', () => recorder().dropped);
-    totalFrom(registers, 'lite_proxy_log_retention_deleted_total', 'Log entries deleted by retention.', () => sources.upkeep().retentionDeleted);
+    totalFrom(registers, 'lite_proxy_log_retention_deleted_total', 'Log entries deleted by retention.', () => sources.health().retention.retentionDeleted);
     new Gauge({
       name: 'lite_proxy_store_up', help: '1 while the store answers and takes writes.', labelNames: ['kind'], registers,
       collect() {
-        this.set({ kind: sources.storeKind }, recorder().storeOk && sources.upkeep().reachable ? 1 : 0);
+        const health = sources.health();
+        this.set({ kind: health.storeKind }, health.storeOk ? 1 : 0);
       },
     });
     new Gauge({
       name: 'lite_proxy_store_log_rows', help: 'Log entries in the store at the last size check.', registers,
       collect() {
-        const size = sources.upkeep().size;
+        const size = sources.health().retention.size;
         if (size) this.set(size.logRows);
       },
     });
     new Gauge({
       name: 'lite_proxy_store_bytes', help: 'Bytes the store uses on disk at the last size check, when known.', registers,
       collect() {
-        const bytes = sources.upkeep().size?.bytes;
+        const bytes = sources.health().retention.size?.bytes;
         if (bytes != null) this.set(bytes);
       },
     });

@@ -4,7 +4,7 @@
  * ERROR); ending the subscription cancels the backend request; configId pins one config.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { CHAT_USER_AGENT } from '../server/proxy/chat.ts';
+import { CHAT_USER_AGENT } from '../server/admin/chat.ts';
 import { ADMIN_TOKEN, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 import { subscribe } from './helpers/graphql-sse.ts';
 import { fixtureEvents, startMockUpstream } from './helpers/mock-upstream.ts';

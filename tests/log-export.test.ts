@@ -4,7 +4,8 @@
  * to open in a spreadsheet, a large export arrives in pieces and complete, bad parameters get 400.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { CSV_COLUMNS, DownloadTickets } from '../server/logs/export.ts';
+import { DownloadTickets } from '../server/admin/downloads.ts';
+import { CSV_COLUMNS } from '../server/logs/export-formats.ts';
 import { JsonText } from '../server/json.ts';
 import { type LogFilter, type LogQuery, type LogRow } from '../server/store/types.ts';
 import { ADMIN_TOKEN, makeStore, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';

@@ -58,6 +58,7 @@ const PINNED: Record<string, { tokens: [number, number, number]; text?: string; 
   'openai-chat-text': { tokens: [16, 300, 316], finish: 'stop' },
   'openai-completions-text': { tokens: [14, 16, 30], text: 'The holiday is called "Gratitude Day" and it is a day dedicated to', finish: 'length' },
   'openai-responses-web-search': { tokens: [31073, 4416, 35489] },
+  'qwen-chat-tool-call-empty-ids': { tokens: [276, 48, 324], finish: 'tool_calls' },
 };
 
 describe.each(STORE_KINDS)('provider fixtures (%s)', (kind) => {
@@ -179,6 +180,14 @@ describe.each(STORE_KINDS)('provider fixtures (%s)', (kind) => {
     const message = (rows.get('groq-chat-tool-call')!.responseBody as Obj).choices[0].message;
     expect(message.tool_calls).toEqual([{ id: 'tk85n1k4m', type: 'function', function: { name: 'weather', arguments: '{}' } }]);
     expect(message.content).toBeNull();
+  });
+
+  test('tool calls whose later deltas repeat "id": "" keep the first id (and their name)', () => {
+    const message = (rows.get('qwen-chat-tool-call-empty-ids')!.responseBody as Obj).choices[0].message;
+    expect(message.tool_calls).toEqual([
+      { id: 'call_0b7f2c9e4d1a4c0f8e3b5a61', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Hangzhou", "unit": "celsius"}' } },
+      { id: 'call_6d21e8a0f3b94e7aa1c25d0e', type: 'function', function: { name: 'get_time', arguments: '{"timezone":"Asia/Shanghai"}' } },
+    ]);
   });
 
   test('OpenAI usage in a final chunk with empty choices, Moonshot usage in its last content chunk', () => {

@@ -36,6 +36,7 @@ async function gql(server: ServerProcess, token: string, query: string, variable
 
 const HEALTHY = (kind: string) => ({
   status: 'ok',
+  version: (JSON.parse(readFileSync(join(import.meta.dir, '../package.json'), 'utf8')) as { version: string }).version,
   // logRows and bytes: measured by the first sweep right after start (null until then).
   store: expect.objectContaining({ kind, ok: true, lastErrorAt: null, downSince: null }),
   logQueue: { depth: 0, written: expect.any(Number), dropped: 0, writeFailures: 0 },

@@ -1,6 +1,6 @@
 /** The log's SSE reader: byte boundaries anywhere, odd but legal SSE, and what it assembles. */
 import { describe, expect, test } from 'bun:test';
-import { SseReader, StreamAssembler } from '../server/proxy/sse.ts';
+import { SseReader, StreamAssembler } from '../server/openai/stream.ts';
 
 const encoder = new TextEncoder();
 const chat = (delta: object, extra: object = {}) =>

@@ -2,7 +2,7 @@
  * The admin token: ADMIN_TOKEN when set, else one generated on first start and kept in a file
  * in DATA_DIR that only its owner can read. The generated token is shown once, when it is made.
  */
-import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -28,14 +28,4 @@ export function loadAdminToken(opts: { fromEnv: string | null; dataDir: string }
   writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return { token, source: { kind: 'file', path, created: true } };
-}
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Constant-time check of an `Authorization: Bearer …` header against the token. */
-export function isAuthorized(header: string | null, token: string): boolean {
-  // The scheme name is case-insensitive (RFC 9110 §11.1).
-  const match = header?.match(/^bearer\s+(.+)$/i);
-  if (!match) return false;
-  return timingSafeEqual(digest(match[1]!.trim()), digest(token));
 }

@@ -1,5 +1,5 @@
 import type { ConfigService } from '../configs/service.ts';
-import type { ChatEvent, ChatInput } from '../proxy/chat.ts';
+import type { ChatEvent, ChatInput } from '../admin/chat.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { LogDetail, Store } from '../store/types.ts';
 import type { HealthParent } from './mappers.ts';

@@ -82,6 +82,8 @@ export type Health = {
   logQueue: LogQueueHealth;
   status: Scalars['String']['output'];
   store: StoreHealth;
+  /** The Lite Proxy release that answers (0.2.0, …). */
+  version: Scalars['String']['output'];
 };
 
 export type ImportResult = {
@@ -561,6 +563,7 @@ export type HealthResolvers<ContextType = GraphQLContext, ParentType extends Res
   logQueue?: Resolver<ResolversTypes['LogQueueHealth'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   store?: Resolver<ResolversTypes['StoreHealth'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ImportResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{

@@ -4,12 +4,11 @@
  * `onWritten` for the live tail. A failing store is retried with backoff while the queue is
  * bounded; `drain()` is awaited at shutdown and in tests.
  *
- * Written rows are also counted into the dashboard's rollups, once per row: rollups are added only
- * after the rows are stored, and rollups that fail to be added wait for the next batch.
+ * Written rows are also counted into the dashboard's rollups, once per row, by the RollupWriter
+ * (rollup-writer.ts): rollups are added only after the rows are stored.
  */
-import { mergeCounts, rollupKey, rollupsOf } from '../stats/rollup.ts';
-import { PartialRollupWrite, type RollupRow } from '../store/types.ts';
 import type { LogRow, Store } from '../store/types.ts';
+import { RollupWriter } from './rollup-writer.ts';
 
 export interface RecorderOptions {
   store: Store;
@@ -48,10 +47,7 @@ export class LogRecorder {
   private writing: Promise<void> | null = null;
   private failuresInARow = 0;
   private rowAttempts = new WeakMap<LogRow, number>();
-  /** Rollups of stored rows that the store has not taken yet. */
-  private pendingRollups = new Map<string, RollupRow>();
-  private rollupsFailing = false;
-  private rollupAttempts = new Map<string, number>();
+  private readonly rollups: RollupWriter;
   private readonly stats: Omit<RecorderStatus, 'queueDepth'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null, failingSince: null,
   };
@@ -63,6 +59,7 @@ export class LogRecorder {
     this.batchSize = opts.batchSize ?? 500;
     this.flushDelayMs = opts.flushDelayMs ?? 20;
     this.report = opts.report ?? ((m) => console.error(m));
+    this.rollups = new RollupWriter({ store: opts.store, report: this.report, maxAttempts: MAX_ROW_ATTEMPTS });
   }
 
   record(row: LogRow): void {
@@ -88,7 +85,7 @@ export class LogRecorder {
       await (this.writing ?? this.writeBatch());
       if (this.queue.length > 0 && this.failuresInARow > 0) await Bun.sleep(Math.min(200, deadline - Date.now()));
     }
-    if (this.pendingRollups.size > 0 && !this.writing) await this.flushRollups([]);
+    if (!this.writing) await this.rollups.flush();
     if (this.queue.length > 0) this.report(`[logs] ${this.queue.length} entries could not be written before shutdown`);
   }
 
@@ -121,7 +118,7 @@ export class LogRecorder {
   private async write(batch: LogRow[]): Promise<void> {
     try {
       await this.opts.store.insertLogs(batch);
-      await this.flushRollups(batch);
+      await this.rollups.add(batch);
       this.succeeded(batch);
       return;
     } catch (err) {
@@ -132,7 +129,7 @@ export class LogRecorder {
       // The store answers: find out whether it refuses some rows or every row.
       const { written, refused } = await this.writeOneByOne(batch);
       if (written.length > 0) {
-        await this.flushRollups(written);
+        await this.rollups.add(written);
         this.succeeded(written);
       }
       const retry: LogRow[] = [];
@@ -154,43 +151,6 @@ export class LogRecorder {
         this.report(`[logs] the store refused log entry ${first.id}${more}; dropped: ${String(firstErr)}`);
       }
       if (retry.length > 0) this.retryLater(retry, err);
-    }
-  }
-
-  /** Adds the rollups of `stored` (and any still pending); never throws. */
-  private async flushRollups(stored: LogRow[]): Promise<void> {
-    for (const delta of rollupsOf(stored)) {
-      const key = rollupKey(delta);
-      const pending = this.pendingRollups.get(key);
-      if (pending) mergeCounts(pending.counts, delta.counts);
-      else this.pendingRollups.set(key, delta);
-    }
-    if (this.pendingRollups.size === 0) return;
-    const rows = [...this.pendingRollups.values()];
-    try {
-      await this.opts.store.addRollups(rows);
-      this.pendingRollups.clear();
-      this.rollupAttempts.clear();
-      if (this.rollupsFailing) this.report('[logs] rollup writes succeed again');
-      this.rollupsFailing = false;
-    } catch (err) {
-      if (!this.rollupsFailing) this.report(`[logs] rollup write failed, will retry with the next batch: ${String(err)}`);
-      this.rollupsFailing = true;
-      // Some went in (MongoDB's unordered bulk write): keep only the others, or those would count twice.
-      const failed = err instanceof PartialRollupWrite ? err.failed : rows;
-      const keep = new Set(failed.map(rollupKey));
-      for (const key of this.pendingRollups.keys()) if (!keep.has(key)) this.pendingRollups.delete(key);
-      // A rollup the store keeps refusing while others go in is bad in itself: drop it, or it
-      // would be retried forever.
-      for (const key of keep) {
-        const attempts = (this.rollupAttempts.get(key) ?? 0) + 1;
-        if (attempts < MAX_ROW_ATTEMPTS || failed.length === rows.length) this.rollupAttempts.set(key, attempts);
-        else {
-          this.pendingRollups.delete(key);
-          this.rollupAttempts.delete(key);
-          this.report(`[logs] the store refused rollup ${key} ${attempts} times; dropped: ${String(err)}`);
-        }
-      }
     }
   }
 

@@ -1,35 +1,9 @@
 /**
- * Reading and rewriting request bodies: the size limit, JSON and multipart parsing, and the
- * replacement of `model` that leaves every other byte of a JSON body as the client sent it.
+ * Request bodies: JSON and multipart parsing, and the replacement of `model` that leaves every
+ * other byte of a JSON body as the client sent it.
  */
-import { BadRequestError, PayloadTooLargeError } from '../errors.ts';
+import { BadRequestError } from '../errors.ts';
 import type { Json } from '../json.ts';
-
-export async function readBodyLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = request.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit) throw new PayloadTooLargeError(limit);
-  if (!request.body) return new Uint8Array(0);
-  if (declared !== null) {
-    const bytes = await request.bytes();
-    if (bytes.byteLength > limit) throw new PayloadTooLargeError(limit);
-    return bytes;
-  }
-  // Chunked upload: count as it arrives and stop reading as soon as the limit is passed.
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new PayloadTooLargeError(limit);
-    }
-    parts.push(value);
-  }
-  return new Uint8Array(Buffer.concat(parts));
-}
 
 /** Config names are at most this long, so a longer model can never be routed (and is not echoed back). */
 export const MAX_MODEL_NAME = 256;

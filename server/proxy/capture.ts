@@ -4,8 +4,8 @@
  * untouched. Unlike `tee()`, which reads the backend as fast as the faster branch, this keeps the
  * proxy's memory bounded when a client stops reading (a tee held a whole 200 MB answer).
  */
-import { type Json, JsonText, type LoggedJson } from '../json.ts';
-import { SseReader, StreamAssembler, type StreamResult } from './sse.ts';
+import { JsonText, type LoggedJson } from '../json.ts';
+import { SseReader, StreamAssembler, type StreamResult } from '../openai/stream.ts';
 
 export interface CaptureOutcome {
   /** ms from the start of the exchange to the first body chunk, null when none came. */
@@ -96,6 +96,26 @@ export function captureBytes(body: ReadableStream<Uint8Array>, opts: { startedAt
   return passThrough(body, opts.startedAt, () => {});
 }
 
+export interface TextCapture extends CaptureOutcome {
+  /** The body's start as text: at most `budgetBytes` of it (and a little more to end a character). */
+  text: string;
+}
+
+/** Passes a text body through and keeps a bounded copy of its start for the log. */
+export function captureText(body: ReadableStream<Uint8Array>, opts: { startedAt: number; budgetBytes: number }): PassThrough<TextCapture> {
+  const kept: Uint8Array[] = [];
+  let keptBytes = 0;
+  const { stream, done } = passThrough(body, opts.startedAt, (bytes) => {
+    if (keptBytes >= opts.budgetBytes) return;
+    const part = bytes.subarray(0, opts.budgetBytes - keptBytes);
+    // A copy: the chunk itself belongs to the client's stream.
+    kept.push(part.slice());
+    keptBytes += part.byteLength;
+  });
+  // A cut inside a UTF-8 sequence decodes to one replacement character at the end, not an error.
+  return { stream, done: done.then((outcome) => ({ ...outcome, text: new TextDecoder().decode(Buffer.concat(kept)) })) };
+}
+
 /**
  * A body for the log: JSON kept as its text (no second serialisation on the way to the store),
  * other text as a string; cut with a marker past the budget.
@@ -103,13 +123,4 @@ export function captureBytes(body: ReadableStream<Uint8Array>, opts: { startedAt
 export function bodyForLog(text: string, byteLength: number, budget: number, isJson: boolean): LoggedJson {
   if (byteLength > budget) return { _truncated: true, bytes: byteLength, preview: text.slice(0, budget) };
   return isJson ? new JsonText(text) : text;
-}
-
-/** The parsed body when it is JSON, else undefined. */
-export function tryParse(text: string): Json | undefined {
-  try {
-    return JSON.parse(text) as Json;
-  } catch {
-    return undefined;
-  }
 }

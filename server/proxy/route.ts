@@ -2,6 +2,7 @@
  * Route selection, pure and synchronous: the hot path asks an in-memory table, never the store.
  * The table is rebuilt from the store by ConfigService after every change.
  */
+import { ModelNotFoundError } from '../errors.ts';
 import type { ConfigRow } from '../store/types.ts';
 
 export type Resolution = { config: ConfigRow } | { missing: 'unknown' | 'disabled' };
@@ -64,4 +65,14 @@ export function pickRoundRobin<T>(candidates: readonly T[], position: number): T
   const item = candidates[position % candidates.length];
   if (item === undefined) throw new Error('pickRoundRobin needs at least one candidate');
   return item;
+}
+
+/**
+ * The route step: the configs an exchange may try, in order. Today one (round-robin within the
+ * group, or the pinned config of the admin's Test button); the routing issue adds tiers and fallbacks.
+ */
+export function route(routes: RouteTable, model: string, pinnedConfigId?: string): ConfigRow[] {
+  const resolution = pinnedConfigId ? routes.resolvePinned(model, pinnedConfigId) : routes.resolve(model);
+  if ('missing' in resolution) throw new ModelNotFoundError(model, resolution.missing);
+  return [resolution.config];
 }

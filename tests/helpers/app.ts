@@ -95,9 +95,11 @@ export async function startApp(opts: TestAppOptions = {}) {
     clientDir: opts.clientDir,
     recorderOptions: { flushDelayMs: 5 },
     unhealthyAfterMs: opts.unhealthyAfterMs,
-    upkeepOptions: { batchSize: opts.upkeep?.batchSize, pauseMs: opts.upkeep?.pauseMs ?? 0, pingEveryMs: opts.upkeep?.pingEveryMs, sweepEveryMs: opts.upkeep?.sweepEveryMs, report: () => {} },
+    retentionOptions: { batchSize: opts.upkeep?.batchSize, pauseMs: opts.upkeep?.pauseMs ?? 0, sweepEveryMs: opts.upkeep?.sweepEveryMs },
+    pingEveryMs: opts.upkeep?.pingEveryMs,
+    report: () => {},
   });
-  if (opts.upkeep) built.upkeep.start();
+  if (opts.upkeep) built.startUpkeep();
   built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30 });
   const port = built.app.server!.port;
   const url = `http://127.0.0.1:${port}`;
@@ -127,7 +129,8 @@ export async function startApp(opts: TestAppOptions = {}) {
     configs,
     recorder: built.recorder,
     pubsub: built.pubsub,
-    upkeep: built.upkeep,
+    /** The store's background care: the retention sweep and the ping behind /health. */
+    upkeep: { sweep: () => built.retention.sweep(), ping: () => built.watch.ping() },
     gql,
     addConfig,
     /** Waits until every finished exchange is in the store. */
@@ -138,7 +141,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     },
     async stop() {
       await built.app.stop(true);
-      await built.upkeep.stop();
+      await built.stopUpkeep();
       await built.recorder.drain();
       configs.stop();
       await store.close();

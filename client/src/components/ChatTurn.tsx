@@ -1,7 +1,9 @@
 import { A } from '@solidjs/router';
-import { createSignal, Match, Show, Switch } from 'solid-js';
+import { Match, Show, Switch } from 'solid-js';
 import type { TokenUsage } from '../graphql/chat.ts';
 import { t } from '../lib/i18n.ts';
+import { CopyButton } from './CopyButton.tsx';
+import { ErrorMessage } from './ErrorMessage.tsx';
 import { Markdown } from './Markdown.tsx';
 
 /** One message of the conversation; an assistant's is filled in as its answer streams. */
@@ -24,26 +26,6 @@ export interface Turn {
 const ms = (v: number) => Math.round(v);
 const dash = (v: number | null | undefined) => (v == null ? '–' : v);
 
-function CopyText(props: { text: string }) {
-  const [copied, setCopied] = createSignal(false);
-  const [error, setError] = createSignal<string | null>(null);
-  return (
-    <>
-      <button type="button" class="small secondary" onClick={async () => {
-        try {
-          await navigator.clipboard.writeText(props.text);
-          setError(null);
-          setCopied(true);
-          setTimeout(() => setCopied(false), 1500);
-        } catch (err) {
-          setError(String(err));
-        }
-      }}>{copied() ? t('chat.copied') : t('chat.copy')}</button>
-      <Show when={error()}>{(m) => <span class="error">{m()}</span>}</Show>
-    </>
-  );
-}
-
 /** Status, finish reason, tokens and timings of a finished answer, and the way to its log entry. */
 function TurnMeta(props: { turn: Turn }) {
   return (
@@ -60,7 +42,7 @@ function TurnMeta(props: { turn: Turn }) {
       <Show when={props.turn.ttftMs != null}><span>{t('chat.ttft', { ms: ms(props.turn.ttftMs!) })}</span></Show>
       <Show when={props.turn.durationMs != null}><span>{t('chat.duration', { ms: ms(props.turn.durationMs!) })}</span></Show>
       <Show when={props.turn.logId}>{(id) => <A class="chat-log-link" href={`/logs?log=${encodeURIComponent(id())}`}>{t('chat.viewLog')}</A>}</Show>
-      <Show when={props.turn.content}><CopyText text={props.turn.content} /></Show>
+      <Show when={props.turn.content}><CopyButton text={() => props.turn.content} /></Show>
     </footer>
   );
 }
@@ -90,7 +72,7 @@ export function ChatTurn(props: { turn: Turn }) {
           <Show when={props.turn.state === 'streaming' && !props.turn.content && !props.turn.reasoning}>
             <p class="muted chat-waiting">{t('chat.waiting')}</p>
           </Show>
-          <Show when={props.turn.state === 'error' && props.turn.error}>{(m) => <p class="error chat-error" role="alert">{m()}</p>}</Show>
+          <ErrorMessage class="chat-error" message={props.turn.state === 'error' && props.turn.error} />
           <Show when={props.turn.state !== 'streaming'}><TurnMeta turn={props.turn} /></Show>
         </article>
       </Match>

@@ -7,6 +7,7 @@ import { For, Show } from 'solid-js';
 import type { Health } from '../graphql/dashboard.ts';
 import { formatCount } from '../lib/format.ts';
 import { t } from '../lib/i18n.ts';
+import { ErrorMessage } from './ErrorMessage.tsx';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -91,7 +92,7 @@ export function DashboardStore(props: DashboardStoreProps) {
           )}
         </Show>
       </header>
-      <Show when={props.error}>{(m) => <p class="error dash-store-error" role="alert">{t('dashboard.store.loadFailed', { message: m() })}</p>}</Show>
+      <ErrorMessage class="dash-store-error" message={props.error && t('dashboard.store.loadFailed', { message: props.error })} />
       <Show when={props.health} fallback={<Show when={!props.error}><p class="muted">{t('common.loading')}</p></Show>}>
         {(h) => (
           <>

@@ -2,11 +2,15 @@
  * One log entry in a drawer: headers and bodies as JSON trees (JsonView), a stream's merged text,
  * assembled answer and raw chunks, copy buttons and copy as curl. Logs.tsx opens it from ?log=<id>.
  */
-import { createResource, createSignal, For, type JSX, Match, onCleanup, onMount, Show, Switch } from 'solid-js';
+import { createSignal, For, type JSX, Show } from 'solid-js';
 import { LOG, type LogDetail } from '../graphql/operations.ts';
 import { t } from '../lib/i18n.ts';
-import { client, errorMessage } from '../lib/urql.ts';
+import { createQueryResource } from '../lib/resource.ts';
+import { CopyButton } from './CopyButton.tsx';
+import { Dialog } from './Dialog.tsx';
+import { ErrorMessage } from './ErrorMessage.tsx';
 import { JsonView } from './JsonView.tsx';
+import { QueryState } from './QueryState.tsx';
 
 const CHUNK_PAGE = 100;
 /** Not worth copying into a curl command: secrets (stored redacted anyway) and what curl sets itself. */
@@ -23,33 +27,6 @@ export function curlFor(log: LogDetail, origin: string): string {
   parts.push('-H \'authorization: Bearer $OPENAI_API_KEY\'');
   if (log.requestBody !== null && log.requestBody !== undefined) parts.push(`--data-raw ${quote(pretty(log.requestBody))}`);
   return parts.join(' \\\n  ');
-}
-
-/** Copies the text it is given when clicked; says so, or says why not (no clipboard over plain http). */
-function CopyButton(props: { text: () => string; label?: string; class?: string }) {
-  const [done, setDone] = createSignal(false);
-  const [failed, setFailed] = createSignal<string | null>(null);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  onCleanup(() => clearTimeout(timer));
-  const copy = async (e: MouseEvent) => {
-    // Inside a <summary>, a click would also fold the block.
-    e.preventDefault();
-    setFailed(null);
-    try {
-      await navigator.clipboard.writeText(props.text());
-      setDone(true);
-      clearTimeout(timer);
-      timer = setTimeout(() => setDone(false), 1500);
-    } catch (err) {
-      setFailed(err instanceof Error ? err.message : String(err));
-    }
-  };
-  return (
-    <>
-      <button type="button" class={props.class ?? 'small secondary'} onClick={copy}>{done() ? t('logs.copied') : (props.label ?? t('logs.copy'))}</button>
-      <Show when={failed()}>{(message) => <span class="error" role="alert">{t('logs.copyFailed', { message: message() })}</span>}</Show>
-    </>
-  );
 }
 
 /** A foldable section with a copy button; what it holds is built only once it is opened. */
@@ -111,31 +88,18 @@ function Entry(props: { entry: LogDetail }) {
 }
 
 export function LogDetailView(props: { id: string; onClose: () => void }) {
-  const [log] = createResource(() => props.id, async (id) => {
-    const result = await client.query(LOG, { id }).toPromise();
-    if (result.error) throw new Error(errorMessage(result.error) ?? 'error');
-    return result.data?.log ?? null;
-  });
-  onMount(() => {
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && props.onClose();
-    document.addEventListener('keydown', onKey);
-    onCleanup(() => document.removeEventListener('keydown', onKey));
-  });
-
+  const log = createQueryResource(LOG, { source: () => props.id, variables: (id) => ({ id }), select: (data) => data.log });
   return (
-    <div class="drawer" role="dialog" aria-modal="true" aria-label={props.id} onClick={(e) => e.target === e.currentTarget && props.onClose()}>
+    <Dialog kind="drawer" label={props.id} onClose={() => props.onClose()} closeOnBackdrop>
       <div class="card detail">
         <div class="page-head">
           <h2 class="mono">{props.id}</h2>
           <button type="button" class="secondary" onClick={() => props.onClose()}>{t('logs.close')}</button>
         </div>
-        <Switch>
-          <Match when={log.error}>{(error) => <p class="error" role="alert">{String((error() as Error).message ?? error())}</p>}</Match>
-          <Match when={log.loading}><p class="muted">{t('common.loading')}</p></Match>
-          <Match when={log() === null}><p class="error not-found" role="alert">{t('logs.notFound', { id: props.id })}</p></Match>
-          <Match when={log()}>{(entry) => <Entry entry={entry()} />}</Match>
-        </Switch>
+        <QueryState of={log} empty={<ErrorMessage class="not-found" message={t('logs.notFound', { id: props.id })} />}>
+          {(entry) => <Entry entry={entry()} />}
+        </QueryState>
       </div>
-    </div>
+    </Dialog>
   );
 }

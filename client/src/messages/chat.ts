@@ -24,8 +24,6 @@ export const en = {
   'chat.ttft': 'first token {ms} ms',
   'chat.duration': '{ms} ms in all',
   'chat.viewLog': 'View log',
-  'chat.copy': 'Copy',
-  'chat.copied': 'Copied',
   'chat.endedEarly': 'The answer ended before the server reported its end.',
 };
 
@@ -54,7 +52,5 @@ export const zh: Record<keyof typeof en, string> = {
   'chat.ttft': '首 Token {ms} 毫秒',
   'chat.duration': '共 {ms} 毫秒',
   'chat.viewLog': '查看日志',
-  'chat.copy': '复制',
-  'chat.copied': '已复制',
   'chat.endedEarly': '服务器报告结束之前，回答就中断了。',
 };

@@ -1,4 +1,4 @@
-/** Strings of the shell and login; every key needs both languages. */
+/** Strings of the shell, the login and the shared components; every key needs both languages. */
 export const en = {
   'app.title': 'Lite Proxy',
   'common.loading': 'Loading…',
@@ -20,6 +20,10 @@ export const en = {
   'login.unreachable': 'The server cannot be reached.',
   'common.pageFailed': 'This page ran into an error',
   'common.retry': 'Try again',
+  'common.noData': 'the server sent no data',
+  'common.copy': 'Copy',
+  'common.copied': 'Copied',
+  'common.copyFailed': 'Could not copy: {message}',
 };
 
 export const zh: Record<keyof typeof en, string> = {
@@ -43,4 +47,8 @@ export const zh: Record<keyof typeof en, string> = {
   'login.unreachable': '无法连接服务器。',
   'common.pageFailed': '此页面出错了',
   'common.retry': '重试',
+  'common.noData': '服务器没有返回数据',
+  'common.copy': '复制',
+  'common.copied': '已复制',
+  'common.copyFailed': '复制失败：{message}',
 };

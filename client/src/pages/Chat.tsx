@@ -1,10 +1,12 @@
-import { createEffect, createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { ChatTurn, type Turn } from '../components/ChatTurn.tsx';
-import { type ChatInput, streamChat } from '../graphql/chat.ts';
-import { CONFIGS } from '../graphql/operations.ts';
+import { QueryState } from '../components/QueryState.tsx';
+import type { ChatInput } from '../graphql/chat.ts';
+import { CONFIGS, type ProxyConfig } from '../graphql/operations.ts';
+import { streamChat } from '../lib/chat.ts';
 import { t } from '../lib/i18n.ts';
-import { client, errorMessage } from '../lib/urql.ts';
+import { createQueryResource } from '../lib/resource.ts';
 import './chat.css';
 
 // The conversation and its settings live at module level, so they survive leaving the page and
@@ -101,15 +103,13 @@ function newChat() {
 }
 
 /** Proxy model names that have an enabled config, the ones a client could use. */
-async function loadModels(): Promise<string[]> {
-  const result = await client.query(CONFIGS, {}).toPromise();
-  if (result.error) throw new Error(errorMessage(result.error) ?? 'error');
-  const names = (result.data?.configs ?? []).filter((c) => c.enabled).map((c) => c.proxyModelName);
+function enabledNames(configs: ProxyConfig[]): string[] {
+  const names = configs.filter((c) => c.enabled).map((c) => c.proxyModelName);
   return [...new Set(names)].sort((a, b) => a.localeCompare(b));
 }
 
 export function Chat() {
-  const [models] = createResource(loadModels);
+  const models = createQueryResource(CONFIGS, { select: (data) => enabledNames(data.configs) });
   let list!: HTMLDivElement;
   let input!: HTMLTextAreaElement;
 
@@ -158,17 +158,13 @@ export function Chat() {
       <div class="chat-settings card">
         <label class="chat-model">
           {t('chat.model')}
-          <Show when={!models.error} fallback={<span class="error" role="alert">{String(models.error?.message ?? models.error)}</span>}>
-            <Show when={models()} fallback={<span class="muted">{t('common.loading')}</span>}>
-              {(names) => (
-                <Show when={names().length > 0} fallback={<span class="muted">{t('chat.noModels')}</span>}>
-                  <select value={model()} onChange={(e) => setModel(e.currentTarget.value)}>
-                    <For each={names()}>{(name) => <option value={name}>{name}</option>}</For>
-                  </select>
-                </Show>
-              )}
-            </Show>
-          </Show>
+          <QueryState of={models} inline empty={<span class="muted">{t('chat.noModels')}</span>}>
+            {(names) => (
+              <select value={model()} onChange={(e) => setModel(e.currentTarget.value)}>
+                <For each={names()}>{(name) => <option value={name}>{name}</option>}</For>
+              </select>
+            )}
+          </QueryState>
         </label>
         <label>
           {t('chat.temperature')}

@@ -5,15 +5,17 @@
  * forward every minute even when nothing happens. The store panel (health query) refreshes with them.
  */
 import { A, useSearchParams } from '@solidjs/router';
-import { createEffect, createMemo, createSignal, For, on, onCleanup, onMount, Show } from 'solid-js';
+import { type Accessor, createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { DashboardCards } from '../components/DashboardCards.tsx';
 import { type ChartPoint, DashboardChart } from '../components/DashboardChart.tsx';
 import { DashboardModels } from '../components/DashboardModels.tsx';
 import { DashboardStore } from '../components/DashboardStore.tsx';
-import { type Health, type Stats, STATS, STORE_HEALTH, type StatsBucket, TRAFFIC_TICK } from '../graphql/dashboard.ts';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { type Stats, STATS, STORE_HEALTH, type StatsBucket, TRAFFIC_TICK } from '../graphql/dashboard.ts';
 import { formatTimeRange, intlLocale } from '../lib/format.ts';
 import { locale, t } from '../lib/i18n.ts';
-import { client, errorMessage } from '../lib/urql.ts';
+import { createQueryResource } from '../lib/resource.ts';
+import { subscribe } from '../lib/urql.ts';
 import './dashboard.css';
 
 const WINDOWS = {
@@ -68,6 +70,43 @@ interface Loaded {
   at: number;
 }
 
+/** The stats query's variables for a window that ends now. */
+function statsVariables(key: WindowKey) {
+  const to = new Date();
+  const from = new Date(to.getTime() - WINDOWS[key].ms);
+  return { from: from.toISOString(), to: to.toISOString(), bucket: WINDOWS[key].bucket };
+}
+
+/**
+ * Live updates: `refresh` runs for every logged request and once a minute, when live updates are
+ * retried if they stopped. Returns why they stopped (null while they run).
+ */
+function createLiveUpdates(refresh: () => void): Accessor<string | null> {
+  const [error, setError] = createSignal<string | null>(null);
+  let stop: (() => void) | null = null;
+  function listen() {
+    stop?.();
+    setError(null);
+    stop = subscribe(TRAFFIC_TICK, {}, {
+      next: refresh,
+      fail: setError,
+      end: () => setError(t('dashboard.liveEnded')),
+    });
+  }
+  onMount(() => {
+    listen();
+    const timer = setInterval(() => {
+      if (error()) listen();
+      refresh();
+    }, TICK_MS);
+    onCleanup(() => {
+      clearInterval(timer);
+      stop?.();
+    });
+  });
+  return error;
+}
+
 export function Dashboard() {
   const [params, setParams] = useSearchParams();
   const win = (): WindowKey => {
@@ -76,74 +115,19 @@ export function Dashboard() {
   };
   const tag = () => intlLocale(locale(), navigator.language);
 
-  const [loaded, setLoaded] = createSignal<Loaded | null>(null);
-  const [loadError, setLoadError] = createSignal<string | null>(null);
-  const [liveError, setLiveError] = createSignal<string | null>(null);
-  const [health, setHealth] = createSignal<Health | null>(null);
-  const [healthError, setHealthError] = createSignal<string | null>(null);
-
-  // Answers can arrive out of order; only the latest request's answer is shown.
-  let latest = 0;
-  async function load() {
-    const key = win();
-    const to = new Date();
-    const from = new Date(to.getTime() - WINDOWS[key].ms);
-    const mine = ++latest;
-    const result = await client.query(STATS, { from: from.toISOString(), to: to.toISOString(), bucket: WINDOWS[key].bucket }).toPromise();
-    if (mine !== latest) return;
-    if (result.error || !result.data) {
-      setLoadError(errorMessage(result.error) ?? t('dashboard.noData'));
-      return;
-    }
-    setLoadError(null);
-    setLoaded({ window: key, stats: result.data.stats, at: Date.now() });
-  }
-  let latestHealth = 0;
-  async function loadHealth() {
-    const mine = ++latestHealth;
-    const result = await client.query(STORE_HEALTH, {}).toPromise();
-    if (mine !== latestHealth) return;
-    if (result.error || !result.data) {
-      setHealthError(errorMessage(result.error) ?? t('dashboard.noData'));
-      return;
-    }
-    setHealthError(null);
-    setHealth(result.data.health);
-  }
-  const refresh = throttle(() => {
-    void load();
-    void loadHealth();
-  }, THROTTLE_MS);
-
-  createEffect(on(win, () => void load()));
-
-  let tail: { unsubscribe(): void } | null = null;
-  function listen() {
-    tail?.unsubscribe();
-    setLiveError(null);
-    tail = client.subscription(TRAFFIC_TICK, {}).subscribe((result) => {
-      if (result.error) return setLiveError(errorMessage(result.error));
-      refresh.call();
-      // urql ends a stream the server closed with one last result that has no next.
-      if (result.hasNext === false) setLiveError(t('dashboard.liveEnded'));
-    });
-  }
-
-  onMount(() => {
-    void loadHealth();
-    listen();
-    const timer = setInterval(() => {
-      if (liveError()) listen();
-      refresh.call();
-    }, TICK_MS);
-    onCleanup(() => {
-      clearInterval(timer);
-      refresh.cancel();
-      tail?.unsubscribe();
-      latest++;
-      latestHealth++;
-    });
+  // A failed refresh keeps the figures before it on screen, beside its message.
+  const loaded = createQueryResource(STATS, {
+    source: win,
+    variables: statsVariables,
+    select: (data, key): Loaded => ({ window: key, stats: data.stats, at: Date.now() }),
   });
+  const health = createQueryResource(STORE_HEALTH, { select: (data) => data.health });
+  const refresh = throttle(() => {
+    loaded.refetch();
+    health.refetch();
+  }, THROTTLE_MS);
+  onCleanup(refresh.cancel);
+  const liveError = createLiveUpdates(refresh.call);
 
   const stats = () => loaded()?.stats;
   const points = createMemo((): ChartPoint[] =>
@@ -184,10 +168,10 @@ export function Dashboard() {
         </div>
       </header>
 
-      <Show when={loadError()}>{(message) => <p class="error dash-alert" role="alert">{t('dashboard.loadFailed', { message: message() })}</p>}</Show>
+      <ErrorMessage class="dash-alert" message={loaded.error && t('dashboard.loadFailed', { message: loaded.error })} />
       <Show when={liveError()}>{(message) => <p class="muted dash-alert" role="status">{t('dashboard.livePausedDetail', { message: message() })}</p>}</Show>
 
-      <Show when={stats()} fallback={<Show when={!loadError()}><p class="muted">{t('common.loading')}</p></Show>}>
+      <Show when={stats()} fallback={<Show when={!loaded.error}><p class="muted">{t('common.loading')}</p></Show>}>
         {(s) => (
           <div class="dash-body" classList={{ 'dash-stale': loaded()?.window !== win() }} aria-busy={loaded()?.window !== win()}>
             <DashboardCards total={s().total} modelCount={s().models.length} localeTag={tag()} />
@@ -211,7 +195,7 @@ export function Dashboard() {
         )}
       </Show>
 
-      <DashboardStore health={health()} error={healthError()} localeTag={tag()} />
+      <DashboardStore health={health() ?? null} error={health.error} localeTag={tag()} />
     </section>
   );
 }

@@ -1,4 +1,5 @@
-import { createSignal, Show } from 'solid-js';
+import { createSignal } from 'solid-js';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { checkToken, setToken } from '../lib/auth.ts';
 import { t } from '../lib/i18n.ts';
 
@@ -26,7 +27,7 @@ export function Login() {
           {t('login.token')}
           <input type="password" autocomplete="current-password" required value={value()} onInput={(e) => setValue(e.currentTarget.value)} />
         </label>
-        <Show when={error()}>{(message) => <p class="error" role="alert">{message()}</p>}</Show>
+        <ErrorMessage message={error()} />
         <button type="submit" disabled={busy()}>{t('login.submit')}</button>
       </form>
     </div>

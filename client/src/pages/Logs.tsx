@@ -1,53 +1,19 @@
 import { useSearchParams } from '@solidjs/router';
-import { createEffect, createResource, createSignal, For, on, onCleanup, Show } from 'solid-js';
+import { createEffect, createSignal, on, onCleanup, Show } from 'solid-js';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { LogDetailView } from '../components/LogDetail.tsx';
-import { DELETE_LOGS, LOG_TAIL, LOGS, type LogFilter, type LogSummary } from '../graphql/operations.ts';
+import { describeFilter, filterFrom, LogFilters, pageSizeFrom } from '../components/LogFilters.tsx';
+import { LogTable } from '../components/LogTable.tsx';
+import { DELETE_LOGS, LOG_TAIL, LOGS, type LogSummary } from '../graphql/operations.ts';
 import { downloadLogs, type LogFormat } from '../lib/download.ts';
 import { t } from '../lib/i18n.ts';
-import { client, errorMessage } from '../lib/urql.ts';
-
-const SIZES = [10, 20, 50, 100];
-
-/** Filters live in the URL, so a filtered view can be bookmarked and shared. */
-function filterFrom(params: Record<string, string | string[] | undefined>): LogFilter {
-  const one = (k: string) => (typeof params[k] === 'string' && params[k] !== '' ? (params[k] as string) : undefined);
-  const f: LogFilter = {};
-  if (one('model')) f.model = one('model');
-  if (one('method')) f.method = one('method');
-  if (one('path')) f.path = one('path');
-  if (/^[1-5]$/.test(one('status') ?? '')) f.statusClass = Number(one('status'));
-  if (one('stream')) f.stream = one('stream') === 'true';
-  // A shared link may be cut short: a date that does not parse is left out, not thrown.
-  const time = (key: string) => {
-    const d = new Date(one(key) ?? '');
-    return Number.isNaN(d.getTime()) ? null : d.toISOString();
-  };
-  if (time('from')) f.from = time('from');
-  if (time('to')) f.to = time('to');
-  return f;
-}
-
-/** The filters in words, one per line, for the delete confirmation. */
-function describeFilter(f: LogFilter): string {
-  const time = (iso: string) => new Date(iso).toLocaleString();
-  const parts: string[] = [];
-  if (f.from) parts.push(`${t('logs.from')}: ${time(f.from)}`);
-  if (f.to) parts.push(`${t('logs.to')}: ${time(f.to)}`);
-  if (f.method) parts.push(`${t('logs.method')}: ${f.method}`);
-  if (f.statusClass != null) parts.push(`${t('logs.status')}: ${f.statusClass}xx`);
-  if (f.model) parts.push(`${t('logs.model')}: ${f.model}`);
-  if (f.path) parts.push(`${t('logs.pathContains')}: ${f.path}`);
-  if (f.stream != null) parts.push(`${t('logs.stream')}: ${f.stream ? t('logs.streamOnly') : t('logs.nonStream')}`);
-  return parts.map((p) => `• ${p}`).join('\n');
-}
-
-const statusClass = (code: number) => `status s${Math.floor(code / 100)}`;
-const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
+import { createQueryResource } from '../lib/resource.ts';
+import { runMutation, subscribe } from '../lib/urql.ts';
 
 export function Logs() {
   const [params, setParams] = useSearchParams();
   const filter = () => filterFrom(params);
-  const size = () => (SIZES.includes(Number(params.size)) ? Number(params.size) : 20);
+  const size = () => pageSizeFrom(params);
   const [cursors, setCursors] = createSignal<(string | null)[]>([null]);
   const after = () => cursors().at(-1) ?? null;
   const [live, setLive] = createSignal(false);
@@ -67,25 +33,21 @@ export function Logs() {
     setNotice(null);
   }, { defer: true }));
 
-  const [page, { refetch }] = createResource(
-    () => ({ filter: filter(), first: size(), after: after() }),
-    async (vars) => {
-      const result = await client.query(LOGS, vars).toPromise();
-      if (result.error) throw new Error(errorMessage(result.error) ?? 'error');
-      return result.data!.logs;
-    },
-  );
+  const page = createQueryResource(LOGS, {
+    source: () => ({ filter: filter(), first: size(), after: after() }),
+    variables: (vars) => vars,
+    select: (data) => data.logs,
+  });
 
   // Live: new entries matching the filter are prepended as they are stored (first page only).
   createEffect(() => {
     if (!live() || after() !== null) return;
     setLiveError(null);
-    const sub = client.subscription(LOG_TAIL, { filter: filter() }).subscribe((result) => {
-      if (result.error) setLiveError(t('logs.liveFailed', { message: errorMessage(result.error) ?? '' }));
-      const entry = result.data?.logTail;
-      if (entry) setFresh((list) => [entry, ...list.filter((e) => e.id !== entry.id)].slice(0, 500));
+    const stop = subscribe(LOG_TAIL, { filter: filter() }, {
+      next: ({ logTail: entry }) => setFresh((list) => [entry, ...list.filter((e) => e.id !== entry.id)].slice(0, 500)),
+      fail: (message) => setLiveError(t('logs.liveFailed', { message })),
     });
-    onCleanup(() => sub.unsubscribe());
+    onCleanup(stop);
   });
 
   const rows = () => {
@@ -96,7 +58,8 @@ export function Logs() {
   const set = (key: string, value: string) => setParams({ [key]: value === '' ? undefined : value });
   /** Entries matching the filters, live arrivals included; null until the first page is in. */
   const total = () => {
-    const p = page();
+    // After a failure the answer kept is for the filters before: its count is not this one.
+    const p = page.error ? undefined : page();
     return p ? p.totalCount + rows().length - p.nodes.length : null;
   };
   const hasFilter = () => Object.keys(filter()).length > 0;
@@ -125,17 +88,15 @@ export function Logs() {
     setBusy('delete');
     setActionError(null);
     setNotice(null);
-    const result = await client.mutation(DELETE_LOGS, { filter: f }).toPromise();
+    const outcome = await runMutation(DELETE_LOGS, { filter: f });
     setBusy(null);
-    if (result.error || !result.data) {
-      return setActionError(t('logs.deleteFailed', { message: errorMessage(result.error) ?? t('logs.noData') }));
-    }
-    const deleted = result.data.deleteLogs;
+    if (outcome.error !== null) return setActionError(t('logs.deleteFailed', { message: outcome.error }));
+    const deleted = outcome.data.deleteLogs;
     setNotice(deleted === 1 ? t('logs.deletedOne') : t('logs.deleted', { count: deleted }));
     setFresh([]);
     // Back to the newest page; on it already, read it again.
     if (cursors().length > 1) setCursors([null]);
-    else void refetch();
+    else page.refetch();
   }
 
   return (
@@ -147,36 +108,7 @@ export function Logs() {
           {t('logs.live')}
         </label>
       </header>
-      <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>{t('logs.from')}<input type="datetime-local" value={(params.from as string) ?? ''} onChange={(e) => set('from', e.currentTarget.value)} /></label>
-        <label>{t('logs.to')}<input type="datetime-local" value={(params.to as string) ?? ''} onChange={(e) => set('to', e.currentTarget.value)} /></label>
-        <label>{t('logs.method')}
-          <select value={(params.method as string) ?? ''} onChange={(e) => set('method', e.currentTarget.value)}>
-            <option value="">{t('logs.any')}</option>
-            <For each={['POST', 'GET', 'DELETE']}>{(m) => <option value={m}>{m}</option>}</For>
-          </select>
-        </label>
-        <label>{t('logs.status')}
-          <select value={(params.status as string) ?? ''} onChange={(e) => set('status', e.currentTarget.value)}>
-            <option value="">{t('logs.any')}</option>
-            <For each={['2', '3', '4', '5']}>{(c) => <option value={c}>{c}xx</option>}</For>
-          </select>
-        </label>
-        <label>{t('logs.model')}<input value={(params.model as string) ?? ''} onChange={(e) => set('model', e.currentTarget.value)} /></label>
-        <label>{t('logs.pathContains')}<input value={(params.path as string) ?? ''} onChange={(e) => set('path', e.currentTarget.value)} /></label>
-        <label>{t('logs.stream')}
-          <select value={(params.stream as string) ?? ''} onChange={(e) => set('stream', e.currentTarget.value)}>
-            <option value="">{t('logs.any')}</option>
-            <option value="true">{t('logs.streamOnly')}</option>
-            <option value="false">{t('logs.nonStream')}</option>
-          </select>
-        </label>
-        <label>{t('logs.pageSize')}
-          <select value={String(size())} onChange={(e) => set('size', e.currentTarget.value)}>
-            <For each={SIZES}>{(n) => <option value={n}>{n}</option>}</For>
-          </select>
-        </label>
-      </form>
+      <LogFilters params={params} size={size()} onChange={set} />
       <div class="log-actions">
         <button type="button" class="secondary small" disabled={busy() !== null} title={t('logs.downloadJsonlTitle')} onClick={() => void download('jsonl')}>
           {busy() === 'jsonl' ? t('logs.downloading') : t('logs.downloadJsonl')}
@@ -192,39 +124,14 @@ export function Logs() {
           <span id="log-delete-hint" class="sr-only">{deleteHint()}</span>
         </span>
       </div>
-      <Show when={actionError()}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
+      <ErrorMessage message={actionError()} />
       <Show when={notice()}>{(m) => <p class="notice" role="status">{m()}</p>}</Show>
-      <Show when={live() && liveError()}>{(m) => <p class="error" role="alert">{m()}</p>}</Show>
+      <ErrorMessage message={live() && liveError()} />
 
-      <Show when={!page.error} fallback={<p class="error" role="alert">{String(page.error?.message ?? page.error)}</p>}>
+      <Show when={!page.error} fallback={<ErrorMessage message={page.error} />}>
         <p class="muted">{t('logs.total', { count: total() ?? '…' })}</p>
         <Show when={rows().length > 0 || page.loading} fallback={<p class="muted">{t('logs.empty')}</p>}>
-          <div class="table-wrap">
-            <table class="logs">
-              <thead>
-                <tr>
-                  <th>{t('logs.time')}</th><th>{t('logs.method')}</th><th>{t('logs.path')}</th><th>{t('logs.model')}</th>
-                  <th>{t('logs.status')}</th><th>{t('logs.duration')}</th><th>{t('logs.ttft')}</th><th>{t('logs.tokens')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                <For each={rows()}>
-                  {(e) => (
-                    <tr class="clickable" onClick={() => openLog(e.id)}>
-                      <td>{new Date(e.timestamp).toLocaleString()}</td>
-                      <td>{e.method}</td>
-                      <td class="mono">{e.path}</td>
-                      <td>{e.model ?? '–'}<Show when={e.backendModel && e.backendModel !== e.model}> → {e.backendModel}</Show></td>
-                      <td><span class={statusClass(e.statusCode)}>{e.statusCode}</span><Show when={e.stream}> <span class="badge">{t('logs.stream')}</span></Show></td>
-                      <td>{ms(e.durationMs)}</td>
-                      <td>{ms(e.ttftMs)}</td>
-                      <td>{e.totalTokens ?? '–'}</td>
-                    </tr>
-                  )}
-                </For>
-              </tbody>
-            </table>
-          </div>
+          <LogTable rows={rows()} onOpen={openLog} />
         </Show>
         <div class="row pager">
           <button type="button" class="secondary" disabled={cursors().length === 1} onClick={() => { setFresh([]); setCursors((c) => c.slice(0, -1)); }}>{t('logs.newer')}</button>

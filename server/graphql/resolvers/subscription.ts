@@ -1,6 +1,6 @@
 import { filter, pipe, Repeater } from 'graphql-yoga';
 import { matchesFilter, validateFilter } from '../../logs/filter.ts';
-import type { ChatEvent } from '../../proxy/chat.ts';
+import type { ChatEvent } from '../../admin/chat.ts';
 import type { LogRow } from '../../store/types.ts';
 import type { SubscriptionResolvers } from '../generated.ts';
 

@@ -34,18 +34,19 @@ export const LogEntry: LogEntryResolvers = {
 
 export const Health: HealthResolvers = {
   status: (h) => h.status,
+  version: (h) => h.version,
   store: (h) => ({
     kind: h.storeKind,
-    ok: h.recorder.storeOk && h.upkeep.reachable,
-    lastError: h.upkeep.reachable ? h.recorder.lastError : h.upkeep.lastError,
+    ok: h.storeOk,
+    lastError: h.ping.reachable ? h.recorder.lastError : h.ping.lastError,
     lastErrorAt: h.recorder.lastErrorAt,
-    downSince: h.upkeep.downSince ?? h.recorder.failingSince,
-    logRows: h.upkeep.size?.logRows ?? null,
-    bytes: h.upkeep.size?.bytes ?? null,
-    sizeCheckedAt: h.upkeep.sizeCheckedAt,
+    downSince: h.ping.downSince ?? h.recorder.failingSince,
+    logRows: h.retention.size?.logRows ?? null,
+    bytes: h.retention.size?.bytes ?? null,
+    sizeCheckedAt: h.retention.sizeCheckedAt,
     retentionDays: h.retentionDays,
     maxRows: h.maxRows,
-    retentionDeleted: h.upkeep.retentionDeleted,
+    retentionDeleted: h.retention.retentionDeleted,
   }),
   logQueue: (h) => ({
     depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,

@@ -1,30 +1,19 @@
 /**
- * Parses a copy of an SSE stream (with eventsource-parser) and assembles what the log keeps:
- * the parsed data events, the reply text, the final response object and the token usage.
- * Knows the three OpenAI stream shapes: chat completions, legacy completions and the responses API.
+ * OpenAI's streams: SseReader decodes bytes (with eventsource-parser) into events for a consumer;
+ * StreamAssembler is the log's consumer, which keeps the parsed data events and assembles the reply
+ * text, the final response object and the token usage. It knows the three OpenAI stream shapes:
+ * chat completions, legacy completions and the responses API.
  */
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { Json } from '../json.ts';
+import { isObj, type Obj, reasoningOf, str } from './chunks.ts';
+import { readUsage, type Usage } from './usage.ts';
 
-type Obj = { [key: string]: Json };
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
-export interface Usage {
-  promptTokens: number | null;
-  completionTokens: number | null;
-  totalTokens: number | null;
-}
-
-/** Reads OpenAI-style usage (`prompt_tokens`…) and responses-style usage (`input_tokens`…). */
-export function readUsage(usage: unknown): Usage | null {
-  if (!isObj(usage)) return null;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const promptTokens = num(usage.prompt_tokens) ?? num(usage.input_tokens);
-  const completionTokens = num(usage.completion_tokens) ?? num(usage.output_tokens);
-  const totalTokens = num(usage.total_tokens) ?? (promptTokens !== null && completionTokens !== null ? promptTokens + completionTokens : null);
-  if (promptTokens === null && completionTokens === null && totalTokens === null) return null;
-  return { promptTokens, completionTokens, totalTokens };
+/** Takes the events of one stream, then gives its result. */
+export interface SseConsumer<R> {
+  /** One SSE event: its `data:` text and its `event:` name, if any. */
+  addEvent(data: string, eventName?: string): void;
+  finish(): R;
 }
 
 interface ToolCallAcc { index: number; id?: string; type?: string; name: string; arguments: string }
@@ -51,7 +40,7 @@ export interface StreamResult {
   error: string | null;
 }
 
-export class StreamAssembler {
+export class StreamAssembler implements SseConsumer<StreamResult> {
   private chunks: Json[] = [];
   private chunkBytes = 0;
   private chunksTruncated = false;
@@ -131,8 +120,7 @@ export class StreamAssembler {
   private addDelta(acc: ChoiceAcc, delta: Obj): void {
     if (typeof delta.role === 'string') acc.role = delta.role;
     if (typeof delta.content === 'string') acc.content = (acc.content ?? '') + delta.content;
-    // DeepSeek and Moonshot call it reasoning_content; some OpenAI-compatible servers (vLLM, OpenRouter) say reasoning.
-    const reasoning = str(delta.reasoning_content) ?? str(delta.reasoning);
+    const reasoning = reasoningOf(delta);
     if (reasoning !== null) acc.reasoning = (acc.reasoning ?? '') + reasoning;
     if (typeof delta.refusal === 'string') acc.refusal = (acc.refusal ?? '') + delta.refusal;
     if (!Array.isArray(delta.tool_calls)) return;
@@ -144,8 +132,10 @@ export class StreamAssembler {
         call = { index, name: '', arguments: '' };
         acc.toolCalls.set(index, call);
       }
-      if (typeof t.id === 'string') call.id = t.id;
-      if (typeof t.type === 'string') call.type = t.type;
+      // Some providers repeat `"id": ""` and the type in every later delta of a call: the first
+      // non-empty value is the call's.
+      if (typeof t.id === 'string' && t.id !== '') call.id ??= t.id;
+      if (typeof t.type === 'string' && t.type !== '') call.type ??= t.type;
       if (isObj(t.function)) {
         if (typeof t.function.name === 'string') call.name += t.function.name;
         if (typeof t.function.arguments === 'string') call.arguments += t.function.arguments;
@@ -209,23 +199,23 @@ function message(c: ChoiceAcc): Obj {
   return m;
 }
 
-/** Decodes bytes (split anywhere, even inside a UTF-8 sequence) into SSE events for an assembler. */
-export class SseReader {
+/** Decodes bytes (split anywhere, even inside a UTF-8 sequence) into SSE events for a consumer. */
+export class SseReader<R> {
   private decoder = new TextDecoder();
   private parser: EventSourceParser;
 
-  constructor(readonly assembler: StreamAssembler) {
-    this.parser = createParser({ onEvent: (e) => assembler.addEvent(e.data, e.event) });
+  constructor(readonly consumer: SseConsumer<R>) {
+    this.parser = createParser({ onEvent: (e) => consumer.addEvent(e.data, e.event) });
   }
 
   push(bytes: Uint8Array): void {
     this.parser.feed(this.decoder.decode(bytes, { stream: true }));
   }
 
-  end(): StreamResult {
+  end(): R {
     // A last event without its closing blank line still counts (as the OpenAI SDKs count it);
     // after a clean end the extra blank lines dispatch nothing.
     this.parser.feed(`${this.decoder.decode()}\n\n`);
-    return this.assembler.finish();
+    return this.consumer.finish();
   }
 }

@@ -1,19 +1,18 @@
 /**
- * Background care of the store, off the request path: a ping every few seconds (so /health knows the
- * store is down even when no log is being written), the store's size about once a minute, log
- * retention (LOG_RETENTION_DAYS, LOG_MAX_ROWS) and old per-minute rollups, in small batches with pauses between them, so that
- * deleting a million old entries never stalls the proxy.
+ * Log retention, off the request path: about once a minute, entries past LOG_RETENTION_DAYS or
+ * beyond LOG_MAX_ROWS and per-minute rollups past their use are deleted, in small batches with
+ * pauses between them, so that deleting a million old entries never stalls the proxy; then the
+ * store's size is taken (for /health and the dashboard).
  */
 import { MINUTE_ROLLUP_KEEP_DAYS } from '../stats/rollup.ts';
-import { deleteInBatches } from '../logs/delete.ts';
-import type { LogFilter, Store, StoreSize } from './types.ts';
+import type { LogFilter, Store, StoreSize } from '../store/types.ts';
+import { deleteInBatches } from './delete.ts';
 
-export interface UpkeepOptions {
+export interface RetentionOptions {
   store: Store;
   /** 0 keeps logs forever. */
   retentionDays: number;
   maxRows: number | null;
-  pingEveryMs?: number;
   /** How often size and retention run. */
   sweepEveryMs?: number;
   /** Rows per delete, and the pause between two deletes. */
@@ -22,10 +21,7 @@ export interface UpkeepOptions {
   report?: (message: string) => void;
 }
 
-export interface UpkeepStatus {
-  reachable: boolean;
-  downSince: Date | null;
-  lastError: string | null;
+export interface RetentionStatus {
   size: StoreSize | null;
   sizeCheckedAt: Date | null;
   retentionDeleted: number;
@@ -35,55 +31,34 @@ const DAY_MS = 86_400_000;
 /** Deletes per sweep are capped so that one sweep ends; the next sweep goes on where it stopped. */
 const MAX_BATCHES_PER_SWEEP = 500;
 
-export class StoreUpkeep {
-  private pingTimer: Timer | null = null;
+export class Retention {
   private sweepTimer: Timer | null = null;
   private sweeping: Promise<void> | null = null;
   private stopped = false;
   private sweepFailing = false;
-  private readonly state: UpkeepStatus = {
-    reachable: true, downSince: null, lastError: null, size: null, sizeCheckedAt: null, retentionDeleted: 0,
-  };
+  private readonly state: RetentionStatus = { size: null, sizeCheckedAt: null, retentionDeleted: 0 };
   private readonly report: (message: string) => void;
 
-  constructor(private readonly opts: UpkeepOptions) {
+  constructor(private readonly opts: RetentionOptions) {
     this.report = opts.report ?? ((m) => console.error(m));
   }
 
   start(): void {
     this.stopped = false;
-    void this.ping();
     void this.sweep();
-    this.pingTimer = setInterval(() => void this.ping(), this.opts.pingEveryMs ?? 5_000);
     this.sweepTimer = setInterval(() => void this.sweep(), this.opts.sweepEveryMs ?? 60_000);
     // Housekeeping alone must not keep the process alive.
-    this.pingTimer.unref();
     this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping;
   }
 
-  status(): UpkeepStatus {
+  status(): RetentionStatus {
     return { ...this.state };
-  }
-
-  async ping(): Promise<void> {
-    try {
-      await this.opts.store.ping();
-      if (!this.state.reachable) this.report('[store] reachable again');
-      this.state.reachable = true;
-      this.state.downSince = null;
-    } catch (err) {
-      if (this.state.reachable) this.report(`[store] unreachable: ${String(err)}`);
-      this.state.reachable = false;
-      this.state.downSince ??= new Date();
-      this.state.lastError = String(err);
-    }
   }
 
   /** Retention, then the size; one at a time. Resolves when done (tests await it). */

@@ -3,11 +3,13 @@
  * handler as POST /v1/chat/completions, so it is routed, forwarded and logged like client traffic),
  * turned into a few typed events. Ending the event stream aborts the request, and with it the backend.
  */
-import { createParser } from 'eventsource-parser';
 import { Repeater } from 'graphql-yoga';
 import { InputError } from '../errors.ts';
-import type { ClientInfo } from './handler.ts';
-import { readUsage, type Usage } from './sse.ts';
+import { tryParse } from '../json.ts';
+import { chatDelta, errorMessageOf, firstChoice, isObj, reasoningOf, str } from '../openai/chunks.ts';
+import { type SseConsumer, SseReader } from '../openai/stream.ts';
+import { readUsage, type Usage, usageOfBody } from '../openai/usage.ts';
+import type { Caller } from '../proxy/admit.ts';
 
 export interface ChatInput {
   model: string;
@@ -23,7 +25,7 @@ export type ChatEvent =
   | { type: 'DONE'; logId: string; status: number; finishReason: string | null; usage: Usage | null; ttftMs: number | null; durationMs: number }
   | { type: 'ERROR'; logId: string; status: number | null; error: string; ttftMs: number | null; durationMs: number };
 
-type Proxy = (request: Request, client: ClientInfo) => Promise<Response>;
+type Proxy = (request: Request, caller: Caller) => Promise<Response>;
 
 export const CHAT_USER_AGENT = 'lite-proxy-admin-chat';
 const MAX_MESSAGES = 500;
@@ -48,13 +50,33 @@ function requestBody(input: ChatInput): string {
   });
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const errorMessage = (body: unknown, status: number): string => errorMessageOf(body) ?? `The proxy answered ${status}`;
 
-function errorMessage(body: unknown, status: number): string {
-  const message = str(obj(obj(body)?.error)?.message) ?? str(obj(body)?.error);
-  return message ?? `The proxy answered ${status}`;
+type Delta = Extract<ChatEvent, { type: 'DELTA' }>;
+
+/** The chat's consumer of the SSE answer: deltas as they come, and how the answer ended. */
+class ChatStream implements SseConsumer<void> {
+  readonly deltas: Delta[] = [];
+  finishReason: string | null = null;
+  usage: Usage | null = null;
+  error: string | null = null;
+
+  constructor(private readonly logId: string, private readonly status: number) {}
+
+  addEvent(data: string): void {
+    if (data === '[DONE]') return;
+    const chunk = tryParse(data);
+    if (!isObj(chunk)) return;
+    if (chunk.error) this.error = errorMessage(chunk, this.status);
+    this.usage = readUsage(chunk.usage) ?? this.usage;
+    const delta = chatDelta(chunk);
+    this.finishReason = delta.finishReason ?? this.finishReason;
+    if (delta.content || delta.reasoning) {
+      this.deltas.push({ type: 'DELTA', logId: this.logId, content: delta.content || null, reasoning: delta.reasoning || null });
+    }
+  }
+
+  finish(): void {}
 }
 
 /**
@@ -85,61 +107,35 @@ export function runChat(proxy: Proxy, input: ChatInput, signal: AbortSignal): Re
       if (!type.includes('text/event-stream') || !response.body) {
         // An error from the proxy or the backend, or a backend that ignored stream: true.
         const text = await response.text();
-        let body: unknown = null;
-        try {
-          body = JSON.parse(text);
-        } catch {}
+        const body = tryParse(text) ?? null;
         ttftMs = elapsed();
         if (response.status >= 400) {
           await push({ type: 'ERROR', logId, status: response.status, error: errorMessage(body, response.status), ttftMs, durationMs: elapsed() });
         } else {
-          const choice = obj((obj(body)?.choices as unknown[] | undefined)?.[0]);
-          const message = obj(choice?.message);
-          await push({ type: 'DELTA', logId, content: str(message?.content) ?? text, reasoning: str(message?.reasoning_content) });
-          await push({ type: 'DONE', logId, status: response.status, finishReason: str(choice?.finish_reason), usage: readUsage(obj(body)?.usage), ttftMs, durationMs: elapsed() });
+          const choice = firstChoice(body);
+          const message = isObj(choice?.message) ? choice.message : null;
+          await push({ type: 'DELTA', logId, content: str(message?.content) ?? text, reasoning: reasoningOf(message) });
+          await push({ type: 'DONE', logId, status: response.status, finishReason: str(choice?.finish_reason), usage: usageOfBody(body), ttftMs, durationMs: elapsed() });
         }
         return;
       }
-      let finishReason: string | null = null;
-      let usage: Usage | null = null;
-      let streamError: string | null = null;
-      const deltas: ChatEvent[] = [];
-      const parser = createParser({
-        onEvent(e) {
-          if (e.data === '[DONE]') return;
-          let chunk: Obj | null;
-          try {
-            chunk = obj(JSON.parse(e.data));
-          } catch {
-            return;
-          }
-          if (!chunk) return;
-          if (chunk.error) streamError = errorMessage(chunk, response.status);
-          usage = readUsage(chunk.usage) ?? usage;
-          const choice = obj((chunk.choices as unknown[] | undefined)?.[0]);
-          finishReason = str(choice?.finish_reason) ?? finishReason;
-          const delta = obj(choice?.delta);
-          const content = str(delta?.content);
-          const reasoning = str(delta?.reasoning_content) ?? str(delta?.reasoning);
-          if (content || reasoning) deltas.push({ type: 'DELTA', logId, content: content || null, reasoning: reasoning || null });
-        },
-      });
-      const decoder = new TextDecoder();
+      const answer = new ChatStream(logId, response.status);
+      const sse = new SseReader(answer);
       const reader = response.body.getReader();
       void stop.then(() => reader.cancel().catch(() => {}));
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        parser.feed(decoder.decode(value, { stream: true }));
-        for (const d of deltas.splice(0)) {
+        sse.push(value);
+        for (const d of answer.deltas.splice(0)) {
           ttftMs ??= elapsed();
           await push(d);
         }
       }
-      parser.feed(`${decoder.decode()}\n\n`);
-      for (const d of deltas.splice(0)) await push(d);
-      if (streamError) await push({ type: 'ERROR', logId, status: response.status, error: streamError, ttftMs, durationMs: elapsed() });
-      else await push({ type: 'DONE', logId, status: response.status, finishReason, usage, ttftMs, durationMs: elapsed() });
+      sse.end();
+      for (const d of answer.deltas.splice(0)) await push(d);
+      if (answer.error) await push({ type: 'ERROR', logId, status: response.status, error: answer.error, ttftMs, durationMs: elapsed() });
+      else await push({ type: 'DONE', logId, status: response.status, finishReason: answer.finishReason, usage: answer.usage, ttftMs, durationMs: elapsed() });
     } catch (err) {
       if (!controller.signal.aborted) {
         await push({ type: 'ERROR', logId, status: null, error: `The chat failed: ${(err as Error).message}`, ttftMs, durationMs: elapsed() });

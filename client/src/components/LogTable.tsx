@@ -1,0 +1,38 @@
+/** The Logs page's table: one row per exchange, newest first; a click opens its detail. */
+import { For, Show } from 'solid-js';
+import type { LogSummary } from '../graphql/operations.ts';
+import { t } from '../lib/i18n.ts';
+
+const statusClass = (code: number) => `status s${Math.floor(code / 100)}`;
+const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
+
+export function LogTable(props: { rows: LogSummary[]; onOpen: (id: string) => void }) {
+  return (
+    <div class="table-wrap">
+      <table class="logs">
+        <thead>
+          <tr>
+            <th>{t('logs.time')}</th><th>{t('logs.method')}</th><th>{t('logs.path')}</th><th>{t('logs.model')}</th>
+            <th>{t('logs.status')}</th><th>{t('logs.duration')}</th><th>{t('logs.ttft')}</th><th>{t('logs.tokens')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          <For each={props.rows}>
+            {(e) => (
+              <tr class="clickable" onClick={() => props.onOpen(e.id)}>
+                <td>{new Date(e.timestamp).toLocaleString()}</td>
+                <td>{e.method}</td>
+                <td class="mono">{e.path}</td>
+                <td>{e.model ?? '–'}<Show when={e.backendModel && e.backendModel !== e.model}> → {e.backendModel}</Show></td>
+                <td><span class={statusClass(e.statusCode)}>{e.statusCode}</span><Show when={e.stream}> <span class="badge">{t('logs.stream')}</span></Show></td>
+                <td>{ms(e.durationMs)}</td>
+                <td>{ms(e.ttftMs)}</td>
+                <td>{e.totalTokens ?? '–'}</td>
+              </tr>
+            )}
+          </For>
+        </tbody>
+      </table>
+    </div>
+  );
+}

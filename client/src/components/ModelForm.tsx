@@ -1,0 +1,104 @@
+/**
+ * The drawer that adds a model config or edits one. The key is write-only: left empty it keeps the
+ * stored key, "clear" removes it. The server's refusal (a bad URL, a duplicate) shows in the form.
+ */
+import { createSignal, Show } from 'solid-js';
+import { createStore } from 'solid-js/store';
+import { CREATE_CONFIG, type CreateConfigInput, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
+import { t } from '../lib/i18n.ts';
+import { runMutation } from '../lib/urql.ts';
+import { Dialog } from './Dialog.tsx';
+import { ErrorMessage } from './ErrorMessage.tsx';
+
+interface Draft {
+  id: string | null;
+  proxyModelName: string;
+  baseUrl: string;
+  backendModelName: string;
+  apiKey: string;
+  clearKey: boolean;
+  ignoreSslVerify: boolean;
+  enabled: boolean;
+  timeoutMs: string;
+}
+
+function draftOf(c: ProxyConfig | null): Draft {
+  if (!c) {
+    return {
+      id: null, proxyModelName: '', baseUrl: '', backendModelName: '', apiKey: '', clearKey: false,
+      ignoreSslVerify: false, enabled: true, timeoutMs: '',
+    };
+  }
+  return {
+    id: c.id, proxyModelName: c.proxyModelName, baseUrl: c.baseUrl, backendModelName: c.backendModelName,
+    apiKey: '', clearKey: false, ignoreSslVerify: c.ignoreSslVerify, enabled: c.enabled,
+    timeoutMs: c.timeoutMs === null ? '' : String(c.timeoutMs),
+  };
+}
+
+/** What is sent, or why the draft cannot be sent. */
+function inputOf(d: Draft): { input: CreateConfigInput } | { error: string } {
+  const timeout = d.timeoutMs.trim();
+  if (timeout !== '' && !/^\d+$/.test(timeout)) return { error: t('models.timeoutInvalid') };
+  // It holds every field create needs, so it serves update as well (where an absent apiKey keeps the key).
+  const input: CreateConfigInput = {
+    proxyModelName: d.proxyModelName, baseUrl: d.baseUrl, backendModelName: d.backendModelName,
+    ignoreSslVerify: d.ignoreSslVerify, enabled: d.enabled, timeoutMs: timeout === '' ? null : Number(timeout),
+  };
+  // The key is write-only: empty keeps the stored one, "clear" removes it.
+  if (d.clearKey) input.apiKey = null;
+  else if (d.apiKey !== '') input.apiKey = d.apiKey;
+  return { input };
+}
+
+export interface ModelFormProps {
+  /** The config to edit, as it was when the form opened; null adds one. */
+  config: ProxyConfig | null;
+  onCancel: () => void;
+  /** The server stored it. */
+  onSaved: () => void;
+}
+
+export function ModelForm(props: ModelFormProps) {
+  // The form edits a copy taken when it opens: a refetch of the list does not overwrite the typing.
+  const [draft, setDraft] = createStore<Draft>(draftOf(props.config));
+  const [error, setError] = createSignal<string | null>(null);
+
+  async function save(event: SubmitEvent) {
+    event.preventDefault();
+    const checked = inputOf(draft);
+    if ('error' in checked) return setError(checked.error);
+    const outcome = draft.id
+      ? await runMutation(UPDATE_CONFIG, { id: draft.id, input: checked.input })
+      : await runMutation(CREATE_CONFIG, { input: checked.input });
+    if (outcome.error !== null) return setError(outcome.error);
+    props.onSaved();
+  }
+
+  return (
+    <Dialog kind="drawer" label={draft.id ? t('models.edit') : t('models.add')}>
+      <form class="card" onSubmit={save}>
+        <h2>{draft.id ? t('models.edit') : t('models.add')}</h2>
+        <label>{t('models.name')}<input required value={draft.proxyModelName} onInput={(e) => setDraft('proxyModelName', e.currentTarget.value)} /></label>
+        <label>{t('models.baseUrl')}<input required placeholder="https://api.openai.com/v1" value={draft.baseUrl} onInput={(e) => setDraft('baseUrl', e.currentTarget.value)} /></label>
+        <label>{t('models.backendModel')}<input required value={draft.backendModelName} onInput={(e) => setDraft('backendModelName', e.currentTarget.value)} /></label>
+        <label>
+          {t('models.key')}
+          <input type="password" autocomplete="off" placeholder={draft.id ? t('models.keyPlaceholderKeep') : ''} disabled={draft.clearKey}
+            value={draft.apiKey} onInput={(e) => setDraft('apiKey', e.currentTarget.value)} />
+        </label>
+        <Show when={draft.id}>
+          <label class="check"><input type="checkbox" checked={draft.clearKey} onChange={(e) => setDraft('clearKey', e.currentTarget.checked)} />{t('models.keyClear')}</label>
+        </Show>
+        <label>{t('models.timeout')}<input inputmode="numeric" placeholder="600000" value={draft.timeoutMs} onInput={(e) => setDraft('timeoutMs', e.currentTarget.value)} /></label>
+        <label class="check"><input type="checkbox" checked={draft.ignoreSslVerify} onChange={(e) => setDraft('ignoreSslVerify', e.currentTarget.checked)} />{t('models.tls')}</label>
+        <label class="check"><input type="checkbox" checked={draft.enabled} onChange={(e) => setDraft('enabled', e.currentTarget.checked)} />{t('models.enabled')}</label>
+        <ErrorMessage message={error()} />
+        <div class="row">
+          <button type="submit">{t('models.save')}</button>
+          <button type="button" class="secondary" onClick={() => props.onCancel()}>{t('models.cancel')}</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Bearer-token auth for every admin route (/graphql, /export, /metrics): one parser, one
+ * constant-time check, one guard. Each surface renders the refusal in its own shape (the guard is
+ * given the renderer), so a 401 from /graphql is a GraphQL error and one from /export is JSON.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { UnauthorizedError } from '../errors.ts';
+
+/** The token of an `Authorization: Bearer …` header; the scheme name is case-insensitive (RFC 9110 §11.1). */
+export function bearerToken(header: string | null): string | null {
+  const match = header?.match(/^bearer\s+(.+)$/i);
+  return match ? match[1]!.trim() : null;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison (of digests, so that lengths do not show either). */
+export function tokenMatches(candidate: string | null, token: string): boolean {
+  return candidate !== null && timingSafeEqual(digest(candidate), digest(token));
+}
+
+export function isAuthorized(header: string | null, token: string): boolean {
+  return tokenMatches(bearerToken(header), token);
+}
+
+export const ADMIN_TOKEN_MISSING = 'Missing or wrong admin token: send Authorization: Bearer <token>';
+
+/**
+ * A guard for one token: `check(request)` gives null when the request may pass, else the 401 in
+ * the surface's own shape. A null token leaves the route open (METRICS_TOKEN unset).
+ */
+export function bearerGuard(opts: { token: string | null; message: string; render: (err: UnauthorizedError) => Response }) {
+  return {
+    check(request: Request): Response | null {
+      if (opts.token === null || isAuthorized(request.headers.get('authorization'), opts.token)) return null;
+      return opts.render(new UnauthorizedError(opts.message));
+    },
+  };
+}
+
+export type BearerGuard = ReturnType<typeof bearerGuard>;

@@ -1,0 +1,184 @@
+/**
+ * One `/v1` exchange from its first byte to its log entry: the only writer of a LogRow. The
+ * pipeline's steps report to it (what was asked, where it went, what came back, how a stream
+ * ended) and it ends exactly once, with metrics always and a log entry when logging is on.
+ */
+import type { Json, LoggedJson } from '../json.ts';
+import type { LogRecorder } from '../logs/recorder.ts';
+import type { ProxyMetrics } from '../metrics.ts';
+import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
+import type { Usage } from '../openai/usage.ts';
+import type { ConfigRow, LogRow } from '../store/types.ts';
+import type { Admission } from './admit.ts';
+
+export interface ExchangeSinks {
+  recorder: LogRecorder;
+  metrics: ProxyMetrics;
+  /** false: nothing is captured or stored (LOG_REQUESTS=false); metrics still count. */
+  logging: boolean;
+}
+
+export interface ExchangeStart {
+  request: Request;
+  pathname: string;
+  ip: string | null;
+  /** The log entry's id, when the caller chose it up front (the admin's chat). */
+  logId?: string;
+}
+
+/** How an exchange ended; what is not given keeps the value an earlier step reported. */
+export interface ExchangeOutcome {
+  statusCode?: number;
+  error?: string | null;
+  responseBody?: LoggedJson;
+  responseHeaders?: Json;
+  usage?: Usage | null;
+  /** When the answer's last byte went out; now, when not given. */
+  durationMs?: number;
+}
+
+/** What the log keeps of a stream that ended (cleanly or not). */
+export interface StreamEnd {
+  ttftMs: number | null;
+  durationMs: number;
+  text: string | null;
+  chunks: Json[];
+  body: LoggedJson;
+  usage: Usage | null;
+  error: string | null;
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+export class Exchange {
+  readonly startedAt = performance.now();
+  /** The client's headers, read once. */
+  readonly incoming: HeaderRecord;
+  private readonly row: LogRow;
+  private finished = false;
+  private streaming = false;
+  private admission: Admission | null = null;
+
+  private constructor(private readonly sinks: ExchangeSinks, start: ExchangeStart) {
+    this.incoming = start.request.headers.toJSON();
+    this.row = newRow(start, this.incoming, sinks.logging);
+  }
+
+  static start(sinks: ExchangeSinks, start: ExchangeStart): Exchange {
+    const ex = new Exchange(sinks, start);
+    sinks.metrics.started();
+    return ex;
+  }
+
+  get id(): string {
+    return this.row.id;
+  }
+
+  get logging(): boolean {
+    return this.sinks.logging;
+  }
+
+  /** ms since the exchange began. */
+  elapsed(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** The model the client asked for (also for GET /v1/models/{id}). */
+  requestedModel(model: string): void {
+    this.row.model = model;
+  }
+
+  /** The request body as the log keeps it (also a refused one: it is what a user debugging a 400 needs). */
+  requestBody(body: LoggedJson): void {
+    this.row.requestBody = body;
+  }
+
+  /** What the admit step granted; released when the exchange finishes. */
+  admitted(admission: Admission): void {
+    this.admission = admission;
+  }
+
+  /** The config an attempt goes to. */
+  routed(config: ConfigRow, upstreamUrl: string): void {
+    this.row.configId = config.id;
+    this.row.backendModel = config.backendModelName;
+    this.row.upstreamUrl = redactUrl(upstreamUrl);
+  }
+
+  /** The backend's status and headers arrived. */
+  responseHead(status: number, headers: HeaderRecord): void {
+    this.row.statusCode = status;
+    this.row.ttftMs = round(this.elapsed());
+    if (this.sinks.logging) this.row.responseHeaders = redactHeaders(headers);
+  }
+
+  /** An SSE answer starts: counted in the open-streams gauge until the exchange finishes. */
+  streamStarted(): void {
+    this.row.stream = true;
+    this.streaming = true;
+    this.sinks.metrics.streamOpened();
+  }
+
+  streamEnded(end: StreamEnd): void {
+    Object.assign(this.row, {
+      ttftMs: end.ttftMs ?? this.row.ttftMs,
+      durationMs: round(end.durationMs),
+      streamContent: end.text,
+      chunks: end.chunks,
+      responseBody: end.body,
+    });
+    this.finish({ usage: end.usage, error: end.error });
+  }
+
+  /** Ends the exchange exactly once. */
+  finish(outcome: ExchangeOutcome = {}): void {
+    if (this.finished) return;
+    this.finished = true;
+    const row = this.row;
+    if (outcome.statusCode !== undefined) row.statusCode = outcome.statusCode;
+    if (outcome.error !== undefined) row.error = outcome.error;
+    if (outcome.responseBody !== undefined) row.responseBody = outcome.responseBody;
+    if (outcome.responseHeaders !== undefined) row.responseHeaders = outcome.responseHeaders;
+    if (outcome.usage !== undefined) {
+      row.promptTokens = outcome.usage?.promptTokens ?? null;
+      row.completionTokens = outcome.usage?.completionTokens ?? null;
+      row.totalTokens = outcome.usage?.totalTokens ?? null;
+    }
+    if (outcome.durationMs !== undefined) row.durationMs = round(outcome.durationMs);
+    else if (row.durationMs === 0) row.durationMs = round(this.elapsed());
+    this.admission?.release();
+    if (this.streaming) this.sinks.metrics.streamClosed();
+    this.sinks.metrics.ended(row);
+    if (this.sinks.logging) this.sinks.recorder.record(row);
+  }
+}
+
+function newRow(start: ExchangeStart, incoming: HeaderRecord, logging: boolean): LogRow {
+  return {
+    id: start.logId ?? Bun.randomUUIDv7(),
+    timestamp: new Date(),
+    method: start.request.method,
+    path: start.pathname,
+    model: null,
+    backendModel: null,
+    configId: null,
+    upstreamUrl: null,
+    statusCode: 0,
+    stream: false,
+    durationMs: 0,
+    ttftMs: null,
+    promptTokens: null,
+    completionTokens: null,
+    totalTokens: null,
+    error: null,
+    clientIp: start.ip,
+    userAgent: (incoming['user-agent'] as string | undefined) ?? null,
+    // Redacted only when it will be stored.
+    requestHeaders: logging ? redactHeaders(incoming) : null,
+    requestBody: null,
+    responseHeaders: null,
+    responseBody: null,
+    streamContent: null,
+    chunks: null,
+  };
+}

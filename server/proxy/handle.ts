@@ -1,0 +1,69 @@
+/**
+ * One `/v1` exchange, step by step as docs/architecture.md draws it:
+ * read → parse → admit → route → attempt → respond → finish. Each step lives in the file named for
+ * it; the Exchange (exchange.ts) is told what each step learned and writes the log row at the end.
+ */
+import { NotFoundError } from '../errors.ts';
+import type { LogRecorder } from '../logs/recorder.ts';
+import type { ProxyMetrics } from '../metrics.ts';
+import type { Settings } from '../settings.ts';
+import { admit, type Caller } from './admit.ts';
+import { attempt } from './attempts.ts';
+import { Exchange } from './exchange.ts';
+import { isModelsPath, listModels } from './models.ts';
+import { parseRequest } from './parse.ts';
+import { readBody } from './read.ts';
+import { errorAnswer, respond } from './respond.ts';
+import { route, type RouteTable } from './route.ts';
+
+export interface ProxyDeps {
+  routes: RouteTable;
+  recorder: LogRecorder;
+  metrics: ProxyMetrics;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests'>;
+}
+
+export async function handleProxyRequest(deps: ProxyDeps, request: Request, caller: Caller): Promise<Response> {
+  const { pathname, search } = splitUrl(request.url);
+  const exchange = Exchange.start(
+    { recorder: deps.recorder, metrics: deps.metrics, logging: deps.settings.logRequests },
+    { request, pathname, ip: caller.ip, logId: caller.logId },
+  );
+  try {
+    if (!pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${pathname.slice(0, 200)}`);
+    const subpath = pathname.slice('/v1'.length);
+    if (isModelsPath(request.method, subpath)) return listModels({ exchange, routes: deps.routes, subpath });
+    if (request.method !== 'POST') {
+      throw new NotFoundError(`Lite Proxy routes requests by their model; ${request.method} ${pathname} carries none`);
+    }
+    const bytes = await readBody(request, deps.settings.maxBodyBytes);
+    caller.keepOpen?.();
+    const contentType = request.headers.get('content-type') ?? '';
+    const parsed = await parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
+    // Held until the exchange finishes, which for a stream is when its last byte went out.
+    exchange.admitted(admit(caller, parsed));
+    const candidates = route(deps.routes, parsed.model, caller.configId);
+    const answer = await attempt({
+      exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal,
+    });
+    return await respond({ exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes });
+  } catch (err) {
+    return errorAnswer(exchange, err, request.signal);
+  }
+}
+
+interface RequestPath {
+  pathname: string;
+  /** The query string with its "?", or "". */
+  search: string;
+}
+
+/**
+ * Path and query of a request URL without a URL object (this runs on every request). Bun hands
+ * handlers an absolute URL whose dot segments are already resolved, so nothing can climb out of /v1.
+ */
+function splitUrl(url: string): RequestPath {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  const q = url.indexOf('?', pathStart);
+  return q < 0 ? { pathname: url.slice(pathStart), search: '' } : { pathname: url.slice(pathStart, q), search: url.slice(q) };
+}

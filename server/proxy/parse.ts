@@ -1,0 +1,40 @@
+/**
+ * The parse step: just enough of the body to route it (its model), what the log keeps of it, and
+ * how to write it again for a backend with another model name.
+ */
+import { BadRequestError } from '../errors.ts';
+import { bodyForLog } from './capture.ts';
+import { type JsonBody, parseJsonBody, parseMultipart, replaceModel, withModel } from './body.ts';
+import type { Exchange } from './exchange.ts';
+
+export interface ParsedRequest {
+  model: string;
+  multipart: boolean;
+  /** The body for a backend whose model is called `backendModel`; only the model differs. */
+  rewrite(backendModel: string): BodyInit;
+}
+
+const decoder = new TextDecoder();
+
+export async function parseRequest(o: { exchange: Exchange; bytes: Uint8Array<ArrayBuffer>; contentType: string; logBodyBytes: number }): Promise<ParsedRequest> {
+  const { exchange, bytes, contentType, logBodyBytes } = o;
+  if (contentType.startsWith('multipart/form-data')) {
+    const parsed = await parseMultipart(bytes, contentType, logBodyBytes);
+    exchange.requestBody(parsed.summary);
+    exchange.requestedModel(parsed.model);
+    return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m) };
+  }
+  if (bytes.byteLength === 0) throw new BadRequestError('Request body is empty; send a JSON object with a model', 'missing_model', 'model');
+  const text = decoder.decode(bytes);
+  let parsed: JsonBody;
+  try {
+    parsed = parseJsonBody(text);
+  } catch (err) {
+    // The refused body is what a user debugging the 400 needs to see.
+    if (exchange.logging) exchange.requestBody(bodyForLog(text, bytes.byteLength, logBodyBytes, false));
+    throw err;
+  }
+  if (exchange.logging) exchange.requestBody(bodyForLog(text, bytes.byteLength, logBodyBytes, true));
+  exchange.requestedModel(parsed.model);
+  return { model: parsed.model, multipart: false, rewrite: (m) => replaceModel(parsed, m) };
+}

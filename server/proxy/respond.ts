@@ -1,0 +1,178 @@
+/**
+ * The respond step: the backend's answer goes to the client, and the exchange learns how it ended.
+ * SSE and other streamed bodies pass through at the client's pace (capture.ts); JSON answers are
+ * read whole (small next to their generation time, and their usage is wanted).
+ */
+import { ClientClosedError, HttpError, internalError, UpstreamFailedError } from '../errors.ts';
+import { type Json, JsonText, type LoggedJson, tryParse } from '../json.ts';
+import { errorMessageOf } from '../openai/chunks.ts';
+import { openAiErrorBody } from '../openai/errors.ts';
+import { usageOfBody } from '../openai/usage.ts';
+import type { Answer } from './attempts.ts';
+import { bodyForLog, captureBytes, captureSse, captureText } from './capture.ts';
+import type { Exchange } from './exchange.ts';
+import { responseInit } from './headers.ts';
+
+export const OVERHEAD_HEADER = 'x-lite-proxy-overhead-ms';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export interface RespondOptions {
+  exchange: Exchange;
+  answer: Answer;
+  clientSignal: AbortSignal;
+  logBodyBytes: number;
+}
+
+/** How an answer is passed on and logged, by its content type. */
+export type BodyKind = 'sse' | 'json' | 'text' | 'binary';
+
+const TEXT_TYPES = /^(text\/|application\/(xml|x-ndjson|jsonl|json-seq|javascript|yaml|x-yaml|x-www-form-urlencoded)\b|application\/[\w.+-]+\+xml\b)/;
+
+/**
+ * JSON (and a missing type, which OpenAI-compatible servers use for JSON) is read whole. Other text
+ * (plain, HTML, XML, NDJSON streams such as Ollama's) streams through and is logged as text within
+ * LOG_BODY_BYTES; anything else (audio, images) streams through and is logged by type and size.
+ */
+export function bodyKind(contentType: string): BodyKind {
+  const type = contentType.trim().toLowerCase();
+  if (type.includes('text/event-stream')) return 'sse';
+  if (type === '' || type.startsWith('application/json') || /^application\/[\w.-]+\+json\b/.test(type)) return 'json';
+  return TEXT_TYPES.test(type) ? 'text' : 'binary';
+}
+
+export function respond(o: RespondOptions): Promise<Response> | Response {
+  const { upstream, headers } = o.answer;
+  const kind = bodyKind(upstream.headers.get('content-type') ?? '');
+  if (kind === 'json' || !upstream.body) return respondWhole(o);
+  headers[OVERHEAD_HEADER] = overhead(o.answer.sentAfterMs);
+  const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
+  // With logging off a streamed body goes out untouched (no capture at all), so the exchange ends,
+  // for the metrics, when its answer starts.
+  if (!o.exchange.logging) {
+    o.exchange.finish();
+    return new Response(upstream.body, init);
+  }
+  if (kind === 'sse') return new Response(streamSse(o, upstream.body), init);
+  return new Response(kind === 'text' ? streamText(o, upstream.body) : streamBinary(o, upstream.body), init);
+}
+
+function streamSse(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const { exchange, logBodyBytes } = o;
+  exchange.streamStarted();
+  const capture = captureSse(body, { startedAt: exchange.startedAt, chunkBudgetBytes: logBodyBytes });
+  capture.done
+    .then((c) => exchange.streamEnded({
+      ttftMs: c.firstChunkAt === null ? null : c.firstChunkAt,
+      durationMs: c.endedAt,
+      text: c.result.text === null ? null : truncateText(c.result.text, logBodyBytes),
+      chunks: c.result.chunksTruncated ? [...c.result.chunks, { _truncated: true, bytes: c.bytes }] : c.result.chunks,
+      body: withinBudget(c.result.body, logBodyBytes),
+      usage: c.result.usage,
+      error: c.error ?? c.result.error ?? backendError(o.answer.upstream, c.result.body),
+    }))
+    .catch((err) => {
+      console.error('[proxy] stream log failed:', err);
+      exchange.finish();
+    });
+  return capture.stream;
+}
+
+function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const capture = captureText(body, { startedAt: o.exchange.startedAt, budgetBytes: o.logBodyBytes });
+  capture.done
+    .then((c) => o.exchange.finish({
+      durationMs: c.endedAt,
+      responseBody: bodyForLog(c.text, c.bytes, o.logBodyBytes, false),
+      error: c.error ?? backendError(o.answer.upstream, tryParse(c.text) ?? null),
+    }))
+    .catch((err) => {
+      console.error('[proxy] body log failed:', err);
+      o.exchange.finish();
+    });
+  return capture.stream;
+}
+
+function streamBinary(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const type = o.answer.upstream.headers.get('content-type');
+  const capture = captureBytes(body, { startedAt: o.exchange.startedAt });
+  capture.done
+    .then((c) => o.exchange.finish({
+      durationMs: c.endedAt,
+      responseBody: { _binary: true, type, bytes: c.bytes },
+      error: c.error ?? backendError(o.answer.upstream, null),
+    }))
+    .catch((err) => {
+      console.error('[proxy] body log failed:', err);
+      o.exchange.finish();
+    });
+  return capture.stream;
+}
+
+const decoder = new TextDecoder();
+
+async function respondWhole(o: RespondOptions): Promise<Response> {
+  const { exchange, answer } = o;
+  const bytes = await readWhole(answer.upstream, o.clientSignal);
+  const doneAt = exchange.elapsed();
+  if (!exchange.logging) exchange.finish({ durationMs: doneAt });
+  else {
+    const text = decoder.decode(bytes);
+    // Parsed for the usage and the error message; stored as the text it came as.
+    const parsed = tryParse(text);
+    exchange.finish({
+      responseBody: bodyForLog(text, bytes.byteLength, o.logBodyBytes, parsed !== undefined),
+      error: backendError(answer.upstream, parsed ?? null),
+      durationMs: doneAt,
+      usage: usageOfBody(parsed),
+    });
+  }
+  answer.headers[OVERHEAD_HEADER] = overhead(answer.sentAfterMs + (exchange.elapsed() - doneAt));
+  const { status, statusText } = answer.upstream;
+  return new Response(bytes, { status, statusText, headers: responseInit(answer.headers) });
+}
+
+async function readWhole(upstream: Response, clientSignal: AbortSignal): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    return await upstream.bytes();
+  } catch (err) {
+    if (clientSignal.aborted) throw new ClientClosedError();
+    throw new UpstreamFailedError((err as Error).message);
+  }
+}
+
+/** An answer the proxy makes itself (GET /v1/models). */
+export function jsonAnswer(exchange: Exchange, status: number, value: Json): Response {
+  exchange.finish({ statusCode: status, responseBody: value, responseHeaders: JSON_HEADERS });
+  return new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
+}
+
+/** Ends the exchange with an error of the proxy's, rendered in OpenAI's shape. */
+export function errorAnswer(exchange: Exchange, err: unknown, clientSignal: AbortSignal): Response {
+  // A client that gave up (mid-upload, say) is not a fault of ours.
+  const known = err instanceof HttpError ? err : clientSignal.aborted ? new ClientClosedError() : null;
+  if (!known) console.error('[proxy] unexpected error:', err);
+  const error = known ?? internalError();
+  const body = openAiErrorBody(error);
+  exchange.finish({ statusCode: error.status, error: error.message, responseBody: new JsonText(body) });
+  return new Response(body, { status: error.status, headers: { ...JSON_HEADERS, ...error.headers } });
+}
+
+/** A backend's 4xx/5xx answer: its own error message when it sent one. */
+function backendError(upstream: Response, body: Json): string | null {
+  if (upstream.status < 400) return null;
+  const message = errorMessageOf(body);
+  return message !== null ? `Backend answered ${upstream.status}: ${message}` : `Backend answered ${upstream.status} ${upstream.statusText}`.trim();
+}
+
+/** An assembled body over the budget is stored as a marker with its start, like any other body. */
+function withinBudget(body: Json, budget: number): LoggedJson {
+  if (body === null) return null;
+  const text = JSON.stringify(body);
+  return text.length > budget ? { _truncated: true, bytes: text.length, preview: text.slice(0, budget) } : new JsonText(text);
+}
+
+function truncateText(text: string, budget: number): string {
+  return text.length > budget ? `${text.slice(0, budget)}…[truncated ${text.length - budget} characters]` : text;
+}
+
+const overhead = (ms: number) => ms.toFixed(3);
