@@ -18,7 +18,8 @@ async function main() {
   const token = loadAdminToken({ fromEnv: settings.adminToken, dataDir: settings.dataDir });
   const store = await createStore(settings);
   try {
-    await store.init();
+    // Upgrades an older schema first, saying so (and, on SQLite, where the copy from before it is).
+    await store.init({ report: (m) => console.log(m) });
   } catch (err) {
     throw new Error(`cannot open the store (${describeStore(settings)}): ${(err as Error).message}`);
   }

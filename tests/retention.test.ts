@@ -95,6 +95,33 @@ for (const kind of STORE_KINDS) {
       await handle.destroy();
     });
 
+    test('a sweep asked for while one runs is a new sweep that sees what was written since', async () => {
+      const handle = makeStore(kind);
+      // The first size() (the sweep at start) measures the empty store, then waits until the test
+      // lets it go, so that it is still running when the rows are written and a sweep is asked for.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let sizes = 0;
+      const slow: Store = Object.create(handle.store, {
+        size: {
+          async value(this: Store) {
+            const measured = await handle.store.size.call(this);
+            if (sizes++ === 0) await gate;
+            return measured;
+          },
+        },
+      });
+      app = await startApp({ store: slow, logRetentionDays: 0, logMaxRows: 10, upkeep: { batchSize: 40, pauseMs: 0 } });
+      for (let i = 0; i < 30; i++) app.recorder.record(row(i, (30 - i) * 1000));
+      await app.drain();
+      const asked = app.upkeep.sweep();
+      release();
+      await asked;
+      expect(await app.store.countLogs({})).toBe(10);
+      expect(sizes).toBeGreaterThanOrEqual(2);
+      await handle.destroy();
+    });
+
     test('the sweep runs on its own in the background', async () => {
       app = await startApp({ kind, logRetentionDays: 1, upkeep: { sweepEveryMs: 50, pingEveryMs: 50 } });
       for (let i = 0; i < 30; i++) app.recorder.record(row(i, 2 * DAY));

@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '../server/store/mongo.ts';
-import type { RollupRow } from '../server/store/types.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
 import { JsonText } from '../server/json.ts';
-import { type ConfigRow, type LogCursor, type LogFilter, type LogRow, type LogSummary, type Store } from '../server/store/types.ts';
+import type { ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, RollupRow, Store } from '../server/store/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
@@ -390,6 +389,14 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         await store.insertLogs([makeLog({ id: 'b' })]);
         expect(await store.countLogs({})).toBe(2);
       });
+
+      test('init on a store at the current schema has nothing to upgrade and reports nothing', async () => {
+        await store.insertLogs([makeLog({ id: 'a' })]);
+        const messages: string[] = [];
+        await store.init({ report: (m) => messages.push(m) });
+        expect(messages).toEqual([]);
+        expect(await store.getLog('a')).toEqual(makeLog({ id: 'a' }));
+      });
     });
 
     describe('export, retention and import support', () => {
@@ -563,3 +570,33 @@ if (mongoUri) {
     return new MongoStore(mongoUri, databaseName);
   });
 }
+
+describe('MongoDB documents stay under the 16 MiB limit', () => {
+  test('when the heavy fields together pass it, the largest become markers and the rest stay as logged', async () => {
+    const { docFromLog, logFromDoc } = await import('../server/store/mongo-docs.ts');
+    const MiB = 1024 * 1024;
+    const row = makeLog({
+      id: 'big', stream: true,
+      requestBody: new JsonText(JSON.stringify({ prompt: 'p'.repeat(7 * MiB) })),
+      chunks: [{ text: 'c'.repeat(5 * MiB) }, '[DONE]'],
+      streamContent: 's'.repeat(4 * MiB),
+    });
+    const doc = docFromLog(row);
+    const bytes = (v: string | null) => (v === null ? 0 : Buffer.byteLength(v));
+    expect(bytes(doc.requestBody) + bytes(doc.chunks) + bytes(doc.streamContent)).toBeLessThanOrEqual(15 * MiB);
+    const back = logFromDoc(doc);
+    // The largest (the request body) went first; that was enough.
+    expect(back.requestBody).toEqual({ _truncated: true, bytes: 7 * MiB + 13, reason: 'entry exceeded the MongoDB document size limit' });
+    expect(back.chunks).toEqual(row.chunks);
+    expect(back.streamContent).toBe(row.streamContent);
+    expect(back.responseBody).toEqual(row.responseBody);
+
+    const huge = docFromLog(makeLog({ id: 'huge', streamContent: 's'.repeat(9 * MiB), chunks: ['c'.repeat(8 * MiB)] }));
+    expect(huge.streamContent).toBe(`[truncated: ${9 * MiB} bytes exceeded the MongoDB document size limit]`);
+    expect(JSON.parse(huge.chunks!)).toEqual(['c'.repeat(8 * MiB)]);
+    // A chunks marker is still a list of chunks.
+    const both = docFromLog(makeLog({ id: 'both', streamContent: 's'.repeat(8 * MiB), chunks: ['c'.repeat(9 * MiB)] }));
+    expect(JSON.parse(both.chunks!)).toEqual([{ _truncated: true, bytes: 9 * MiB + 4, reason: 'entry exceeded the MongoDB document size limit' }]);
+    expect(both.streamContent).toBe('s'.repeat(8 * MiB));
+  });
+});

@@ -48,15 +48,18 @@ const EXIT_STOPPED_EARLY = 2;
 
 type Out = { out: (line: string) => void; err: (line: string) => void };
 
-/** The store the server is configured with. */
-async function openConfiguredStore(settings: Settings, opts: { mustExist: boolean }): Promise<Store> {
+/**
+ * The store the server is configured with, its schema brought to this release's version; what the
+ * upgrade reports goes to stderr (stdout may be the exported document).
+ */
+async function openConfiguredStore(settings: Settings, opts: { mustExist: boolean; report: (line: string) => void }): Promise<Store> {
   const where = describeStore(settings);
   if (!settings.mongodbUri && opts.mustExist && !existsSync(join(settings.dataDir, SQLITE_FILE))) {
     throw new CliError(`no database at ${join(settings.dataDir, SQLITE_FILE)}: set DATA_DIR (or MONGODB_URI) as for the server`);
   }
   const store = await createStore(settings);
   try {
-    await store.init();
+    await store.init({ report: opts.report });
   } catch (err) {
     await store.close().catch(() => {});
     throw new CliError(`cannot open the store (${where}): ${firstLine(err)}`);
@@ -68,7 +71,7 @@ async function exportConfigsCommand(args: string[], settings: Settings, io: Out)
   const { values } = parseArgs({ args, options: { 'with-keys': { type: 'boolean' }, out: { type: 'string' } } });
   const withKeys = values['with-keys'] ?? false;
   if (withKeys && !values.out) throw new CliError('--with-keys needs --out <file>: keys are never printed to the terminal');
-  const store = await openConfiguredStore(settings, { mustExist: true });
+  const store = await openConfiguredStore(settings, { mustExist: true, report: io.err });
   try {
     const doc = exportDocument(await store.listConfigs(), { withKeys });
     const text = `${JSON.stringify(doc, null, 2)}\n`;
@@ -111,7 +114,7 @@ async function importConfigsCommand(args: string[], settings: Settings, io: Out)
   if (positionals.length !== 1) throw new CliError('import-configs takes one file: bun run cli import-configs <file> [--replace]');
   const file = positionals[0]!;
   const document = readJsonFile(file);
-  const store = await openConfiguredStore(settings, { mustExist: false });
+  const store = await openConfiguredStore(settings, { mustExist: false, report: io.err });
   try {
     const r = await importConfigs({ store }, document, { replace: values.replace ?? false }).catch((err: unknown) => {
       throw err instanceof InputError ? new CliError(`${file}: ${err.message}; nothing was imported`) : err;

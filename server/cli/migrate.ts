@@ -9,8 +9,7 @@ import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSy
 import { dirname, join, resolve } from 'node:path';
 import { DATABASE_NAME_PATTERN } from '../settings.ts';
 import { ROLLUP_SIZES } from '../stats/rollup.ts';
-import { type RollupRow } from '../store/types.ts';
-import type { ConfigChanges, LogCursor, Store } from '../store/types.ts';
+import type { ConfigChanges, LogCursor, RollupRow, Store } from '../store/types.ts';
 
 /** A mistake of the user's (bad argument, missing file, unreachable store): shown as one line, exit code 1. */
 export class CliError extends Error {
@@ -57,11 +56,16 @@ export function parseStoreSpec(spec: string, cwd = process.cwd()): StoreSpec {
   throw new CliError(`"${spec.replace(/\/\/[^@/]*@/, '//…@')}" is not a store: use sqlite:<path> or a mongodb:// URI`);
 }
 
-export async function openStore(spec: StoreSpec, opts: { mustExist: boolean }): Promise<Store> {
+/**
+ * Opens a store and brings its schema to this release's version (init): a source from an older
+ * release is upgraded in place (on SQLite after a copy, which `report` names), so that it reads as
+ * this code expects; a store from a newer release is refused.
+ */
+export async function openStore(spec: StoreSpec, opts: { mustExist: boolean; report?: (line: string) => void }): Promise<Store> {
   if (spec.kind === 'sqlite' && opts.mustExist && !existsSync(spec.path!)) throw new CliError(`no SQLite database at ${spec.path}`);
   const store = await spec.open();
   try {
-    await store.init();
+    await store.init({ report: opts.report });
   } catch (err) {
     await store.close().catch(() => {});
     throw new CliError(`cannot open ${spec.label}: ${firstLine(err)}`);
@@ -123,13 +127,13 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateOutcome> {
   const { from, to, report } = opts;
   if (from.identity === to.identity) throw new CliError('--from and --to name the same store');
   const checkpoint = readCheckpoint(opts.checkpointPath, from, to);
-  const source = await openStore(from, { mustExist: true });
+  const source = await openStore(from, { mustExist: true, report });
   try {
     // A misspelt database name opens an empty one: copying nothing would look like success.
     if ((await source.countLogs({})) === 0 && (await source.listConfigs()).length === 0) {
       throw new CliError(`${from.label} holds no configs and no log entries: nothing to migrate (is the name right?)`);
     }
-    const target = await openStore(to, { mustExist: false });
+    const target = await openStore(to, { mustExist: false, report });
     try {
       report(`migrating ${from.label} → ${to.label}`);
       await copyConfigs(source, target, report);

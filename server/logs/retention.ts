@@ -34,6 +34,8 @@ const MAX_BATCHES_PER_SWEEP = 500;
 export class Retention {
   private sweepTimer: Timer | null = null;
   private sweeping: Promise<void> | null = null;
+  /** A sweep asked for while one ran: it starts when that one ends (at most one waits). */
+  private queued: Promise<void> | null = null;
   private stopped = false;
   private sweepFailing = false;
   private readonly state: RetentionStatus = { size: null, sizeCheckedAt: null, retentionDeleted: 0 };
@@ -54,6 +56,7 @@ export class Retention {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.queued;
     await this.sweeping;
   }
 
@@ -63,7 +66,16 @@ export class Retention {
 
   /** Retention, then the size; one at a time. Resolves when done (tests await it). */
   sweep(): Promise<void> {
-    this.sweeping ??= this.runSweep().finally(() => (this.sweeping = null));
+    if (this.sweeping) {
+      // The running sweep may have measured the store before what the caller just wrote: one more
+      // sweep after it sees the store as it is now. Callers in the meantime share that one.
+      this.queued ??= this.sweeping.then(() => {
+        this.queued = null;
+        return this.stopped ? undefined : this.sweep();
+      });
+      return this.queued;
+    }
+    this.sweeping = this.runSweep().finally(() => (this.sweeping = null));
     return this.sweeping;
   }
 

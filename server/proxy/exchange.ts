@@ -9,7 +9,11 @@ import type { ProxyMetrics } from '../metrics.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
 import type { Usage } from '../openai/usage.ts';
 import type { ConfigRow, LogRow } from '../store/types.ts';
-import type { Admission } from './admit.ts';
+
+/** What the admit step grants (admit.ts); held until the exchange ends. */
+interface Held {
+  release(): void;
+}
 
 export interface ExchangeSinks {
   recorder: LogRecorder;
@@ -57,7 +61,7 @@ export class Exchange {
   private readonly row: LogRow;
   private finished = false;
   private streaming = false;
-  private admission: Admission | null = null;
+  private admission: Held | null = null;
 
   private constructor(private readonly sinks: ExchangeSinks, start: ExchangeStart) {
     this.incoming = start.request.headers.toJSON();
@@ -94,7 +98,7 @@ export class Exchange {
   }
 
   /** What the admit step granted; released when the exchange finishes. */
-  admitted(admission: Admission): void {
+  admitted(admission: Held): void {
     this.admission = admission;
   }
 

@@ -3,12 +3,20 @@
  * mapping both ways, kept apart from the store's I/O in mongo.ts.
  */
 import { type Filter, MongoBulkWriteError } from 'mongodb';
+import { fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';
 import { rollupKey } from '../stats/rollup.ts';
-import { type RollupRow } from './types.ts';
-import { type Json, jsonText, type LoggedJson } from '../json.ts';
-import { type ConfigPatch, type ConfigRow, type LogDetail, type LogFilter, type LogQuery, type LogRow, type LogSummary } from './types.ts';
+import { type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
+import type { ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, RollupRow } from './types.ts';
 
-export type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
+/** How each kind is kept in a document (schema.ts): JSON as text, dates as Dates, the rest as they are. */
+interface DocValue { text: string; int: number; real: number; bool: boolean; date: Date; json: string; body: string; chunks: string }
+/** The document of a table's row: the key field is `_id`. */
+type DocOf<T extends Record<string, FieldSpec>> = {
+  -readonly [K in keyof T as T[K] extends { key: true } ? '_id' : K]: DocValue[T[K]['kind']] | (T[K] extends { nullable: true } ? null : never);
+};
+
+export type ConfigDoc = DocOf<typeof CONFIG_FIELDS>;
+export type LogDoc = DocOf<typeof LOG_FIELDS>;
 
 /**
  * Counters sit at the top level of the document (n, s2, d7, …) so that $inc names them directly;
@@ -16,107 +24,81 @@ export type ConfigDoc = Omit<ConfigRow, 'id'> & { _id: string };
  */
 export type RollupDoc = { _id: string; [field: string]: unknown };
 
-export type LogDoc = Omit<LogSummary, 'id'> & { _id: string } & {
-  requestHeaders: string | null;
-  requestBody: string | null;
-  responseHeaders: string | null;
-  responseBody: string | null;
-  streamContent: string | null;
-  chunks: string | null;
-};
+type AnyDoc = Record<string, unknown>;
 
-/** Leaves the heavy fields out of list reads; typed so a new LogDetail field cannot be forgotten here. */
-export const SUMMARY_PROJECTION: Record<keyof LogDetail, 0> = {
-  requestHeaders: 0, requestBody: 0, responseHeaders: 0, responseBody: 0, streamContent: 0, chunks: 0,
-};
+const isText = (k: Kind) => k === 'json' || k === 'body' || k === 'chunks';
+const toDoc = (f: FieldSpec, v: unknown) => (isText(f.kind) ? jsonText(v as LoggedJson) : v ?? null);
+function fromDoc(f: FieldSpec, v: unknown, bodies: Bodies): unknown {
+  if (f.kind === 'body' && bodies === 'text') return typeof v === 'string' ? new JsonText(v) : null;
+  // A missing field is null: FerretDB leaves nulls out of some writes, and fields added later are absent from older documents.
+  return isText(f.kind) ? fromJsonText(v) : v ?? null;
+}
+const fieldName = (name: string, f: FieldSpec) => (f.key ? '_id' : name);
 
-export const PATCHABLE: (keyof ConfigPatch)[] = [
-  'proxyModelName', 'baseUrl', 'backendModelName', 'apiKey', 'ignoreSslVerify', 'enabled', 'timeoutMs', 'updatedAt',
-];
+/** A table's row as a document and back. */
+function codec<T, D>(table: FieldTable, pick: (f: FieldSpec) => boolean = () => true) {
+  const fields = fieldsOf(table).filter(([, f]) => pick(f));
+  return {
+    toDoc: (row: T): D => Object.fromEntries(fields.map(([name, f]) => [fieldName(name, f), toDoc(f, (row as AnyDoc)[name])])) as D,
+    fromDoc: (doc: Partial<D>, bodies: Bodies = 'parsed'): T =>
+      Object.fromEntries(fields.map(([name, f]) => [name, fromDoc(f, (doc as AnyDoc)[fieldName(name, f)], bodies)])) as T,
+  };
+}
+
+const configs = codec<ConfigRow, ConfigDoc>(CONFIG_FIELDS);
+const logs = codec<LogRow, LogDoc>(LOG_FIELDS);
+const summaries = codec<LogSummary, LogDoc>(LOG_FIELDS, (f) => f.part === 'summary');
+
+export const docFromConfig = configs.toDoc;
+export const configFromDoc = (d: ConfigDoc): ConfigRow => configs.fromDoc(d);
+export const summaryFromDoc = (d: Partial<LogDoc>): LogSummary => summaries.fromDoc(d);
+/** A whole log entry; bodies parsed, or kept as the stored text (exports write it without parsing). */
+export const logFromDoc = (d: LogDoc, bodies: Bodies = 'parsed'): LogRow => logs.fromDoc(d, bodies);
+
+/** Leaves the heavy fields out of list reads. */
+export const SUMMARY_PROJECTION: Record<string, 0> = Object.fromEntries(LOG_DETAIL_FIELDS.map((name) => [name, 0]));
+
+/** `$set` of a config patch: only patchable fields, and only those present (undefined means "leave alone", null is a value). */
+export function configPatchSet(patch: ConfigPatch): Partial<ConfigDoc> {
+  return Object.fromEntries(fieldsOf(CONFIG_FIELDS)
+    .filter(([name, f]) => !f.fixed && (patch as AnyDoc)[name] !== undefined)
+    .map(([name, f]) => [name, toDoc(f, (patch as AnyDoc)[name])]));
+}
 
 const DUPLICATE_KEY = 11000;
 
-export const fromJsonText = (text: string | null | undefined): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
-
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-export function configFromDoc(d: ConfigDoc): ConfigRow {
-  return {
-    id: d._id,
-    proxyModelName: d.proxyModelName,
-    baseUrl: d.baseUrl,
-    backendModelName: d.backendModelName,
-    apiKey: d.apiKey ?? null,
-    ignoreSslVerify: d.ignoreSslVerify,
-    enabled: d.enabled,
-    timeoutMs: d.timeoutMs ?? null,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-  };
-}
-
-export function summaryFromDoc(d: Omit<LogDoc, keyof LogDetail>): LogSummary {
-  return {
-    id: d._id,
-    timestamp: d.timestamp,
-    method: d.method,
-    path: d.path,
-    model: d.model ?? null,
-    backendModel: d.backendModel ?? null,
-    configId: d.configId ?? null,
-    upstreamUrl: d.upstreamUrl ?? null,
-    statusCode: d.statusCode,
-    stream: d.stream,
-    durationMs: d.durationMs,
-    ttftMs: d.ttftMs ?? null,
-    promptTokens: d.promptTokens ?? null,
-    completionTokens: d.completionTokens ?? null,
-    totalTokens: d.totalTokens ?? null,
-    error: d.error ?? null,
-    clientIp: d.clientIp ?? null,
-    userAgent: d.userAgent ?? null,
-  };
-}
 
 // MongoDB refuses documents over 16 MiB; stay clear of it with room for the summary fields.
 const MAX_DOC_BYTES = 15 * 1024 * 1024;
-const HEAVY = ['requestBody', 'responseBody', 'chunks', 'streamContent', 'requestHeaders', 'responseHeaders'] as const;
+/** The detail fields, all text in a document. */
+const HEAVY = LOG_DETAIL_FIELDS;
 
 /**
  * Bodies are capped by LOG_BODY_BYTES, but several large ones (and JSON escaping) can still pass the
  * document limit together: then the largest are replaced by a marker rather than losing the entry.
  */
 function fitDocument(doc: LogDoc): LogDoc {
-  const size = (k: (typeof HEAVY)[number]) => (doc[k] ? Buffer.byteLength(doc[k]!) : 0);
+  const text = doc as unknown as Record<string, string | null>;
+  const size = (k: string) => (text[k] ? Buffer.byteLength(text[k]!) : 0);
   // Cheap bound first: at most 3 UTF-8 bytes per UTF-16 unit.
-  if (HEAVY.reduce((n, k) => n + (doc[k]?.length ?? 0) * 3, 0) <= MAX_DOC_BYTES) return doc;
+  if (HEAVY.reduce((n, k) => n + (text[k]?.length ?? 0) * 3, 0) <= MAX_DOC_BYTES) return doc;
   let total = HEAVY.reduce((n, k) => n + size(k), 0);
   for (const k of [...HEAVY].sort((a, b) => size(b) - size(a))) {
     if (total <= MAX_DOC_BYTES) break;
     const bytes = size(k);
     const marker = JSON.stringify({ _truncated: true, bytes, reason: 'entry exceeded the MongoDB document size limit' });
-    doc[k] =
-      k === 'streamContent' ? `[truncated: ${bytes} bytes exceeded the MongoDB document size limit]`
-      : k === 'chunks' ? `[${marker}]`
+    const kind = LOG_FIELDS[k].kind;
+    text[k] =
+      kind === 'text' ? `[truncated: ${bytes} bytes exceeded the MongoDB document size limit]`
+      : kind === 'chunks' ? `[${marker}]`
       : marker;
     total += size(k) - bytes;
   }
   return doc;
 }
 
-export function docFromLog(r: LogRow): LogDoc {
-  const { id, requestHeaders, requestBody, responseHeaders, responseBody, streamContent, chunks, ...summary } = r;
-  return fitDocument({
-    ...summary,
-    _id: id,
-    requestHeaders: jsonText(requestHeaders),
-    requestBody: jsonText(requestBody),
-    responseHeaders: jsonText(responseHeaders),
-    responseBody: jsonText(responseBody),
-    streamContent: streamContent ?? null,
-    chunks: chunks ? JSON.stringify(chunks) : null,
-  });
-}
+export const docFromLog = (r: LogRow): LogDoc => fitDocument(logs.toDoc(r));
 
 /** The same filter semantics as the SQLite store; user text only ever lands in values, never in keys. */
 export function logFilter(filter: LogFilter): Filter<LogDoc> {
@@ -155,19 +137,6 @@ export function pageFilter(q: LogQuery): Filter<LogDoc> {
     filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
   }
   return filter;
-}
-
-/** A whole log entry; `body` reads the two body fields (parsed, or kept as text). */
-export function logFromDoc(d: LogDoc, body: (text: string | null | undefined) => LoggedJson): LogRow {
-  return {
-    ...summaryFromDoc(d),
-    requestHeaders: fromJsonText(d.requestHeaders),
-    requestBody: body(d.requestBody),
-    responseHeaders: fromJsonText(d.responseHeaders),
-    responseBody: body(d.responseBody),
-    streamContent: d.streamContent ?? null,
-    chunks: fromJsonText(d.chunks) as Json[] | null,
-  };
 }
 
 export function rollupUpsert(r: RollupRow) {

@@ -1,18 +1,21 @@
 /**
  * MongoDB store on the official driver; also runs on FerretDB 1.24, so it keeps to plain find, count, insert,
- * update and createIndexes (no TTL indexes, no change streams, no aggregation beyond what countDocuments needs).
- * JSON fields are stored as JSON text, not sub-documents: client bodies are hostile input whose keys ("$where",
- * "a.b") MongoDB and FerretDB reject or treat as paths, and text keeps a stored body exactly what was logged.
+ * update and createIndexes (no TTL indexes, no change streams, no aggregation beyond what countDocuments needs,
+ * no transactions). Documents come from schema.ts (mongo-docs.ts); init() applies the schema steps the
+ * database lacks (mongo-migrations.ts), one replica at a time.
  */
 import { type Collection, type Db, MongoBulkWriteError, MongoClient } from 'mongodb';
 import { rollupKey } from '../stats/rollup.ts';
-import { PartialRollupWrite, type RollupRow, type RollupSize } from './types.ts';
 import {
-  type ConfigDoc, configFromDoc, docFromLog, fromJsonText, type LogDoc, logFromDoc, logFilter, onlyDuplicateKeys, pageFilter,
-  PATCHABLE, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
+  type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, logFromDoc, logFilter, onlyDuplicateKeys,
+  pageFilter, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
-import { JsonText } from '../json.ts';
-import { type ConfigChanges, type ConfigPatch, type ConfigRow, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
+import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
+import type { MigrateOptions } from './migrations.ts';
+import {
+  type ConfigChanges, type ConfigPatch, type ConfigRow, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
+  type RollupRow, type RollupSize, type Store, type StoreSize,
+} from './types.ts';
 
 export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;
@@ -22,7 +25,7 @@ export class MongoStore implements Store {
   private logs: Collection<LogDoc>;
   private rollups: Collection<RollupDoc>;
 
-  constructor(uri: string, databaseName: string) {
+  constructor(uri: string, private readonly databaseName: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'lite-proxy' });
     this.db = this.client.db(databaseName);
     this.configs = this.db.collection<ConfigDoc>('configs');
@@ -30,16 +33,10 @@ export class MongoStore implements Store {
     this.rollups = this.db.collection<RollupDoc>('rollups');
   }
 
-  async init(): Promise<void> {
+  /** Applies the schema steps the database lacks (tests may give their own steps and lock timing). */
+  async init(options: MigrateOptions & { steps?: readonly MongoStep[]; lock?: Partial<LockTiming> } = {}): Promise<void> {
     await this.client.connect();
-    // One index per createIndexes call: FerretDB 1.24 panics and drops the connection when one call names two
-    // or more indexes that already exist (FerretDB issue #3858), i.e. on every init() after the first.
-    // Explicit names make a repeated call a no-op on both servers: same spec, same name.
-    await this.configs.createIndex({ proxyModelName: 1 }, { name: 'configs_name' });
-    await this.logs.createIndex({ timestamp: -1, _id: -1 }, { name: 'logs_time' });
-    await this.logs.createIndex({ model: 1, timestamp: -1, _id: -1 }, { name: 'logs_model_time' });
-    await this.logs.createIndex({ statusCode: 1, timestamp: -1, _id: -1 }, { name: 'logs_status_time' });
-    await this.rollups.createIndex({ size: 1, start: 1 }, { name: 'rollups_time' });
+    await migrateMongo(this.db, { ...options, databaseName: this.databaseName });
   }
 
   async ping(): Promise<void> {
@@ -61,14 +58,11 @@ export class MongoStore implements Store {
   }
 
   async insertConfig(c: ConfigRow): Promise<void> {
-    const { id, ...rest } = c;
-    await this.configs.insertOne({ ...rest, _id: id });
+    await this.configs.insertOne(docFromConfig(c));
   }
 
   async updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
-    // Only known keys, and only those present: undefined means "leave alone", null is a value (clears apiKey).
-    const set = Object.fromEntries(PATCHABLE.filter((key) => patch[key] !== undefined).map((key) => [key, patch[key]]));
-    const doc = await this.configs.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
+    const doc = await this.configs.findOneAndUpdate({ _id: id }, { $set: configPatchSet(patch) }, { returnDocument: 'after' });
     return doc ? configFromDoc(doc) : null;
   }
 
@@ -96,7 +90,7 @@ export class MongoStore implements Store {
       .sort({ timestamp: -1, _id: -1 })
       .limit(q.limit > 0 ? q.limit : 0)
       .toArray();
-    return docs.map(summaryFromDoc);
+    return docs.map((d) => summaryFromDoc(d));
   }
 
   async countLogs(filter: LogFilter): Promise<number> {
@@ -105,14 +99,14 @@ export class MongoStore implements Store {
 
   async getLog(id: string): Promise<LogRow | null> {
     const d = await this.logs.findOne({ _id: id });
-    return d ? logFromDoc(d, fromJsonText) : null;
+    return d ? logFromDoc(d) : null;
   }
 
   async queryLogRows(q: LogQuery): Promise<LogRow[]> {
     if (q.limit === 0) return [];
     const docs = await this.logs.find(pageFilter(q)).sort({ timestamp: -1, _id: -1 }).limit(q.limit > 0 ? q.limit : 0).toArray();
     // Bodies stay the text they were stored as: an export writes them without parsing.
-    return docs.map((d) => logFromDoc(d, (v) => (typeof v === 'string' ? new JsonText(v) : null)));
+    return docs.map((d) => logFromDoc(d, 'text'));
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {

@@ -1,116 +1,22 @@
 /**
  * Embedded store on bun:sqlite, the default: WAL mode, prepared statements, one transaction per batch.
- * JSON columns hold JSON text, so a stored body is exactly what was logged.
+ * Columns, statements and row mapping come from schema.ts (sqlite-schema.ts); init() applies the
+ * schema steps the file lacks (sqlite-migrations.ts).
  */
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ROLLUP_FIELDS } from '../stats/rollup.ts';
-import { type RollupRow, type RollupSize } from './types.ts';
-import { type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
-import { type ConfigChanges, type ConfigPatch, type ConfigRow, type LogCursor, type LogFilter, type LogQuery, type LogRow, type LogSummary, type Store, type StoreSize } from './types.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS configs (
-  id TEXT PRIMARY KEY,
-  proxy_model_name TEXT NOT NULL,
-  base_url TEXT NOT NULL,
-  backend_model_name TEXT NOT NULL,
-  api_key TEXT,
-  ignore_ssl_verify INTEGER NOT NULL,
-  enabled INTEGER NOT NULL,
-  timeout_ms INTEGER,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS configs_name ON configs (proxy_model_name);
-CREATE TABLE IF NOT EXISTS logs (
-  id TEXT PRIMARY KEY,
-  ts INTEGER NOT NULL,
-  method TEXT NOT NULL,
-  path TEXT NOT NULL,
-  model TEXT,
-  backend_model TEXT,
-  config_id TEXT,
-  upstream_url TEXT,
-  status_code INTEGER NOT NULL,
-  stream INTEGER NOT NULL,
-  duration_ms REAL NOT NULL,
-  ttft_ms REAL,
-  prompt_tokens INTEGER,
-  completion_tokens INTEGER,
-  total_tokens INTEGER,
-  error TEXT,
-  client_ip TEXT,
-  user_agent TEXT,
-  request_headers TEXT,
-  request_body TEXT,
-  response_headers TEXT,
-  response_body TEXT,
-  stream_content TEXT,
-  chunks TEXT
-);
-CREATE INDEX IF NOT EXISTS logs_time ON logs (ts DESC, id DESC);
-CREATE INDEX IF NOT EXISTS logs_model_time ON logs (model, ts DESC, id DESC);
-CREATE INDEX IF NOT EXISTS logs_status_time ON logs (status_code, ts DESC, id DESC);
-CREATE TABLE IF NOT EXISTS rollups (
-  size INTEGER NOT NULL,
-  start INTEGER NOT NULL,
-  -- '' stands for "no model": NULLs would not be equal in the primary key.
-  model TEXT NOT NULL,
-  ${ROLLUP_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
-  PRIMARY KEY (size, start, model)
-) WITHOUT ROWID;
-`;
+import type { MigrateOptions } from './migrations.ts';
+import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
+import { configPatchSql, configRows, logRows, type Row, summaryRows } from './sqlite-schema.ts';
+import type {
+  ConfigChanges, ConfigPatch, ConfigRow, LogCursor, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
+} from './types.ts';
 
 const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
   VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
   ON CONFLICT (size, start, model) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
-
-const SUMMARY_COLUMNS = `id, ts, method, path, model, backend_model, config_id, upstream_url, status_code, stream,
-  duration_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, error, client_ip, user_agent`;
-
-type Row = Record<string, string | number | null>;
-
-const fromJsonText = (text: unknown): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
-
-function configFromRow(r: Row): ConfigRow {
-  return {
-    id: r.id as string,
-    proxyModelName: r.proxy_model_name as string,
-    baseUrl: r.base_url as string,
-    backendModelName: r.backend_model_name as string,
-    apiKey: (r.api_key as string | null) ?? null,
-    ignoreSslVerify: r.ignore_ssl_verify === 1,
-    enabled: r.enabled === 1,
-    timeoutMs: (r.timeout_ms as number | null) ?? null,
-    createdAt: new Date(r.created_at as number),
-    updatedAt: new Date(r.updated_at as number),
-  };
-}
-
-function summaryFromRow(r: Row): LogSummary {
-  return {
-    id: r.id as string,
-    timestamp: new Date(r.ts as number),
-    method: r.method as string,
-    path: r.path as string,
-    model: r.model as string | null,
-    backendModel: r.backend_model as string | null,
-    configId: r.config_id as string | null,
-    upstreamUrl: r.upstream_url as string | null,
-    statusCode: r.status_code as number,
-    stream: r.stream === 1,
-    durationMs: r.duration_ms as number,
-    ttftMs: r.ttft_ms as number | null,
-    promptTokens: r.prompt_tokens as number | null,
-    completionTokens: r.completion_tokens as number | null,
-    totalTokens: r.total_tokens as number | null,
-    error: r.error as string | null,
-    clientIp: r.client_ip as string | null,
-    userAgent: r.user_agent as string | null,
-  };
-}
 
 /** Builds the WHERE clause for a filter; values are always bound, never spliced. */
 function whereClause(filter: LogFilter, extra: string[] = [], extraParams: SQLQueryBindings[] = []) {
@@ -128,19 +34,6 @@ function whereClause(filter: LogFilter, extra: string[] = [], extraParams: SQLQu
   if (filter.model) (parts.push('model = ?'), params.push(filter.model));
   if (filter.stream != null) (parts.push('stream = ?'), params.push(filter.stream ? 1 : 0));
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
-}
-
-/** A whole log row; `body` reads the two body columns (parsed, or kept as text). */
-function logFromRow(r: Row, body: (text: unknown) => LoggedJson): LogRow {
-  return {
-    ...summaryFromRow(r),
-    requestHeaders: fromJsonText(r.request_headers),
-    requestBody: body(r.request_body),
-    responseHeaders: fromJsonText(r.response_headers),
-    responseBody: body(r.response_body),
-    streamContent: r.stream_content as string | null,
-    chunks: fromJsonText(r.chunks) as Json[] | null,
-  };
 }
 
 function afterClause(after: LogCursor | null | undefined): [string[], SQLQueryBindings[]] {
@@ -162,9 +55,10 @@ export class SqliteStore implements Store {
     if (path !== ':memory:') chmodSync(path, 0o600);
   }
 
-  async init(): Promise<void> {
+  /** Applies the schema steps the file lacks (tests may give their own steps). */
+  async init(options: MigrateOptions & { steps?: readonly SqliteStep[] } = {}): Promise<void> {
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-    this.db.exec(SCHEMA);
+    migrateSqlite(this.db, { path: this.path, ...options });
   }
 
   async ping(): Promise<void> {
@@ -176,13 +70,13 @@ export class SqliteStore implements Store {
   }
 
   async listConfigs(): Promise<ConfigRow[]> {
-    const rows = this.db.query('SELECT * FROM configs ORDER BY proxy_model_name, created_at, id').all() as Row[];
-    return rows.map(configFromRow);
+    const rows = this.db.query(`SELECT ${configRows.columns} FROM configs ORDER BY proxy_model_name, created_at, id`).all() as Row[];
+    return rows.map((r) => configRows.fromRow(r));
   }
 
   async getConfig(id: string): Promise<ConfigRow | null> {
-    const row = this.db.query('SELECT * FROM configs WHERE id = ?').get(id) as Row | null;
-    return row ? configFromRow(row) : null;
+    const row = this.db.query(`SELECT ${configRows.columns} FROM configs WHERE id = ?`).get(id) as Row | null;
+    return row ? configRows.fromRow(row) : null;
   }
 
   async insertConfig(c: ConfigRow): Promise<void> {
@@ -190,13 +84,7 @@ export class SqliteStore implements Store {
   }
 
   private insertConfigSync(c: ConfigRow): void {
-    this.db
-      .query(
-        `INSERT INTO configs (id, proxy_model_name, base_url, backend_model_name, api_key, ignore_ssl_verify,
-           enabled, timeout_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(c.id, c.proxyModelName, c.baseUrl, c.backendModelName, c.apiKey, c.ignoreSslVerify ? 1 : 0,
-        c.enabled ? 1 : 0, c.timeoutMs, c.createdAt.getTime(), c.updatedAt.getTime());
+    this.db.query(`INSERT INTO configs (${configRows.columns}) VALUES (${configRows.placeholders})`).run(...configRows.values(c));
   }
 
   async updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
@@ -204,21 +92,9 @@ export class SqliteStore implements Store {
   }
 
   private updateConfigSync(id: string, patch: ConfigPatch): ConfigRow | null {
-    const columns: Record<keyof ConfigPatch, string> = {
-      proxyModelName: 'proxy_model_name', baseUrl: 'base_url', backendModelName: 'backend_model_name',
-      apiKey: 'api_key', ignoreSslVerify: 'ignore_ssl_verify', enabled: 'enabled', timeoutMs: 'timeout_ms',
-      updatedAt: 'updated_at',
-    };
-    const sets: string[] = [];
-    const params: SQLQueryBindings[] = [];
-    for (const key of Object.keys(columns) as (keyof ConfigPatch)[]) {
-      const value = patch[key];
-      if (value === undefined) continue;
-      sets.push(`${columns[key]} = ?`);
-      params.push(value instanceof Date ? value.getTime() : typeof value === 'boolean' ? (value ? 1 : 0) : (value as SQLQueryBindings));
-    }
-    const row = this.db.query(`UPDATE configs SET ${sets.join(', ')} WHERE id = ? RETURNING *`).get(...params, id) as Row | null;
-    return row ? configFromRow(row) : null;
+    const { sets, params } = configPatchSql(patch);
+    const row = this.db.query(`UPDATE configs SET ${sets.join(', ')} WHERE id = ? RETURNING ${configRows.columns}`).get(...params, id) as Row | null;
+    return row ? configRows.fromRow(row) : null;
   }
 
   async deleteConfig(id: string): Promise<boolean> {
@@ -226,20 +102,10 @@ export class SqliteStore implements Store {
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {
-    const insert = this.db.query(
-      `INSERT OR IGNORE INTO logs (id, ts, method, path, model, backend_model, config_id, upstream_url, status_code,
-         stream, duration_ms, ttft_ms, prompt_tokens, completion_tokens, total_tokens, error, client_ip, user_agent,
-         request_headers, request_body, response_headers, response_body, stream_content, chunks)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = this.db.query(`INSERT OR IGNORE INTO logs (${logRows.columns}) VALUES (${logRows.placeholders})`);
     const writeAll = this.db.transaction((batch: LogRow[]) => {
       let added = 0;
-      for (const r of batch) {
-        added += insert.run(r.id, r.timestamp.getTime(), r.method, r.path, r.model, r.backendModel, r.configId, r.upstreamUrl,
-          r.statusCode, r.stream ? 1 : 0, r.durationMs, r.ttftMs, r.promptTokens, r.completionTokens, r.totalTokens,
-          r.error, r.clientIp, r.userAgent, jsonText(r.requestHeaders), jsonText(r.requestBody),
-          jsonText(r.responseHeaders), jsonText(r.responseBody), r.streamContent, r.chunks ? JSON.stringify(r.chunks) : null).changes;
-      }
+      for (const r of batch) added += insert.run(...logRows.values(r)).changes;
       return added;
     });
     const added = writeAll(rows);
@@ -249,9 +115,9 @@ export class SqliteStore implements Store {
   async queryLogs(q: LogQuery): Promise<LogSummary[]> {
     const where = whereClause(q.filter, ...afterClause(q.after));
     const rows = this.db
-      .query(`SELECT ${SUMMARY_COLUMNS} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`)
+      .query(`SELECT ${summaryRows.columns} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`)
       .all(...where.params, q.limit) as Row[];
-    return rows.map(summaryFromRow);
+    return rows.map((r) => summaryRows.fromRow(r));
   }
 
   async countLogs(filter: LogFilter): Promise<number> {
@@ -261,15 +127,15 @@ export class SqliteStore implements Store {
   }
 
   async getLog(id: string): Promise<LogRow | null> {
-    const r = this.db.query('SELECT * FROM logs WHERE id = ?').get(id) as Row | null;
-    return r ? logFromRow(r, fromJsonText) : null;
+    const r = this.db.query(`SELECT ${logRows.columns} FROM logs WHERE id = ?`).get(id) as Row | null;
+    return r ? logRows.fromRow(r) : null;
   }
 
   async queryLogRows(q: LogQuery): Promise<LogRow[]> {
     const where = whereClause(q.filter, ...afterClause(q.after));
-    const rows = this.db.query(`SELECT * FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`).all(...where.params, q.limit) as Row[];
+    const rows = this.db.query(`SELECT ${logRows.columns} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`).all(...where.params, q.limit) as Row[];
     // Bodies stay the text they were stored as: an export writes them without parsing.
-    return rows.map((r) => logFromRow(r, (v) => (typeof v === 'string' ? new JsonText(v) : null)));
+    return rows.map((r) => logRows.fromRow(r, 'text'));
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {

@@ -4,6 +4,7 @@
  * ids and timestamps; adapters store what they are given.
  */
 import type { Json, LoggedJson } from '../json.ts';
+import type { MigrateOptions } from './migrations.ts';
 
 export interface ConfigRow {
   id: string;
@@ -81,8 +82,11 @@ export interface LogQuery {
 
 export interface Store {
   readonly kind: 'sqlite' | 'mongodb';
-  /** Creates tables/collections and indexes. Safe to call on an existing store. */
-  init(): Promise<void>;
+  /**
+   * Brings the schema to this code's version (migrations.ts): a new store gets its tables and indexes,
+   * an older one the steps it lacks, a newer one is refused. Safe to call on a current store.
+   */
+  init(options?: MigrateOptions): Promise<void>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

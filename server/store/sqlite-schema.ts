@@ -1,0 +1,106 @@
+/**
+ * The SQLite side of schema.ts: the DDL of a schema version, the column lists of the statements,
+ * and rows both ways. JSON columns hold JSON text, so a stored body is exactly what was logged.
+ */
+import type { SQLQueryBindings } from 'bun:sqlite';
+import { fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
+import { ROLLUP_FIELDS } from '../stats/rollup.ts';
+import {
+  type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
+} from './schema.ts';
+import type { ConfigPatch, ConfigRow, LogRow, LogSummary } from './types.ts';
+
+export type Row = Record<string, string | number | null>;
+
+
+const write: Record<Kind, (v: unknown) => SQLQueryBindings> = {
+  text: (v) => (v ?? null) as string | null,
+  int: (v) => (v ?? null) as number | null,
+  real: (v) => (v ?? null) as number | null,
+  bool: (v) => (v == null ? null : v ? 1 : 0),
+  date: (v) => (v == null ? null : (v as Date).getTime()),
+  json: (v) => jsonText(v as Json),
+  body: (v) => jsonText(v as LoggedJson),
+  chunks: (v) => jsonText(v as Json[] | null),
+};
+
+const read: Record<Kind, (v: unknown, bodies: Bodies) => unknown> = {
+  text: (v) => v ?? null,
+  int: (v) => v ?? null,
+  real: (v) => v ?? null,
+  bool: (v) => (v == null ? null : v === 1),
+  date: (v) => (v == null ? null : new Date(v as number)),
+  json: (v) => fromJsonText(v),
+  body: (v, bodies) => (bodies === 'parsed' ? fromJsonText(v) : typeof v === 'string' ? new JsonText(v) : null),
+  chunks: (v) => fromJsonText(v),
+};
+
+function columnDef(f: FieldSpec): string {
+  return `${f.column} ${SQL_TYPE[f.kind]}${f.key ? ' PRIMARY KEY' : f.nullable ? '' : ' NOT NULL'}`;
+}
+
+const createTable = (name: string, table: FieldTable, version: number) =>
+  `CREATE TABLE IF NOT EXISTS ${name} (\n  ${fieldsOf(table, version).map(([, f]) => columnDef(f)).join(',\n  ')}\n);`;
+
+// One column per counter of stats/rollup.ts, as in 0.1.0: a counter added there needs a step that adds
+// its column (ALTER TABLE rollups ADD COLUMN x REAL NOT NULL DEFAULT 0), or older files cannot take it.
+const ROLLUPS_TABLE = `CREATE TABLE IF NOT EXISTS rollups (
+  size INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  -- '' stands for "no model": NULLs would not be equal in the primary key.
+  model TEXT NOT NULL,
+  ${ROLLUP_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
+  PRIMARY KEY (size, start, model)
+) WITHOUT ROWID;`;
+
+const createIndex = (i: IndexSpec) =>
+  `CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.table} (${i.fields.map(([f, dir]) => `${indexKey(i, f, 'sqlite')}${dir === -1 ? ' DESC' : ''}`).join(', ')});`;
+
+/**
+ * The tables and indexes of schema version `version`, each created only when missing: a 0.1.0
+ * file, which has them but no version, goes through this unchanged.
+ */
+export function createTablesSql(version: number): string {
+  const tables = [createTable('configs', CONFIG_FIELDS, version), createTable('logs', LOG_FIELDS, version), ROLLUPS_TABLE];
+  return [...tables, ...indexesAt(version, 'sqlite').map(createIndex)].join('\n');
+}
+
+/** For a later step: the columns (ALTER TABLE … ADD COLUMN) and indexes whose `since` is `version`. */
+export function addedInSql(version: number): string {
+  const added = (name: string, table: FieldTable) => fieldsOf(table).filter(([, f]) => f.since === version).map(([field, f]) => {
+    // ALTER TABLE cannot add a NOT NULL column without a default; old rows read the new field as null.
+    if (!f.nullable) throw new Error(`${name}.${field} is added in version ${version}: it must be nullable`);
+    return `ALTER TABLE ${name} ADD COLUMN ${columnDef(f)};`;
+  });
+  const indexes = indexesAt(version, 'sqlite').filter((i) => i.since === version).map(createIndex);
+  return [...added('configs', CONFIG_FIELDS), ...added('logs', LOG_FIELDS), ...indexes].join('\n');
+}
+
+/** Column list, placeholders, bound values and the reader of one table. */
+function codec<T>(table: FieldTable, pick: (f: FieldSpec) => boolean = () => true) {
+  const fields = fieldsOf(table).filter(([, f]) => pick(f));
+  return {
+    columns: fields.map(([, f]) => f.column).join(', '),
+    placeholders: fields.map(() => '?').join(', '),
+    values: (row: T): SQLQueryBindings[] => fields.map(([name, f]) => write[f.kind]((row as Record<string, unknown>)[name])),
+    fromRow: (r: Row, bodies: Bodies = 'parsed'): T =>
+      Object.fromEntries(fields.map(([name, f]) => [name, read[f.kind](r[f.column], bodies)])) as T,
+  };
+}
+
+export const configRows = codec<ConfigRow>(CONFIG_FIELDS);
+export const logRows = codec<LogRow>(LOG_FIELDS);
+export const summaryRows = codec<LogSummary>(LOG_FIELDS, (f) => f.part === 'summary');
+
+/** `col = ?` for each patchable field the patch sets: undefined means "leave alone", null is a value. */
+export function configPatchSql(patch: ConfigPatch): { sets: string[]; params: SQLQueryBindings[] } {
+  const sets: string[] = [];
+  const params: SQLQueryBindings[] = [];
+  for (const [name, f] of fieldsOf(CONFIG_FIELDS)) {
+    const value = (patch as Record<string, unknown>)[name];
+    if (f.fixed || value === undefined) continue;
+    sets.push(`${f.column} = ?`);
+    params.push(write[f.kind](value));
+  }
+  return { sets, params };
+}
