@@ -46,7 +46,8 @@ export interface AppDeps {
   unhealthyAfterMs?: number;
 }
 
-export function createApp(deps: AppDeps) {
+/** The log pipeline and the store's care: recorder (with the live tail), retention, pings and health. */
+function createLogPipeline(deps: AppDeps) {
   const { settings, store } = deps;
   const pubsub = createLogPubSub();
   const recorder = new LogRecorder({
@@ -67,6 +68,12 @@ export function createApp(deps: AppDeps) {
     store, recorder, watch, retention, logQueueMax: settings.logQueueMax,
     retentionDays: settings.logRetentionDays, maxRows: settings.logMaxRows, unhealthyAfterMs: deps.unhealthyAfterMs,
   });
+  return { pubsub, recorder, retention, watch, health };
+}
+
+export function createApp(deps: AppDeps) {
+  const { settings, store } = deps;
+  const { pubsub, recorder, retention, watch, health } = createLogPipeline(deps);
   const closing = new AbortController();
   const metrics = new ProxyMetrics({ health });
   const proxyDeps: ProxyDeps = { routes: deps.configs.routes, recorder, metrics, settings };
@@ -94,19 +101,8 @@ export function createApp(deps: AppDeps) {
       if (refused) return refused;
       return new Response(await metrics.render(), { headers: { 'content-type': metrics.registry.contentType } });
     })
-    .all(
-      '/v1/*',
-      ({ request, server }) =>
-        proxy(request, {
-          ip: server?.requestIP(request)?.address ?? null,
-          // Called once the body is read: a backend may think for minutes before its first byte or
-          // between chunks, and the exchange must not be cut for idling then, but a client that
-          // stalls its upload is still timed out.
-          keepOpen: () => server?.timeout(request, 0),
-        }),
-      // The proxy reads the body itself (size limit, byte-exact forwarding).
-      { parse: 'none' },
-    )
+    // The proxy reads the body itself (size limit, byte-exact forwarding).
+    .all('/v1/*', ({ request, server }) => proxy(request, callerOf(request, server)), { parse: 'none' })
     .all(
       '/graphql',
       ({ request, server }) => {
@@ -138,6 +134,19 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+type BunServer = { requestIP(request: Request): { address: string } | null; timeout(request: Request, seconds: number): void } | null;
+
+/** A `/v1` caller as the transport knows it. */
+function callerOf(request: Request, server: BunServer): Caller {
+  return {
+    ip: server?.requestIP(request)?.address ?? null,
+    // Called once the body is read: a backend may think for minutes before its first byte or
+    // between chunks, and the exchange must not be cut for idling then, but a client that stalls
+    // its upload is still timed out.
+    keepOpen: () => server?.timeout(request, 0),
+  };
+}
 
 /** Public: no error text here (it may name hosts); the admin API's `health` query has it. */
 function healthResponse(h: HealthReport): Response {

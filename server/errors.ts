@@ -43,13 +43,7 @@ export class InputError extends HttpError {
   }
 }
 
-/** An operation named something that does not exist. */
-export class MissingError extends HttpError {
-  constructor(message: string) {
-    super(message, 404, 'not_found');
-  }
-}
-
+/** A path, or something an operation names, that does not exist. */
 export class NotFoundError extends HttpError {
   constructor(message: string) {
     super(message, 404, 'not_found');

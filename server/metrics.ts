@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HealthReport } from './health.ts';
 import type { LogSummary } from './store/types.ts';
 
+const HEALTH_LEVEL = { ok: 0, degraded: 1, unavailable: 2 } as const;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
@@ -28,6 +29,8 @@ export class ProxyMetrics {
   private readonly overhead: Histogram;
   private readonly inFlight: Gauge;
   private readonly openStreams: Gauge;
+  /** The health report of the scrape in progress. */
+  private scraped: HealthReport | null = null;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -54,7 +57,15 @@ export class ProxyMetrics {
     this.inFlight = new Gauge({ name: 'lite_proxy_requests_in_flight', help: '/v1 exchanges not finished yet.', registers });
     this.openStreams = new Gauge({ name: 'lite_proxy_open_streams', help: 'SSE answers being passed to clients now.', registers });
 
-    const recorder = () => sources.health().recorder;
+    // Read once per scrape by every gauge below (render() takes it).
+    const health = () => (this.scraped ??= sources.health());
+    const recorder = () => health().recorder;
+    new Gauge({
+      name: 'lite_proxy_health', help: 'What /health says: 0 ok, 1 degraded (the store fails), 2 unavailable (log entries at risk; /health answers 503).', registers,
+      collect() {
+        this.set(HEALTH_LEVEL[health().status]);
+      },
+    });
     new Gauge({
       name: 'lite_proxy_log_queue_depth', help: 'Log entries waiting for the store.', registers,
       collect() {
@@ -64,25 +75,25 @@ export class ProxyMetrics {
     totalFrom(registers, 'lite_proxy_log_writes_total', 'Log entries written to the store.', () => recorder().written);
     totalFrom(registers, 'lite_proxy_log_write_failures_total', 'Failed log batch writes.', () => recorder().writeFailures);
     totalFrom(registers, 'lite_proxy_log_dropped_total', 'Log entries dropped (queue full, or refused by the store).', () => recorder().dropped);
-    totalFrom(registers, 'lite_proxy_log_retention_deleted_total', 'Log entries deleted by retention.', () => sources.health().retention.retentionDeleted);
+    totalFrom(registers, 'lite_proxy_log_retention_deleted_total', 'Log entries deleted by retention.', () => health().retention.retentionDeleted);
     new Gauge({
       name: 'lite_proxy_store_up', help: '1 while the store answers and takes writes.', labelNames: ['kind'], registers,
       collect() {
-        const health = sources.health();
-        this.set({ kind: health.storeKind }, health.storeOk ? 1 : 0);
+        const h = health();
+        this.set({ kind: h.storeKind }, h.storeOk ? 1 : 0);
       },
     });
     new Gauge({
       name: 'lite_proxy_store_log_rows', help: 'Log entries in the store at the last size check.', registers,
       collect() {
-        const size = sources.health().retention.size;
+        const size = health().retention.size;
         if (size) this.set(size.logRows);
       },
     });
     new Gauge({
       name: 'lite_proxy_store_bytes', help: 'Bytes the store uses on disk at the last size check, when known.', registers,
       collect() {
-        const bytes = sources.health().retention.size?.bytes;
+        const bytes = health().retention.size?.bytes;
         if (bytes != null) this.set(bytes);
       },
     });
@@ -114,8 +125,12 @@ export class ProxyMetrics {
     if (r.completionTokens) this.tokens.inc({ model, type: 'completion' }, r.completionTokens);
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scraped = null;
+    }
   }
 }
 

@@ -37,9 +37,9 @@ describe('error surfaces', () => {
     const res = await fetch(`${app.url}${path}`, { method });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toContain('application/json');
-    const body = (await res.json()) as { error: { message: string; code: string } };
-    expect(body.error.code).toBe('not_found');
-    expect(body.error.message).toContain(path.split('?')[0]!);
+    expect(await res.json()).toEqual({
+      error: { message: `No such path: ${method} ${path.split('?')[0]}`, type: 'invalid_request_error', param: null, code: 'not_found' },
+    });
   });
 
   test('GET /v1 (no trailing path): 404 in OpenAI\'s shape', async () => {
@@ -50,10 +50,12 @@ describe('error surfaces', () => {
   });
 
   test('an unknown /v1 path and a GET that carries no model: 404 in OpenAI\'s shape', async () => {
-    for (const res of [await fetch(`${app.baseUrl}/files`), await fetch(`${app.url}/v2/chat`, { method: 'POST', body: '{}' })]) {
+    for (const path of ['/files', '/chat/completions']) {
+      const res = await fetch(`${app.baseUrl}${path}`);
       expect(res.status).toBe(404);
-      const body = (await res.json()) as { error: { code: string; type?: string } };
-      expect(body.error.code).toBe('not_found');
+      expect(await res.json()).toEqual({
+        error: { message: expect.stringContaining(`/v1${path}`), type: 'invalid_request_error', param: null, code: 'not_found' },
+      });
     }
   });
 
@@ -90,7 +92,7 @@ describe('error surfaces', () => {
       const res = await fetch(`${app.url}/health`);
       expect(res.status).toBe(500);
       const text = await res.text();
-      expect(JSON.parse(text)).toEqual({ error: { message: 'Internal server error', code: 'internal_error', param: null } });
+      expect(JSON.parse(text)).toEqual({ error: { message: 'Internal server error', type: 'api_error', param: null, code: 'internal_error' } });
       expect(text).not.toContain('secret internal detail');
       expect(logged.join("\n")).toContain('secret internal detail');
     } finally {

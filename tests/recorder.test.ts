@@ -109,6 +109,9 @@ class FakeStore implements Store {
   async countLogs() {
     return this.stored.size;
   }
+  async countLogsUpTo() {
+    return { count: this.stored.size, exact: true };
+  }
   async getLog(id: string) {
     return this.stored.get(id) ?? null;
   }

@@ -160,11 +160,15 @@ describe('/health when the store fails', () => {
     let res = await fetch(`${app.url}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'degraded', store: { ok: false } });
+    // /metrics reads the same policy: 0 ok, 1 degraded, 2 unavailable.
+    const healthGauge = async () => (await (await fetch(`${app!.url}/metrics`)).text()).match(/^lite_proxy_health (\d)$/m)?.[1];
+    expect(await healthGauge()).toBe('1');
     await Bun.sleep(350);
     res = await fetch(`${app.url}/health`);
     expect(res.status).toBe(503);
     const body = await res.json();
     expect(body.status).toBe('unavailable');
+    expect(await healthGauge()).toBe('2');
     expect(body.store.downSince).toBeString();
     expect(JSON.stringify(body)).not.toContain('connection refused'); // no error text in public
     const viaApi = await app.gql('{ health { status store { ok downSince lastError } } }');
@@ -174,6 +178,7 @@ describe('/health when the store fails', () => {
     res = await fetch(`${app.url}/health`);
     expect(res.status).toBe(200);
     expect((await res.json()).status).toBe('ok');
+    expect(await healthGauge()).toBe('0');
     await handle.destroy();
   });
 

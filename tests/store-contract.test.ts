@@ -321,8 +321,21 @@ function contract(name: string, makeStore: () => Promise<Store>) {
           expect(expected.length === 0).toBe(c.empty ?? false);
           expect(await store.queryLogs({ filter: c.filter, limit: 100 })).toEqual(expected);
           expect(await store.countLogs(c.filter)).toBe(expected.length);
+          // Capped: exact at or below the cap, and "more than cap" above it.
+          expect(await store.countLogsUpTo(c.filter, 10_000)).toEqual({ count: expected.length, exact: true });
+          expect(await store.countLogsUpTo(c.filter, expected.length)).toEqual({ count: expected.length, exact: true });
+          if (expected.length > 1) expect(await store.countLogsUpTo(c.filter, expected.length - 1)).toEqual({ count: expected.length - 1, exact: false });
         });
       }
+
+      test('countLogsUpTo with no filter: exact at any size where the store knows its total, else capped', async () => {
+        await store.insertLogs(FILTER_ROWS);
+        await store.size();
+        const total = FILTER_ROWS.length;
+        const capped = await store.countLogsUpTo({}, 3);
+        expect(capped.exact ? capped.count === total : capped.count === 3).toBe(true);
+        expect(await store.countLogsUpTo({}, total)).toEqual({ count: total, exact: true });
+      });
     });
 
     describe('rollups', () => {

@@ -10,6 +10,7 @@ import { STORE_KINDS, startApp, type TestApp } from './helpers/app.ts';
 
 const LOG_BODY_BYTES = 2048;
 const LONG = 'é'.repeat(3000); // 6000 bytes: past the budget, and cut inside no character
+const EURO = '€'.repeat(1000); // 3 bytes each: the budget ends inside a character
 
 /** A backend whose answer's type and body come from the backend model name, `type|body`. */
 function startTextBackend() {
@@ -33,7 +34,7 @@ function startTextBackend() {
         });
         return new Response(stream, { headers: { 'content-type': type } });
       }
-      return new Response(body === 'LONG' ? LONG : body, { status, headers: { 'content-type': type } });
+      return new Response(body === 'LONG' ? LONG : body === 'EURO' ? EURO : body, { status, headers: { 'content-type': type } });
     },
   });
 }
@@ -93,6 +94,13 @@ for (const kind of STORE_KINDS) {
       expect(logged.bytes).toBe(Buffer.byteLength(LONG));
       expect(Buffer.byteLength(logged.preview)).toBeLessThanOrEqual(LOG_BODY_BYTES);
       expect(logged.preview).toBe('é'.repeat(LOG_BODY_BYTES / 2));
+    });
+
+    test('a budget that ends inside a character keeps the whole characters before it, and no U+FFFD', async () => {
+      const { text, row } = await through('text/plain; charset=utf-8', 'EURO');
+      expect(text).toBe(EURO);
+      const logged = row.responseBody as { _truncated: boolean; bytes: number; preview: string };
+      expect(logged).toEqual({ _truncated: true, bytes: 3000, preview: '€'.repeat(Math.floor(LOG_BODY_BYTES / 3)) });
     });
 
     test('a text error answer is logged as text, with the status in the error', async () => {

@@ -242,7 +242,6 @@ for (const kind of STORE_KINDS) {
             await client.close();
           }
         }
-        expect(existsSync(`${opened.path}.pre-v2`)).toBe(false);
       } finally {
         await store.close();
       }

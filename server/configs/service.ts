@@ -2,7 +2,7 @@
  * Config management: validation, ids and timestamps, writes to the store, and the in-memory
  * RouteTable the proxy reads. Admin reads go to the store; the hot path only reads the table.
  */
-import { InputError, MissingError } from '../errors.ts';
+import { InputError, NotFoundError } from '../errors.ts';
 import { RouteTable } from '../proxy/route.ts';
 import type { ConfigPatch, ConfigRow, Store } from '../store/types.ts';
 
@@ -128,7 +128,7 @@ export class ConfigService {
     if (input.enabled !== undefined) patch.enabled = input.enabled ?? true;
     if (input.timeoutMs !== undefined) patch.timeoutMs = timeout(input.timeoutMs);
     const row = await this.store.updateConfig(id, patch);
-    if (!row) throw new MissingError(`No config with id "${id}"`);
+    if (!row) throw new NotFoundError(`No config with id "${id}"`);
     await this.reload();
     return row;
   }

@@ -3,14 +3,14 @@
  * the services; at the resolvers' edge they become GraphQL errors with a code (BAD_USER_INPUT,
  * NOT_FOUND, …), while Yoga's masking keeps every other failure's details on the console.
  */
-import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { createGraphQLError, maskError } from 'graphql-yoga';
-import { HttpError, InputError, MissingError } from '../errors.ts';
+import { HttpError, InputError } from '../errors.ts';
 
 /** The code a typed error is shown with. */
 function codeOf(err: HttpError): string {
   if (err instanceof InputError) return 'BAD_USER_INPUT';
-  if (err instanceof MissingError) return 'NOT_FOUND';
+  if (err.status === 404) return 'NOT_FOUND';
   if (err.status === 401) return 'UNAUTHENTICATED';
   if (err.status === 403) return 'FORBIDDEN';
   return err.status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
@@ -38,15 +38,18 @@ function rendering(fn: Fn): Fn {
   };
 }
 
+/** The services are called from the root fields; type fields only read what those returned. */
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
 /**
- * The resolver map with every resolver (and subscription `subscribe`) turning the typed errors it
- * throws into GraphQL errors. Done here, once, rather than in each resolver; and before Yoga sees
+ * The resolver map with every root resolver (and subscription `subscribe`) turning the typed errors
+ * it throws into GraphQL errors. Done here, once, rather than in each resolver; and before Yoga sees
  * them, which would otherwise take an error it did not make for a fault (a logged 500).
  */
 export function renderingTypedErrors<T extends object>(resolvers: T): T {
   const out: Record<string, unknown> = {};
   for (const [typeName, fields] of Object.entries(resolvers)) {
-    if (fields instanceof GraphQLScalarType || typeof fields !== 'object' || fields === null) {
+    if (!ROOT_TYPES.has(typeName) || typeof fields !== 'object' || fields === null) {
       out[typeName] = fields;
       continue;
     }

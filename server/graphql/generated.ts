@@ -148,8 +148,10 @@ export type LogPage = {
   __typename?: 'LogPage';
   nodes: Array<LogEntry>;
   pageInfo: PageInfo;
-  /** Entries matching the filter, over all pages. */
+  /** Entries matching the filter, over all pages: exact when totalCountExact, else a lower bound (the page shows 10,000+). */
   totalCount: Scalars['Int']['output'];
+  /** False when counting stopped at its cap (10,000) rather than read further: there are more. */
+  totalCountExact: Scalars['Boolean']['output'];
 };
 
 export type LogQueueHealth = {
@@ -608,6 +610,7 @@ export type LogPageResolvers<ContextType = GraphQLContext, ParentType extends Re
   nodes?: Resolver<Array<ResolversTypes['LogEntry']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCountExact?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type LogQueueHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogQueueHealth'] = ResolversParentTypes['LogQueueHealth']> = ResolversObject<{

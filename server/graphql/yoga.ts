@@ -1,6 +1,6 @@
 /**
  * The admin API: graphql-yoga over schema.graphql. Errors stay masked except the typed errors the
- * services throw for expected failures (errors.ts: InputError, MissingError), shown with a code
+ * services throw for expected failures (errors.ts: InputError, NotFoundError), shown with a code
  * by graphql/errors.ts.
  */
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /** The LogFilter rules in memory, for the live tail; the stores apply the same rules in their queries. */
 import { InputError } from '../errors.ts';
-import type { LogCursor, LogFilter, LogSummary } from '../store/types.ts';
+import type { LogCount, LogCursor, LogFilter, LogSummary } from '../store/types.ts';
 
 export function matchesFilter(row: LogSummary, f: LogFilter | null | undefined): boolean {
   if (!f) return true;
@@ -28,15 +28,29 @@ export function validateFilter(f: LogFilter | null | undefined): LogFilter {
   return f;
 }
 
-export function encodeCursor(c: LogCursor): string {
-  return Buffer.from(JSON.stringify([c.timestamp.getTime(), c.id])).toString('base64url');
+/** Past this a Logs page's count says "10,000+": counting further would read more of the index than a page is worth. */
+export const LOG_COUNT_CAP = 10_000;
+
+/**
+ * A page's position, and the count its first page made of the filter, so that "Older" and "Newer"
+ * never count again (entries that arrive meanwhile reach the page through the live tail).
+ */
+export interface PageCursor extends LogCursor {
+  total?: LogCount;
 }
 
-export function decodeCursor(cursor: string): LogCursor {
+export function encodeCursor(c: PageCursor): string {
+  const value = c.total ? [c.timestamp.getTime(), c.id, c.total.count, c.total.exact] : [c.timestamp.getTime(), c.id];
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): PageCursor {
   try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && Number.isFinite(value[0]) && typeof value[1] === 'string') {
-      return { timestamp: new Date(value[0] as number), id: value[1] };
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && (v.length === 2 || v.length === 4) && Number.isFinite(v[0]) && typeof v[1] === 'string') {
+      const at: PageCursor = { timestamp: new Date(v[0] as number), id: v[1] };
+      if (v.length === 4 && Number.isInteger(v[2]) && (v[2] as number) >= 0 && typeof v[3] === 'boolean') at.total = { count: v[2] as number, exact: v[3] };
+      return at;
     }
   } catch {
     // falls through to the error below

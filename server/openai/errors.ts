@@ -9,6 +9,7 @@ export function openAiErrorBody(err: HttpError): string {
   return JSON.stringify({ error: { message: err.message, type: err.type, param: err.param, code: err.code } });
 }
 
-export function openAiErrorResponse(err: HttpError): Response {
-  return new Response(openAiErrorBody(err), { status: err.status, headers: { 'content-type': 'application/json', ...err.headers } });
+/** `body` is the error's body when the caller made it already (to log it too). */
+export function openAiErrorResponse(err: HttpError, body = openAiErrorBody(err)): Response {
+  return new Response(body, { status: err.status, headers: { 'content-type': 'application/json', ...err.headers } });
 }

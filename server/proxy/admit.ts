@@ -3,6 +3,7 @@
  * before routing. Client keys and their limits plug in here; until they exist every caller is
  * admitted, as in 0.1.0, and the returned admission has nothing to release.
  */
+import type { Admission } from './exchange.ts';
 import type { ParsedRequest } from './parse.ts';
 
 /** Who sent a `/v1` request, as the transport knows it. */
@@ -14,11 +15,6 @@ export interface Caller {
   logId?: string;
   /** Send to this config of the requested model's group (the admin's Test button). */
   configId?: string;
-}
-
-/** Held for the length of an exchange; released when it ends (a parallel-requests limit, a reservation). */
-export interface Admission {
-  release(): void;
 }
 
 const OPEN: Admission = { release() {} };

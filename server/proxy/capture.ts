@@ -112,8 +112,8 @@ export function captureText(body: ReadableStream<Uint8Array>, opts: { startedAt:
     kept.push(part.slice());
     keptBytes += part.byteLength;
   });
-  // A cut inside a UTF-8 sequence decodes to one replacement character at the end, not an error.
-  return { stream, done: done.then((outcome) => ({ ...outcome, text: new TextDecoder().decode(Buffer.concat(kept)) })) };
+  // `stream: true` leaves out a character cut at the budget instead of ending with U+FFFD.
+  return { stream, done: done.then((outcome) => ({ ...outcome, text: new TextDecoder().decode(Buffer.concat(kept), { stream: true }) })) };
 }
 
 /**

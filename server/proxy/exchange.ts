@@ -8,18 +8,20 @@ import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
 import type { Usage } from '../openai/usage.ts';
+import { NULL_LOG_FIELDS } from '../store/schema.ts';
 import type { ConfigRow, LogRow } from '../store/types.ts';
 
-/** What the admit step grants (admit.ts); held until the exchange ends. */
-interface Held {
+/** What the admit step grants (admit.ts): held for the length of an exchange, released when it ends. */
+export interface Admission {
   release(): void;
 }
 
+/** Where an exchange ends up: the proxy's deps, shared by every exchange. */
 export interface ExchangeSinks {
   recorder: LogRecorder;
   metrics: ProxyMetrics;
-  /** false: nothing is captured or stored (LOG_REQUESTS=false); metrics still count. */
-  logging: boolean;
+  /** logRequests false: nothing is captured or stored; metrics still count. */
+  settings: { readonly logRequests: boolean };
 }
 
 export interface ExchangeStart {
@@ -61,11 +63,11 @@ export class Exchange {
   private readonly row: LogRow;
   private finished = false;
   private streaming = false;
-  private admission: Held | null = null;
+  private admission: Admission | null = null;
 
   private constructor(private readonly sinks: ExchangeSinks, start: ExchangeStart) {
     this.incoming = start.request.headers.toJSON();
-    this.row = newRow(start, this.incoming, sinks.logging);
+    this.row = newRow(start, this.incoming, sinks.settings.logRequests);
   }
 
   static start(sinks: ExchangeSinks, start: ExchangeStart): Exchange {
@@ -79,7 +81,7 @@ export class Exchange {
   }
 
   get logging(): boolean {
-    return this.sinks.logging;
+    return this.sinks.settings.logRequests;
   }
 
   /** ms since the exchange began. */
@@ -98,7 +100,7 @@ export class Exchange {
   }
 
   /** What the admit step granted; released when the exchange finishes. */
-  admitted(admission: Held): void {
+  admitted(admission: Admission): void {
     this.admission = admission;
   }
 
@@ -113,7 +115,7 @@ export class Exchange {
   responseHead(status: number, headers: HeaderRecord): void {
     this.row.statusCode = status;
     this.row.ttftMs = round(this.elapsed());
-    if (this.sinks.logging) this.row.responseHeaders = redactHeaders(headers);
+    if (this.sinks.settings.logRequests) this.row.responseHeaders = redactHeaders(headers);
   }
 
   /** An SSE answer starts: counted in the open-streams gauge until the exchange finishes. */
@@ -125,7 +127,7 @@ export class Exchange {
 
   streamEnded(end: StreamEnd): void {
     Object.assign(this.row, {
-      ttftMs: end.ttftMs ?? this.row.ttftMs,
+      ttftMs: end.ttftMs === null ? this.row.ttftMs : round(end.ttftMs),
       durationMs: round(end.durationMs),
       streamContent: end.text,
       chunks: end.chunks,
@@ -153,36 +155,24 @@ export class Exchange {
     this.admission?.release();
     if (this.streaming) this.sinks.metrics.streamClosed();
     this.sinks.metrics.ended(row);
-    if (this.sinks.logging) this.sinks.recorder.record(row);
+    if (this.sinks.settings.logRequests) this.sinks.recorder.record(row);
   }
 }
 
+/** A new row: every nullable field null (store/schema.ts), the rest known from the request. */
 function newRow(start: ExchangeStart, incoming: HeaderRecord, logging: boolean): LogRow {
   return {
+    ...NULL_LOG_FIELDS,
     id: start.logId ?? Bun.randomUUIDv7(),
     timestamp: new Date(),
     method: start.request.method,
     path: start.pathname,
-    model: null,
-    backendModel: null,
-    configId: null,
-    upstreamUrl: null,
     statusCode: 0,
     stream: false,
     durationMs: 0,
-    ttftMs: null,
-    promptTokens: null,
-    completionTokens: null,
-    totalTokens: null,
-    error: null,
     clientIp: start.ip,
     userAgent: (incoming['user-agent'] as string | undefined) ?? null,
     // Redacted only when it will be stored.
     requestHeaders: logging ? redactHeaders(incoming) : null,
-    requestBody: null,
-    responseHeaders: null,
-    responseBody: null,
-    streamContent: null,
-    chunks: null,
   };
 }

@@ -25,10 +25,7 @@ export interface ProxyDeps {
 
 export async function handleProxyRequest(deps: ProxyDeps, request: Request, caller: Caller): Promise<Response> {
   const { pathname, search } = splitUrl(request.url);
-  const exchange = Exchange.start(
-    { recorder: deps.recorder, metrics: deps.metrics, logging: deps.settings.logRequests },
-    { request, pathname, ip: caller.ip, logId: caller.logId },
-  );
+  const exchange = Exchange.start(deps, { request, pathname, ip: caller.ip, logId: caller.logId });
   try {
     if (!pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${pathname.slice(0, 200)}`);
     const subpath = pathname.slice('/v1'.length);
@@ -39,14 +36,17 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     const bytes = await readBody(request, deps.settings.maxBodyBytes);
     caller.keepOpen?.();
     const contentType = request.headers.get('content-type') ?? '';
-    const parsed = await parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
+    const parsing = parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
+    const parsed = parsing instanceof Promise ? await parsing : parsing;
     // Held until the exchange finishes, which for a stream is when its last byte went out.
     exchange.admitted(admit(caller, parsed));
     const candidates = route(deps.routes, parsed.model, caller.configId);
     const answer = await attempt({
       exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal,
     });
-    return await respond({ exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes });
+    const response = respond({ exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes });
+    // Streams are answered at once; only a JSON answer, read whole, is awaited (and may fail).
+    return response instanceof Promise ? await response : response;
   } catch (err) {
     return errorAnswer(exchange, err, request.signal);
   }

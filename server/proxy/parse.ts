@@ -16,14 +16,27 @@ export interface ParsedRequest {
 
 const decoder = new TextDecoder();
 
-export async function parseRequest(o: { exchange: Exchange; bytes: Uint8Array<ArrayBuffer>; contentType: string; logBodyBytes: number }): Promise<ParsedRequest> {
-  const { exchange, bytes, contentType, logBodyBytes } = o;
-  if (contentType.startsWith('multipart/form-data')) {
-    const parsed = await parseMultipart(bytes, contentType, logBodyBytes);
-    exchange.requestBody(parsed.summary);
-    exchange.requestedModel(parsed.model);
-    return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m) };
-  }
+interface ParseInput {
+  exchange: Exchange;
+  bytes: Uint8Array<ArrayBuffer>;
+  contentType: string;
+  logBodyBytes: number;
+}
+
+/** JSON bodies are parsed synchronously (no extra turn of the event loop); only multipart waits. */
+export function parseRequest(o: ParseInput): ParsedRequest | Promise<ParsedRequest> {
+  return o.contentType.startsWith('multipart/form-data') ? parseForm(o) : parseJson(o);
+}
+
+async function parseForm(o: ParseInput): Promise<ParsedRequest> {
+  const parsed = await parseMultipart(o.bytes, o.contentType, o.logBodyBytes);
+  o.exchange.requestBody(parsed.summary);
+  o.exchange.requestedModel(parsed.model);
+  return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m) };
+}
+
+function parseJson(o: ParseInput): ParsedRequest {
+  const { exchange, bytes, logBodyBytes } = o;
   if (bytes.byteLength === 0) throw new BadRequestError('Request body is empty; send a JSON object with a model', 'missing_model', 'model');
   const text = decoder.decode(bytes);
   let parsed: JsonBody;

@@ -6,10 +6,10 @@
 import { ClientClosedError, HttpError, internalError, UpstreamFailedError } from '../errors.ts';
 import { type Json, JsonText, type LoggedJson, tryParse } from '../json.ts';
 import { errorMessageOf } from '../openai/chunks.ts';
-import { openAiErrorBody } from '../openai/errors.ts';
+import { openAiErrorBody, openAiErrorResponse } from '../openai/errors.ts';
 import { usageOfBody } from '../openai/usage.ts';
 import type { Answer } from './attempts.ts';
-import { bodyForLog, captureBytes, captureSse, captureText } from './capture.ts';
+import { bodyForLog, captureBytes, captureSse, captureText, type PassThrough } from './capture.ts';
 import type { Exchange } from './exchange.ts';
 import { responseInit } from './headers.ts';
 
@@ -34,6 +34,9 @@ const TEXT_TYPES = /^(text\/|application\/(xml|x-ndjson|jsonl|json-seq|javascrip
  * LOG_BODY_BYTES; anything else (audio, images) streams through and is logged by type and size.
  */
 export function bodyKind(contentType: string): BodyKind {
+  // The usual answers first, without allocating.
+  if (contentType.startsWith('application/json') || contentType === '') return 'json';
+  if (contentType.startsWith('text/event-stream')) return 'sse';
   const type = contentType.trim().toLowerCase();
   if (type.includes('text/event-stream')) return 'sse';
   if (type === '' || type.startsWith('application/json') || /^application\/[\w.-]+\+json\b/.test(type)) return 'json';
@@ -47,7 +50,8 @@ export function respond(o: RespondOptions): Promise<Response> | Response {
   headers[OVERHEAD_HEADER] = overhead(o.answer.sentAfterMs);
   const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
   // With logging off a streamed body goes out untouched (no capture at all), so the exchange ends,
-  // for the metrics, when its answer starts.
+  // for the metrics and the admission, when its answer starts. (A limit on open streams would need
+  // a capture here to know when the stream ends.)
   if (!o.exchange.logging) {
     o.exchange.finish();
     return new Response(upstream.body, init);
@@ -56,56 +60,47 @@ export function respond(o: RespondOptions): Promise<Response> | Response {
   return new Response(kind === 'text' ? streamText(o, upstream.body) : streamBinary(o, upstream.body), init);
 }
 
+/** Passes a capture's stream on; when it is done, `end` tells the exchange, which ends even if that fails. */
+function endWhenDone<T>(exchange: Exchange, capture: PassThrough<T>, end: (outcome: T) => void): ReadableStream<Uint8Array> {
+  capture.done.then(end).catch((err) => {
+    console.error('[proxy] logging the answer failed:', err);
+    exchange.finish();
+  });
+  return capture.stream;
+}
+
 function streamSse(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const { exchange, logBodyBytes } = o;
   exchange.streamStarted();
   const capture = captureSse(body, { startedAt: exchange.startedAt, chunkBudgetBytes: logBodyBytes });
-  capture.done
-    .then((c) => exchange.streamEnded({
-      ttftMs: c.firstChunkAt === null ? null : c.firstChunkAt,
-      durationMs: c.endedAt,
-      text: c.result.text === null ? null : truncateText(c.result.text, logBodyBytes),
-      chunks: c.result.chunksTruncated ? [...c.result.chunks, { _truncated: true, bytes: c.bytes }] : c.result.chunks,
-      body: withinBudget(c.result.body, logBodyBytes),
-      usage: c.result.usage,
-      error: c.error ?? c.result.error ?? backendError(o.answer.upstream, c.result.body),
-    }))
-    .catch((err) => {
-      console.error('[proxy] stream log failed:', err);
-      exchange.finish();
-    });
-  return capture.stream;
+  return endWhenDone(exchange, capture, (c) => exchange.streamEnded({
+    ttftMs: c.firstChunkAt,
+    durationMs: c.endedAt,
+    text: c.result.text === null ? null : truncateText(c.result.text, logBodyBytes),
+    chunks: c.result.chunksTruncated ? [...c.result.chunks, { _truncated: true, bytes: c.bytes }] : c.result.chunks,
+    body: withinBudget(c.result.body, logBodyBytes),
+    usage: c.result.usage,
+    error: c.error ?? c.result.error ?? backendError(o.answer.upstream, c.result.body),
+  }));
 }
 
 function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const capture = captureText(body, { startedAt: o.exchange.startedAt, budgetBytes: o.logBodyBytes });
-  capture.done
-    .then((c) => o.exchange.finish({
-      durationMs: c.endedAt,
-      responseBody: bodyForLog(c.text, c.bytes, o.logBodyBytes, false),
-      error: c.error ?? backendError(o.answer.upstream, tryParse(c.text) ?? null),
-    }))
-    .catch((err) => {
-      console.error('[proxy] body log failed:', err);
-      o.exchange.finish();
-    });
-  return capture.stream;
+  return endWhenDone(o.exchange, capture, (c) => o.exchange.finish({
+    durationMs: c.endedAt,
+    responseBody: bodyForLog(c.text, c.bytes, o.logBodyBytes, false),
+    error: c.error ?? backendError(o.answer.upstream, tryParse(c.text) ?? null),
+  }));
 }
 
 function streamBinary(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const type = o.answer.upstream.headers.get('content-type');
   const capture = captureBytes(body, { startedAt: o.exchange.startedAt });
-  capture.done
-    .then((c) => o.exchange.finish({
-      durationMs: c.endedAt,
-      responseBody: { _binary: true, type, bytes: c.bytes },
-      error: c.error ?? backendError(o.answer.upstream, null),
-    }))
-    .catch((err) => {
-      console.error('[proxy] body log failed:', err);
-      o.exchange.finish();
-    });
-  return capture.stream;
+  return endWhenDone(o.exchange, capture, (c) => o.exchange.finish({
+    durationMs: c.endedAt,
+    responseBody: { _binary: true, type, bytes: c.bytes },
+    error: c.error ?? backendError(o.answer.upstream, null),
+  }));
 }
 
 const decoder = new TextDecoder();
@@ -154,7 +149,7 @@ export function errorAnswer(exchange: Exchange, err: unknown, clientSignal: Abor
   const error = known ?? internalError();
   const body = openAiErrorBody(error);
   exchange.finish({ statusCode: error.status, error: error.message, responseBody: new JsonText(body) });
-  return new Response(body, { status: error.status, headers: { ...JSON_HEADERS, ...error.headers } });
+  return openAiErrorResponse(error, body);
 }
 
 /** A backend's 4xx/5xx answer: its own error message when it sent one. */

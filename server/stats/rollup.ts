@@ -7,7 +7,10 @@
  * Durations and TTFTs go into fixed histograms (bins growing by √2 from 1 ms to about 17 minutes),
  * from which percentiles are read; reading in the middle of a bin keeps the error under about 19 %.
  */
+import { HISTOGRAM_BINS, rollupKey } from '../store/rollup-fields.ts';
 import type { LogSummary, RollupCounts, RollupRow, RollupSize } from '../store/types.ts';
+
+export { HISTOGRAM_BINS, rollupKey };
 
 /** Rollup sizes in seconds: minutes for short windows, hours for long ones. */
 export const ROLLUP_SIZES = [60, 3600] as const satisfies readonly RollupSize[];
@@ -18,20 +21,8 @@ export const ROLLUP_SIZES = [60, 3600] as const satisfies readonly RollupSize[];
  */
 export const MINUTE_ROLLUP_KEEP_DAYS = 21;
 
-/** Upper bounds (ms) of the histogram bins; the last bin holds everything above. */
-export const HISTOGRAM_BOUNDS: readonly number[] = Array.from({ length: 41 }, (_, k) => 2 ** (k / 2));
-export const HISTOGRAM_BINS = HISTOGRAM_BOUNDS.length + 1;
-
-const histogramFields = (prefix: string) => Array.from({ length: HISTOGRAM_BINS }, (_, i) => `${prefix}${i}`);
-
-/**
- * The counters of one rollup. Short names keep documents and columns small:
- * n requests · s1..s5 by status class (s0: no status) · pt/ct prompt and completion tokens ·
- * dsum total duration · d0.. duration histogram · t0.. TTFT histogram.
- */
-export const ROLLUP_FIELDS = [
-  'n', 's0', 's1', 's2', 's3', 's4', 's5', 'pt', 'ct', 'dsum', ...histogramFields('d'), ...histogramFields('t'),
-] as const;
+/** Upper bounds (ms) of the histogram bins; the last bin (HISTOGRAM_BINS in all) holds everything above. */
+export const HISTOGRAM_BOUNDS: readonly number[] = Array.from({ length: HISTOGRAM_BINS - 1 }, (_, k) => 2 ** (k / 2));
 
 export function histogramBin(ms: number): number {
   if (!(ms > 1)) return 0;
@@ -80,7 +71,6 @@ export function mergeCounts(a: RollupCounts, b: RollupCounts): void {
   for (const field in b) add(a, field, b[field]!);
 }
 
-export const rollupKey = (r: Pick<RollupRow, 'size' | 'start' | 'model'>) => `${r.size}:${r.start.getTime()}:${r.model ?? ''}`;
 
 /**
  * The value below which a fraction `p` of the histogram's entries lie, read at the geometric middle

@@ -4,7 +4,7 @@
  */
 import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';
-import { rollupKey } from '../stats/rollup.ts';
+import { rollupKey } from './rollup-fields.ts';
 import { type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
 import type { ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, RollupRow } from './types.ts';
 
@@ -65,7 +65,7 @@ export function configPatchSet(patch: ConfigPatch): Partial<ConfigDoc> {
     .map(([name, f]) => [name, toDoc(f, (patch as AnyDoc)[name])]));
 }
 
-const DUPLICATE_KEY = 11000;
+export const DUPLICATE_KEY = 11000;
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -13,6 +13,7 @@ import type { Collection, Db } from 'mongodb';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type MigrateOptions, type MigrationStep, planMigration, SchemaError, stepFailed } from './migrations.ts';
+import { DUPLICATE_KEY } from './mongo-docs.ts';
 import { indexesAt, indexKey } from './schema.ts';
 
 export type MongoStep = MigrationStep<Db> & { run(db: Db): Promise<void> };
@@ -64,7 +65,6 @@ export interface MetaDoc {
 
 const SCHEMA_ID = 'schema';
 const LOCK_ID = 'migration-lock';
-const DUPLICATE_KEY = 11000;
 
 /** Applies the steps the database lacks, or waits for the replica that is applying them; returns the version. */
 export async function migrateMongo(db: Db, opts: MongoMigrateOptions): Promise<number> {

@@ -5,7 +5,7 @@
  * database lacks (mongo-migrations.ts), one replica at a time.
  */
 import { type Collection, type Db, MongoBulkWriteError, MongoClient } from 'mongodb';
-import { rollupKey } from '../stats/rollup.ts';
+import { rollupKey } from './rollup-fields.ts';
 import {
   type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, logFromDoc, logFilter, onlyDuplicateKeys,
   pageFilter, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
@@ -13,7 +13,7 @@ import {
 import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
 import type { MigrateOptions } from './migrations.ts';
 import {
-  type ConfigChanges, type ConfigPatch, type ConfigRow, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
+  type ConfigChanges, type ConfigPatch, type ConfigRow, type LogCount, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
   type RollupRow, type RollupSize, type Store, type StoreSize,
 } from './types.ts';
 
@@ -95,6 +95,11 @@ export class MongoStore implements Store {
 
   async countLogs(filter: LogFilter): Promise<number> {
     return this.logs.countDocuments(logFilter(filter));
+  }
+
+  async countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount> {
+    const n = await this.logs.countDocuments(logFilter(filter), { limit: cap + 1 });
+    return n > cap ? { count: cap, exact: false } : { count: n, exact: true };
   }
 
   async getLog(id: string): Promise<LogRow | null> {

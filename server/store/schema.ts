@@ -9,7 +9,7 @@
  * step in sqlite-migrations.ts / mongo-migrations.ts, so that older databases gain it the same way.
  */
 import type { Json, LoggedJson } from '../json.ts';
-import type { ConfigPatch, ConfigRow, LogRow, LogSummary } from './types.ts';
+import type { ConfigPatch, ConfigRow, LogDetail, LogRow, LogSummary } from './types.ts';
 
 /**
  * How a value is kept.          TypeScript   SQLite                 MongoDB
@@ -140,7 +140,14 @@ export function fieldsOf<T extends FieldTable>(table: T, version = Infinity): [k
 export const indexesAt = (version: number, store: 'sqlite' | 'mongodb') =>
   INDEXES.filter((i) => (i.since ?? 1) <= version && (!i.only || i.only === store));
 
-export const LOG_DETAIL_FIELDS = fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'detail').map(([name]) => name);
+export const LOG_DETAIL_FIELDS = fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'detail').map(([name]) => name) as (keyof LogDetail)[];
+
+type NullableLogField = FieldsWhere<typeof LOG_FIELDS, { nullable: true }>;
+
+/** Every nullable log field set to null: the start of a new log row (proxy/exchange.ts), made once. */
+export const NULL_LOG_FIELDS: Readonly<{ [K in NullableLogField]: null }> = Object.freeze(
+  Object.fromEntries(fieldsOf(LOG_FIELDS).filter(([, f]) => 'nullable' in f && f.nullable).map(([name]) => [name, null])),
+) as { [K in NullableLogField]: null };
 
 // ---- Compile-time ties to types.ts. A failure names the field: "Type 'true' is not assignable to type '"ttftMs"'".
 

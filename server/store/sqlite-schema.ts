@@ -4,7 +4,7 @@
  */
 import type { SQLQueryBindings } from 'bun:sqlite';
 import { fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
-import { ROLLUP_FIELDS } from '../stats/rollup.ts';
+import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import {
   type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
 } from './schema.ts';

@@ -6,12 +6,12 @@
 import { Database, type SQLQueryBindings } from 'bun:sqlite';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ROLLUP_FIELDS } from '../stats/rollup.ts';
+import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { MigrateOptions } from './migrations.ts';
 import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
 import { configPatchSql, configRows, logRows, type Row, summaryRows } from './sqlite-schema.ts';
 import type {
-  ConfigChanges, ConfigPatch, ConfigRow, LogCursor, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
+  ConfigChanges, ConfigPatch, ConfigRow, LogCount, LogCursor, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
 } from './types.ts';
 
 const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
@@ -124,6 +124,13 @@ export class SqliteStore implements Store {
     const where = whereClause(filter);
     const row = this.db.query(`SELECT COUNT(*) AS n FROM logs ${where.sql}`).get(...where.params) as { n: number };
     return row.n;
+  }
+
+  async countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount> {
+    const where = whereClause(filter);
+    if (where.sql === '' && this.logCount !== null) return { count: this.logCount, exact: true };
+    const row = this.db.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM logs ${where.sql} LIMIT ?)`).get(...where.params, cap + 1) as { n: number };
+    return row.n > cap ? { count: cap, exact: false } : { count: row.n, exact: true };
   }
 
   async getLog(id: string): Promise<LogRow | null> {

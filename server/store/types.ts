@@ -68,6 +68,12 @@ export interface LogFilter {
   stream?: boolean | null;
 }
 
+/** How many entries match a filter: `count` exactly when `exact`, else more than `count`. */
+export interface LogCount {
+  count: number;
+  exact: boolean;
+}
+
 /** Position in the newest-first order: entries strictly after it (older) come next. */
 export interface LogCursor {
   timestamp: Date;
@@ -102,7 +108,13 @@ export interface Store {
   insertLogs(rows: LogRow[]): Promise<void>;
   /** Newest first (timestamp, then id, both descending). */
   queryLogs(query: LogQuery): Promise<LogSummary[]>;
+  /** Exact; may read every matching entry (retention, migration, tests). */
   countLogs(filter: LogFilter): Promise<number>;
+  /**
+   * Counts at most `cap` matching entries and says whether the count is exact, so that a count
+   * for a page costs at most `cap` index entries (or nothing, where the store knows the total).
+   */
+  countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount>;
   getLog(id: string): Promise<LogRow | null>;
   /** Like queryLogs, with every field: for export and migration, one page at a time. */
   queryLogRows(query: LogQuery): Promise<LogRow[]>;

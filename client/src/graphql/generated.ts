@@ -139,7 +139,7 @@ export type LogsQueryVariables = Exact<{
 }>;
 
 
-export type LogsQuery = { logs: { totalCount: number, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+export type LogsQuery = { logs: { totalCount: number, totalCountExact: boolean, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
 
 export type LogQueryVariables = Exact<{
   id: string | number;

@@ -57,6 +57,7 @@ export const LOGS = gql<LogsQuery, LogsQueryVariables>`
     logs(filter: $filter, first: $first, after: $after) {
       nodes { ...LogSummaryFields }
       totalCount
+      totalCountExact
       pageInfo { endCursor hasNextPage }
     }
   }

@@ -62,6 +62,12 @@ export function Logs() {
     const p = page.error ? undefined : page();
     return p ? p.totalCount + rows().length - p.nodes.length : null;
   };
+  /** The count as shown: "10,000+" when the server stopped counting at its cap. */
+  const totalText = () => {
+    const n = total();
+    if (n === null) return '…';
+    return page()?.totalCountExact === false ? `${n.toLocaleString()}+` : String(n);
+  };
   const hasFilter = () => Object.keys(filter()).length > 0;
   const canDelete = () => hasFilter() && (total() ?? 0) > 0 && busy() === null;
   const deleteHint = () =>
@@ -83,7 +89,7 @@ export function Logs() {
     const f = filter();
     const count = total();
     if (!hasFilter() || count === null) return;
-    const question = count === 1 ? t('logs.deleteConfirmOne', { filters: describeFilter(f) }) : t('logs.deleteConfirm', { count, filters: describeFilter(f) });
+    const question = count === 1 ? t('logs.deleteConfirmOne', { filters: describeFilter(f) }) : t('logs.deleteConfirm', { count: totalText(), filters: describeFilter(f) });
     if (!confirm(question)) return;
     setBusy('delete');
     setActionError(null);
@@ -129,7 +135,7 @@ export function Logs() {
       <ErrorMessage message={live() && liveError()} />
 
       <Show when={!page.error} fallback={<ErrorMessage message={page.error} />}>
-        <p class="muted">{t('logs.total', { count: total() ?? '…' })}</p>
+        <p class="muted">{t('logs.total', { count: totalText() })}</p>
         <Show when={rows().length > 0 || page.loading} fallback={<p class="muted">{t('logs.empty')}</p>}>
           <LogTable rows={rows()} onOpen={openLog} />
         </Show>

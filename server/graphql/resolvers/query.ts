@@ -1,6 +1,6 @@
 import { exportConfigs } from '../../configs/transfer.ts';
 import { InputError } from '../../errors.ts';
-import { decodeCursor, encodeCursor, validateFilter } from '../../logs/filter.ts';
+import { decodeCursor, encodeCursor, LOG_COUNT_CAP, validateFilter } from '../../logs/filter.ts';
 import { computeStats, statsWindow } from '../../stats/stats.ts';
 import type { QueryResolvers } from '../generated.ts';
 
@@ -15,14 +15,17 @@ export const Query: QueryResolvers = {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InputError(`first must be between 1 and ${MAX_PAGE}`, 'first');
     const f = validateFilter(filter);
     const cursor = after ? decodeCursor(after) : null;
+    // A first page counts (up to the cap); every later page carries that count in its cursor.
+    const counted = cursor?.total ? Promise.resolve(cursor.total) : store.countLogsUpTo(f, LOG_COUNT_CAP);
     // One row more than asked tells whether another page exists.
-    const [rows, totalCount] = await Promise.all([store.queryLogs({ filter: f, limit: limit + 1, after: cursor }), store.countLogs(f)]);
+    const [rows, total] = await Promise.all([store.queryLogs({ filter: f, limit: limit + 1, after: cursor }), counted]);
     const nodes = rows.slice(0, limit);
     const last = nodes.at(-1);
     return {
       nodes,
-      totalCount,
-      pageInfo: { endCursor: last ? encodeCursor(last) : null, hasNextPage: rows.length > limit },
+      totalCount: total.count,
+      totalCountExact: total.exact,
+      pageInfo: { endCursor: last ? encodeCursor({ timestamp: last.timestamp, id: last.id, total }) : null, hasNextPage: rows.length > limit },
     };
   },
   log: (_, { id }, { store }) => store.getLog(id),

@@ -2,6 +2,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { keyPreview } from '../../redact.ts';
 import { type Json, JsonText } from '../../json.ts';
 import { type LogDetail } from '../../store/types.ts';
+import { LOG_DETAIL_FIELDS } from '../../store/schema.ts';
 import type { HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';
@@ -23,14 +24,8 @@ function detail<K extends keyof LogDetail>(key: K) {
   };
 }
 
-export const LogEntry: LogEntryResolvers = {
-  requestHeaders: detail('requestHeaders'),
-  requestBody: detail('requestBody'),
-  responseHeaders: detail('responseHeaders'),
-  responseBody: detail('responseBody'),
-  streamContent: detail('streamContent'),
-  chunks: detail('chunks'),
-};
+/** Every detail field of store/schema.ts is loaded on demand; summary fields come with the parent. */
+export const LogEntry: LogEntryResolvers = Object.fromEntries(LOG_DETAIL_FIELDS.map((field) => [field, detail(field)]));
 
 export const Health: HealthResolvers = {
   status: (h) => h.status,
