@@ -62,7 +62,7 @@ for (const kind of STORE_KINDS) {
       expect(few.data.logs).toMatchObject({ totalCount: 30, totalCountExact: true });
       const errors = await app.gql(PAGE, { filter: { model: 'many', statusClass: 5 } });
       expect(errors.data.logs).toMatchObject({ totalCount: 1_005, totalCountExact: true });
-    });
+    }, 60_000);
 
     test('"Older" and "Newer" do not count again; a first page counts afresh', async () => {
       counted.length = 0;
@@ -72,13 +72,15 @@ for (const kind of STORE_KINDS) {
       // The page keeps a stack of cursors: "Older" pushes the last page's endCursor, "Newer" pops.
       const cursors: string[] = [first.data.logs.pageInfo.endCursor];
       const seen = new Set<string>(first.data.logs.nodes.map((n: { id: string }) => n.id));
-      for (let page = 0; page < 5; page++) {
+      // FerretDB pages through 10,000 entries slowly (seconds a page): fewer pages there.
+      const pages = kind === 'mongodb' ? 2 : 5;
+      for (let page = 0; page < pages; page++) {
         const next = await app.gql(PAGE, { filter, after: cursors.at(-1) });
         expect(next.data.logs).toMatchObject({ totalCount: LOG_COUNT_CAP, totalCountExact: false });
         for (const n of next.data.logs.nodes) seen.add(n.id);
         cursors.push(next.data.logs.pageInfo.endCursor);
       }
-      expect(seen.size).toBe(120);
+      expect(seen.size).toBe(20 * (pages + 1));
       for (const after of cursors.slice(0, -1).reverse()) {
         expect((await app.gql(PAGE, { filter, after })).data.logs.totalCount).toBe(LOG_COUNT_CAP);
       }
@@ -87,6 +89,6 @@ for (const kind of STORE_KINDS) {
       await app.store.insertLogs([row(30_000, 'few')]);
       expect((await app.gql(PAGE, { filter: { model: 'few' } })).data.logs.totalCount).toBe(31);
       expect(counted).toHaveLength(2);
-    });
+    }, 60_000);
   });
 }
