@@ -72,6 +72,8 @@ export interface HealthReport {
   retention: RetentionStatus;
   retentionDays: number;
   maxRows: number | null;
+  /** Entries an upgrade still moves to the current layout (0: none). */
+  upgradePendingRows: number;
 }
 
 export interface HealthSources {
@@ -106,5 +108,6 @@ export function assessHealth(s: HealthSources, now = Date.now()): HealthReport {
     retention: s.retention.status(),
     retentionDays: s.retentionDays,
     maxRows: s.maxRows,
+    upgradePendingRows: s.store.upgradePendingRows(),
   };
 }

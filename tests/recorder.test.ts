@@ -109,6 +109,9 @@ class FakeStore implements Store {
   async countLogs() {
     return this.stored.size;
   }
+  upgradePendingRows() {
+    return 0;
+  }
   async countLogsUpTo() {
     return { count: this.stored.size, exact: true };
   }

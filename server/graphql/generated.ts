@@ -361,6 +361,8 @@ export type StoreHealth = {
   /** Entries deleted by retention since the server started. */
   retentionDeleted: Scalars['Float']['output'];
   sizeCheckedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Log entries an upgrade still moves to this release's layout, in the background while the server serves; 0 when none. */
+  upgradePendingRows: Scalars['Float']['output'];
 };
 
 export type Subscription = {
@@ -707,6 +709,7 @@ export type StoreHealthResolvers<ContextType = GraphQLContext, ParentType extend
   retentionDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   retentionDeleted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   sizeCheckedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  upgradePendingRows?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{

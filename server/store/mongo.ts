@@ -126,6 +126,10 @@ export class MongoStore implements Store {
     return result.deletedCount;
   }
 
+  upgradePendingRows(): number {
+    return 0;
+  }
+
   async size(): Promise<StoreSize> {
     const logRows = await this.logs.estimatedDocumentCount();
     try {

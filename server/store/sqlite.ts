@@ -154,6 +154,10 @@ export class SqliteStore implements Store {
     return deleted;
   }
 
+  upgradePendingRows(): number {
+    return 0;
+  }
+
   async size(): Promise<StoreSize> {
     // Counted once (a full index scan: about 30 ms per million entries, too slow to repeat every
     // minute on the event loop), then kept up to date by this store's own writes and deletes.

@@ -120,6 +120,11 @@ export interface Store {
   queryLogRows(query: LogQuery): Promise<LogRow[]>;
   /** Deletes at most `limit` matching entries, oldest first; returns how many it deleted. */
   deleteLogs(filter: LogFilter, limit: number): Promise<number>;
+  /**
+   * Log entries written by an older release that the store still moves to its current layout, in
+   * the background after init() (0 when none: the store is upgraded).
+   */
+  upgradePendingRows(): number;
   /** How big the store is: log entries, and bytes on disk where the store can tell. */
   size(): Promise<StoreSize>;
 

@@ -42,6 +42,7 @@ export const Health: HealthResolvers = {
     retentionDays: h.retentionDays,
     maxRows: h.maxRows,
     retentionDeleted: h.retention.retentionDeleted,
+    upgradePendingRows: h.upgradePendingRows,
   }),
   logQueue: (h) => ({
     depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,
