@@ -61,7 +61,10 @@ test('every store has a step for each version up to SCHEMA_VERSION', () => {
 });
 
 describe('SQLite migrations', () => {
-  const addNote: SqliteStep = { version: 2, name: 'add logs.note', run: (db) => void db.exec('ALTER TABLE logs ADD COLUMN note TEXT') };
+  // The steps after this release's: a next version that adds a column (to configs, in the main file).
+  const V = SCHEMA_VERSION;
+  const NEXT = V + 1;
+  const addNote: SqliteStep = { version: NEXT, name: 'add configs.note', run: (db) => void db.exec('ALTER TABLE configs ADD COLUMN note TEXT') };
 
   /** A database at SCHEMA_VERSION holding one log entry. */
   async function withData(path = newPath()) {
@@ -80,7 +83,7 @@ describe('SQLite migrations', () => {
     await store.close();
     expect(userVersion(path)).toBe(SCHEMA_VERSION);
     expect(messages).toEqual([]);
-    expect(readdirSync(join(path, '..'))).toEqual(['lite-proxy.sqlite']);
+    expect(readdirSync(join(path, '..')).sort()).toEqual(['lite-proxy-logs.sqlite', 'lite-proxy.sqlite']);
   });
 
   test('a step that adds a column: a copy first, then the column, the version, and the data as it was', async () => {
@@ -89,48 +92,48 @@ describe('SQLite migrations', () => {
     const store = new SqliteStore(path);
     await store.init({ steps: [...SQLITE_STEPS, addNote], report: (m) => messages.push(m) });
     expect(messages).toEqual([
-      `Upgrading the database schema of ${path} from version 1 to 2; a copy of the database as it was: ${path}.pre-v2`,
-      'Database schema upgraded to version 2.',
+      `Upgrading the database schema of ${path} from version ${V} to ${NEXT}; a copy of the database as it was: ${path}.pre-v${NEXT}`,
+      `Database schema upgraded to version ${NEXT}.`,
     ]);
     expect(await store.getLog('log-1')).toEqual(LOG);
     await store.insertLogs([{ ...LOG, id: 'log-2' }]);
     expect(await store.countLogs({})).toBe(2);
     await store.close();
-    expect(userVersion(path)).toBe(2);
-    expect(columns(path, 'logs')).toContain('note');
-    expect(userVersion(`${path}.pre-v2`)).toBe(1);
-    expect(columns(`${path}.pre-v2`, 'logs')).not.toContain('note');
-    expect(statSync(`${path}.pre-v2`).mode & 0o777).toBe(0o600);
+    expect(userVersion(path)).toBe(NEXT);
+    expect(columns(path, 'configs')).toContain('note');
+    expect(userVersion(`${path}.pre-v${NEXT}`)).toBe(V);
+    expect(columns(`${path}.pre-v${NEXT}`, 'configs')).not.toContain('note');
+    expect(statSync(`${path}.pre-v${NEXT}`).mode & 0o777).toBe(0o600);
   });
 
   test('a copy never replaces an earlier one', async () => {
     const path = await withData();
-    writeFileSync(`${path}.pre-v2`, 'an earlier copy');
+    writeFileSync(`${path}.pre-v${NEXT}`, 'an earlier copy');
     const messages: string[] = [];
     const store = new SqliteStore(path);
     await store.init({ steps: [...SQLITE_STEPS, addNote], report: (m) => messages.push(m) });
     await store.close();
-    expect(messages[0]).toEndWith(`a copy of the database as it was: ${path}.pre-v2-2`);
-    expect(userVersion(`${path}.pre-v2-2`)).toBe(1);
+    expect(messages[0]).toEndWith(`a copy of the database as it was: ${path}.pre-v${NEXT}-2`);
+    expect(userVersion(`${path}.pre-v${NEXT}-2`)).toBe(V);
   });
 
   test('a failing step leaves the previous version and the data intact, and says which step and where the copy is', async () => {
     const path = await withData();
     const failing: SqliteStep = {
-      version: 2, name: 'add logs.note and fail',
+      version: NEXT, name: 'add configs.note and fail',
       run: (db) => {
-        db.exec('ALTER TABLE logs ADD COLUMN note TEXT');
-        db.exec("UPDATE logs SET note = 'half'");
+        db.exec('ALTER TABLE configs ADD COLUMN note TEXT');
+        db.exec("UPDATE configs SET note = 'half'");
         throw new Error('disk on fire');
       },
     };
     const store = new SqliteStore(path);
     await expect(store.init({ steps: [...SQLITE_STEPS, failing] })).rejects.toThrow(
-      `SQLite schema step 2 (add logs.note and fail) failed: disk on fire. The database is unchanged by this step and stays at schema version 1; the copy from before the upgrade is ${path}.pre-v2.`,
+      `SQLite schema step ${NEXT} (add configs.note and fail) failed: disk on fire. The database is unchanged by this step and stays at schema version ${V}; the copy from before the upgrade is ${path}.pre-v${NEXT}.`,
     );
     await store.close();
-    expect(userVersion(path)).toBe(1);
-    expect(columns(path, 'logs')).not.toContain('note');
+    expect(userVersion(path)).toBe(V);
+    expect(columns(path, 'configs')).not.toContain('note');
     const again = new SqliteStore(path);
     await again.init();
     expect(await again.getLog('log-1')).toEqual(LOG);
@@ -144,12 +147,12 @@ describe('SQLite migrations', () => {
     await upgraded.close();
     const store = new SqliteStore(path);
     await expect(store.init()).rejects.toThrow(
-      `SQLite database ${path} has schema version 2, but this Lite Proxy knows versions up to ${SCHEMA_VERSION}: a newer release has upgraded it. `
-        + `Run that release (or a later one), or restore the copy made before that upgrade (${path}.pre-v2, or an older .pre-v file next to it).`,
+      `SQLite database ${path} has schema version ${NEXT}, but this Lite Proxy knows versions up to ${SCHEMA_VERSION}: a newer release has upgraded it. `
+        + `Run that release (or a later one), or restore the copy made before that upgrade (${path}.pre-v${NEXT}, or an older .pre-v file next to it).`,
     );
     await store.close();
-    expect(userVersion(path)).toBe(2);
-    expect(existsSync(`${path}.pre-v3`)).toBe(false);
+    expect(userVersion(path)).toBe(NEXT);
+    expect(existsSync(`${path}.pre-v${NEXT + 1}`)).toBe(false);
   });
 });
 
@@ -180,9 +183,11 @@ describe.skipIf(!mongoUri)('MongoDB migrations', () => {
     }
     return store;
   };
-  /** Version 2: a field on every log document, set only where missing (idempotent); counts its runs. */
+  /** The version after this release's: a field on every log document, set only where missing (idempotent); counts its runs. */
+  const V = SCHEMA_VERSION;
+  const NEXT = V + 1;
   const addNote = (runs: { n: number }, waitMs = 0): MongoStep => ({
-    version: 2, name: 'add logs.note',
+    version: NEXT, name: 'add logs.note',
     run: async (db: Db) => {
       runs.n++;
       await Bun.sleep(waitMs);
@@ -209,7 +214,7 @@ describe.skipIf(!mongoUri)('MongoDB migrations', () => {
     expect(await upgraded.getLog('log-1')).toEqual(LOG);
     await upgraded.close();
     expect(await client.db(database).collection('logs').findOne({ _id: 'log-1' as never })).toHaveProperty('note', null);
-    expect((await meta(database))[0]).toMatchObject({ version: 2 });
+    expect((await meta(database))[0]).toMatchObject({ version: NEXT });
     await (await open(database, { steps: [...MONGO_STEPS, addNote(runs)] })).close();
     expect(runs.n).toBe(1);
   });
@@ -217,11 +222,11 @@ describe.skipIf(!mongoUri)('MongoDB migrations', () => {
   test('a failing step leaves the previous version and releases the lock', async () => {
     const database = newDatabase();
     await (await open(database)).close();
-    const failing: MongoStep = { version: 2, name: 'break', run: async () => Promise.reject(new Error('no space left')) };
+    const failing: MongoStep = { version: NEXT, name: 'break', run: async () => Promise.reject(new Error('no space left')) };
     await expect(open(database, { steps: [...MONGO_STEPS, failing] })).rejects.toThrow(
-      'MongoDB schema step 2 (break) failed: no space left. The database stays at schema version 1; every step is safe to repeat, so start again once the cause is fixed.',
+      `MongoDB schema step ${NEXT} (break) failed: no space left. The database stays at schema version ${V}; every step is safe to repeat, so start again once the cause is fixed.`,
     );
-    expect(await meta(database)).toEqual([{ _id: 'schema', version: 1, updatedAt: expect.any(Date) }]);
+    expect(await meta(database)).toEqual([{ _id: 'schema', version: V, updatedAt: expect.any(Date) }]);
   });
 
   test('a database newer than the code is refused', async () => {
@@ -248,9 +253,9 @@ describe.skipIf(!mongoUri)('MongoDB migrations', () => {
     }
     expect((await stores[0]!.listConfigs()).map((c) => c.id)).toEqual(['cfg-0', 'cfg-1']);
     await Promise.all(stores.map((s) => s.close()));
-    expect(await meta(database)).toEqual([{ _id: 'schema', version: 2, updatedAt: expect.any(Date) }]);
+    expect(await meta(database)).toEqual([{ _id: 'schema', version: NEXT, updatedAt: expect.any(Date) }]);
     const [migrated, waited] = messages[0]!.some((m) => m.startsWith('Upgrading')) ? messages : [messages[1]!, messages[0]!];
-    expect(migrated).toEqual([`Upgrading the schema of MongoDB database ${database} from version 0 to 2`, 'Database schema upgraded to version 2.']);
+    expect(migrated).toEqual([`Upgrading the schema of MongoDB database ${database} from version 0 to ${NEXT}`, `Database schema upgraded to version ${NEXT}.`]);
     expect(waited).toEqual([expect.stringMatching(new RegExp(`^MongoDB database ${database}: waiting for .+ pid \\d+ .* to finish upgrading the schema$`))]);
   });
 

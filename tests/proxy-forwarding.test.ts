@@ -36,10 +36,13 @@ function ownStore(kind: StoreKind) {
 async function dumpStore(own: ReturnType<typeof ownStore>): Promise<Record<string, Record<string, unknown>[]>> {
   const out: Record<string, Record<string, unknown>[]> = {};
   if (own.dir) {
-    const db = new Database(join(own.dir, 'proxy.sqlite'), { readonly: true });
-    const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    for (const { name } of tables) out[name] = db.query(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[];
-    db.close();
+    // Every table of every file the store keeps: the main file and the log file beside it.
+    for (const file of ['proxy.sqlite', 'proxy-logs.sqlite']) {
+      const db = new Database(join(own.dir, file), { readonly: true });
+      const tables = db.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+      for (const { name } of tables) out[name] = [...(out[name] ?? []), ...(db.query(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[])];
+      db.close();
+    }
     return out;
   }
   const client = new MongoClient(process.env.MONGODB_URI!);

@@ -112,6 +112,8 @@ class FakeStore implements Store {
   upgradePendingRows() {
     return 0;
   }
+  async awaitUpgrade() {}
+  async compact() {}
   async countLogsUpTo() {
     return { count: this.stored.size, exact: true };
   }

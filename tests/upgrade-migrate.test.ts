@@ -53,6 +53,8 @@ const done = `done: ${want.logs.length} log entries and ${want.configs.length} c
 const sourceUpgrade = (source: string) => [
   `Upgrading the database schema of ${source} from version 0 to ${SCHEMA_VERSION}; a copy of the database as it was: ${source}.pre-v1`,
   `Database schema upgraded to version ${SCHEMA_VERSION}.`,
+  `Moving ${want.logs.length} log entries of ${source} to the new log file in the background`,
+  expect.stringMatching(new RegExp(`^Moved ${want.logs.length} log entries in [\\d.]+ s; ${source} compacted in \\d+ ms$`)),
 ];
 
 function sqliteVersion(path: string): number {
@@ -72,7 +74,7 @@ describe('cli migrate from 0.1.0 data', () => {
     const run = await migrate(`sqlite:${source}`, `sqlite:${target}`);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout.slice(0, 3)).toEqual([...sourceUpgrade(source), `migrating sqlite:${source} → sqlite:${target}`]);
+    expect(run.stdout.slice(0, 5)).toEqual([...sourceUpgrade(source), `migrating sqlite:${source} → sqlite:${target}`]);
     expect(run.stdout.at(-1)).toBe(done);
     expect(sqliteVersion(source)).toBe(SCHEMA_VERSION);
     expect(sqliteVersion(target)).toBe(SCHEMA_VERSION);
@@ -97,7 +99,7 @@ describe('cli migrate from 0.1.0 data', () => {
     const run = await migrate(`sqlite:${source}`, to);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout.slice(0, 2)).toEqual(sourceUpgrade(source));
+    expect(run.stdout.slice(0, 4)).toEqual(sourceUpgrade(source));
     // A new MongoDB database is brought to the current schema too.
     expect(run.stdout).toContain(`Upgrading the schema of MongoDB database ${database} from version 0 to ${SCHEMA_VERSION}`);
     expect(run.stdout.at(-1)).toBe(done);

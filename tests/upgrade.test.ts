@@ -10,10 +10,13 @@ import { basename, dirname, join } from 'node:path';
 import { Database } from 'bun:sqlite';
 import { MongoClient } from 'mongodb';
 import { JsonText } from '../server/json.ts';
+import { matchesFilter } from '../server/logs/filter.ts';
 import { MongoStore } from '../server/store/mongo.ts';
 import { SCHEMA_VERSION } from '../server/store/migrations.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
-import type { ConfigRow, LogRow, LogSummary, Store } from '../server/store/types.ts';
+import { logsFileOf } from '../server/store/sqlite-logs.ts';
+import { indexesAt } from '../server/store/schema.ts';
+import type { ConfigRow, LogFilter, LogRow, LogSummary, Store } from '../server/store/types.ts';
 import { copySqliteFixture, expected, expectedRows, readAll, restoreMongoFixture } from './fixtures/upgrade-0.1.0/fixture.ts';
 import { STORE_KINDS, type StoreKind, tempDir } from './helpers/app.ts';
 
@@ -150,6 +153,20 @@ for (const kind of STORE_KINDS) {
         expect(await store.countLogs({ stream: true })).toBe(want.logs.filter((l) => l.stream).length);
         const model = want.logs.find((l) => l.stream)!.model!;
         expect(await store.queryLogs({ filter: { model }, limit: 10 })).toEqual(want.logs.filter((l) => l.model === model).map(summaryOf));
+        if (database) {
+          // MongoDB's step 2 adds indexes only: 0.1.0's documents answer the filters they serve as they are
+          // (a status class as an $in of its codes, a path substring as an $in of the stored paths).
+          const filters: LogFilter[] = [
+            { statusClass: 2 }, { statusClass: 5 }, { path: 'audio' }, { path: 'completions' }, { method: 'get' }, { stream: false },
+            { model, statusClass: 2 }, { model, statusCode: want.logs.find((l) => l.model === model)!.statusCode },
+          ];
+          for (const filter of filters) {
+            const matching = want.logs.filter((l) => matchesFilter(l, filter));
+            expect(matching.length).toBeGreaterThan(0);
+            expect(await store.queryLogs({ filter, limit: 1000 })).toEqual(matching.map(summaryOf));
+            expect(await store.countLogsUpTo(filter, 1000)).toEqual({ count: matching.length, exact: true });
+          }
+        }
       } finally {
         await store.close();
       }
@@ -157,6 +174,9 @@ for (const kind of STORE_KINDS) {
 
     test('an upgraded database has the tables, columns and indexes of a new one', async () => {
       const { store, path, database } = await openFixture(kind);
+      // SQLite moves 0.1.0's entries to the log file in the background; its shape is final after that.
+      await store.awaitUpgrade();
+      expect(store.upgradePendingRows()).toBe(0);
       await store.close();
       const fresh = kind === 'sqlite' ? join(dirname(path!), 'fresh.sqlite') : `${database}_fresh`;
       const other = kind === 'sqlite' ? new SqliteStore(fresh) : new MongoStore(process.env.MONGODB_URI!, fresh);
@@ -164,7 +184,9 @@ for (const kind of STORE_KINDS) {
       await other.close();
       if (kind === 'sqlite') {
         expect(sqliteShape(path!)).toEqual(sqliteShape(fresh));
-        expect(Object.keys(sqliteShape(fresh))).toEqual(['configs', 'logs', 'rollups']);
+        expect(Object.keys(sqliteShape(fresh))).toEqual(['configs', 'rollups']);
+        expect(sqliteShape(logsFileOf(path!))).toEqual(sqliteShape(logsFileOf(fresh)));
+        expect(Object.keys(sqliteShape(logsFileOf(fresh)))).toEqual(['endpoints', 'log_bodies', 'logs', 'upgrade']);
       } else {
         const client = new MongoClient(process.env.MONGODB_URI!);
         cleanup.push(async () => {
@@ -180,6 +202,10 @@ for (const kind of STORE_KINDS) {
           return out;
         };
         expect(await shape(database!)).toEqual(await shape(fresh));
+        // Step 2 created the Logs-page indexes 0.1.0 lacked: the logs collection has exactly schema.ts's.
+        const declared = indexesAt(SCHEMA_VERSION, 'mongodb').filter((i) => i.table === 'logs').map((i) => i.name);
+        expect(declared).toEqual(expect.arrayContaining(['logs_method_time', 'logs_path_time', 'logs_stream_time', 'logs_model_status_time']));
+        expect(((await shape(database!)).logs as { name: string }[]).map((i) => i.name)).toEqual(['_id_', ...declared].sort());
       }
     });
 

@@ -66,6 +66,8 @@ export async function openStore(spec: StoreSpec, opts: { mustExist: boolean; rep
   const store = await spec.open();
   try {
     await store.init({ report: opts.report });
+    // An older file's entries move to the current layout first (SQLite), so that the copy reads one layout.
+    await store.awaitUpgrade();
   } catch (err) {
     await store.close().catch(() => {});
     throw new CliError(`cannot open ${spec.label}: ${firstLine(err)}`);

@@ -28,8 +28,6 @@ export interface RetentionStatus {
 }
 
 const DAY_MS = 86_400_000;
-/** Deletes per sweep are capped so that one sweep ends; the next sweep goes on where it stopped. */
-const MAX_BATCHES_PER_SWEEP = 500;
 
 export class Retention {
   private sweepTimer: Timer | null = null;
@@ -90,8 +88,10 @@ export class Retention {
       let size = await store.size();
       if (maxRows !== null && size.logRows > maxRows) {
         await this.deleteInBatches({}, size.logRows - maxRows);
-        size = await store.size();
       }
+      // The disk space the deletes freed goes back (SQLite: a few pages at a time).
+      if (!this.stopped) await store.compact();
+      size = await store.size();
       this.state.size = size;
       this.state.sizeCheckedAt = new Date();
       if (this.sweepFailing) this.report('[store] retention sweep works again');
@@ -108,7 +108,6 @@ export class Retention {
     return deleteInBatches(this.opts.store, filter, max, {
       batchSize: this.opts.batchSize,
       pauseMs: this.opts.pauseMs,
-      maxBatches: MAX_BATCHES_PER_SWEEP,
       stopped: () => this.stopped,
       onDeleted: (n) => (this.state.retentionDeleted += n),
     });

@@ -55,8 +55,13 @@ export const summaryFromDoc = (d: Partial<LogDoc>): LogSummary => summaries.from
 /** A whole log entry; bodies parsed, or kept as the stored text (exports write it without parsing). */
 export const logFromDoc = (d: LogDoc, bodies: Bodies = 'parsed'): LogRow => logs.fromDoc(d, bodies);
 
-/** Leaves the heavy fields out of list reads. */
-export const SUMMARY_PROJECTION: Record<string, 0> = Object.fromEntries(LOG_DETAIL_FIELDS.map((name) => [name, 0]));
+/** What list reads fetch: the summary fields only, so bodies (and any field a later version adds) stay on the server. */
+export const SUMMARY_PROJECTION: Record<string, 1> = Object.fromEntries(
+  fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'summary').map(([name, f]) => [fieldName(name, f), 1]),
+);
+
+/** The page order, newest first; every logs index ends in it (schema.ts). */
+export const LOG_ORDER = { timestamp: -1, _id: -1 } as const;
 
 /** `$set` of a config patch: only patchable fields, and only those present (undefined means "leave alone", null is a value). */
 export function configPatchSet(patch: ConfigPatch): Partial<ConfigDoc> {
@@ -100,8 +105,75 @@ function fitDocument(doc: LogDoc): LogDoc {
 
 export const docFromLog = (r: LogRow): LogDoc => fitDocument(logs.toDoc(r));
 
-/** The same filter semantics as the SQLite store; user text only ever lands in values, never in keys. */
-export function logFilter(filter: LogFilter): Filter<LogDoc> {
+/** The codes of a status class (5: 500..599), as SQLite's `status_code >= 500 AND status_code < 600` reads integer codes. */
+const codesOfClass = (statusClass: number) => Array.from({ length: 100 }, (_, i) => statusClass * 100 + i);
+
+/** Past this many matching paths a path filter is a regex again: an $in this long is no longer a few index lookups. */
+export const MAX_PATH_LOOKUPS = 1_000;
+
+/** The paths among `known` that contain `part` (case-sensitive, like SQLite's instr), or null when too many. */
+export function pathsContaining(known: Iterable<string>, part: string): string[] | null {
+  const hits: string[] = [];
+  for (const p of known) if (p.includes(part) && hits.push(p) > MAX_PATH_LOOKUPS) return null;
+  return hits;
+}
+
+/** Clients choose the path (every /v1/… request is logged): past this many distinct ones none are listed. */
+const MAX_KNOWN_PATHS = 10 * MAX_PATH_LOOKUPS;
+
+/**
+ * The distinct log paths, so that a path substring becomes an $in of the few that contain it. `distinct`
+ * reads logs_path_time on MongoDB (a lookup per path); FerretDB 1.24 reads every document for it, hence
+ * the brief reuse by page reads. Paths this process has written are always part of the answer, so an
+ * entry is found by path the moment it is stored; other replicas' new paths once the list is read again (mongo.ts PATHS_FRESH_MS).
+ */
+export class PathList {
+  private list: { paths: readonly string[] | null; at: number } | null = null;
+  private shared: Promise<readonly string[] | null> | null = null;
+  private readonly written = new Set<string>();
+  /** This process alone has written more than MAX_KNOWN_PATHS paths: path filters stay regexes. */
+  private overflow = false;
+
+  constructor(private readonly read: () => Promise<string[]>) {}
+
+  wrote(rows: readonly { path: string }[]): void {
+    if (this.overflow) return;
+    for (const r of rows) this.written.add(r.path);
+    if (this.written.size > MAX_KNOWN_PATHS) {
+      this.overflow = true;
+      this.written.clear();
+    }
+  }
+
+  /** The stored paths containing `part`, from a list at most `maxAgeMs` old (0: read now); null when too many. */
+  async containing(part: string, maxAgeMs: number): Promise<string[] | null> {
+    if (this.overflow) return null;
+    const known = await this.known(maxAgeMs);
+    return known && pathsContaining(new Set([...known, ...this.written]), part);
+  }
+
+  private known(maxAgeMs: number): Promise<readonly string[] | null> {
+    if (maxAgeMs > 0 && this.list && Date.now() - this.list.at <= maxAgeMs) return Promise.resolve(this.list.paths);
+    if (maxAgeMs > 0 && this.shared) return this.shared;
+    const started = Date.now();
+    const reading = this.read().then((all) => {
+      const paths = all.length > MAX_KNOWN_PATHS ? null : all;
+      if (!this.list || this.list.at <= started) this.list = { paths, at: started };
+      return paths;
+    });
+    if (maxAgeMs === 0) return reading;
+    return (this.shared = reading.finally(() => (this.shared = null)));
+  }
+}
+
+/**
+ * The same filter semantics as the SQLite store; user text only ever lands in values, never in keys.
+ * `paths` are the stored paths that contain `filter.path` (pathsContaining), so that the substring is
+ * answered by an $in over logs_path_time; without them it is an unanchored regex, which reads every entry.
+ * A status class is the $in of its codes, not a range: MongoDB serves an $in on the first field of an
+ * index with the page order after it as one ordered scan per code, merged, where a range would need a sort.
+ */
+export function logFilter(filter: LogFilter, paths?: readonly string[] | null): Filter<LogDoc> {
   const f: Filter<LogDoc> = {};
   if (filter.from || filter.to) {
     f.timestamp = {
@@ -113,10 +185,10 @@ export function logFilter(filter: LogFilter): Filter<LogDoc> {
   if (filter.statusCode != null || filter.statusClass != null) {
     f.statusCode = {
       ...(filter.statusCode != null ? { $eq: filter.statusCode } : {}),
-      ...(filter.statusClass != null ? { $gte: filter.statusClass * 100, $lt: filter.statusClass * 100 + 100 } : {}),
+      ...(filter.statusClass != null ? { $in: codesOfClass(filter.statusClass) } : {}),
     };
   }
-  if (filter.path) f.path = { $regex: escapeRegex(filter.path) };
+  if (filter.path) f.path = paths ? { $in: [...paths] } : { $regex: escapeRegex(filter.path) };
   if (filter.model) f.model = filter.model;
   if (filter.stream != null) f.stream = filter.stream;
   return f;
@@ -129,11 +201,17 @@ export function onlyDuplicateKeys(err: unknown): boolean {
   return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY) && !err.result.getWriteConcernError();
 }
 
-/** A page's filter: the log filter, and with a cursor only the entries after it (older). */
-export function pageFilter(q: LogQuery): Filter<LogDoc> {
-  const filter = logFilter(q.filter);
+/**
+ * A page's filter: the log filter, and with a cursor only the entries after it (older). The cursor is
+ * also an upper bound on the timestamp, so that the index scan starts at the cursor (a later page reads
+ * what a first page reads) and the $or only sorts out entries of the cursor's own millisecond.
+ */
+export function pageFilter(q: LogQuery, paths?: readonly string[] | null): Filter<LogDoc> {
+  const filter = logFilter(q.filter, paths);
   if (q.after) {
     const { timestamp, id } = q.after;
+    const to = q.filter.to && q.filter.to < timestamp ? q.filter.to : timestamp;
+    filter.timestamp = { ...(q.filter.from ? { $gte: q.filter.from } : {}), $lte: to };
     filter.$or = [{ timestamp: { $lt: timestamp } }, { timestamp, _id: { $lt: id } }];
   }
   return filter;

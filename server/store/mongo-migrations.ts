@@ -25,6 +25,8 @@ export type MongoStep = MigrationStep<Db> & { run(db: Db): Promise<void> };
  */
 export const MONGO_STEPS: readonly MongoStep[] = [
   { version: 1, name: 'the 0.1.0 indexes', run: (db) => createIndexes(db, 1) },
+  // No document changes: a status class and a path substring are answered from fields 0.1.0 already had.
+  { version: 2, name: 'an index per Logs-page filter: method, path, stream, model + status', run: (db) => createIndexes(db, 2) },
 ];
 
 /** The indexes schema.ts adds in `version`. */

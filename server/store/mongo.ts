@@ -4,11 +4,11 @@
  * no transactions). Documents come from schema.ts (mongo-docs.ts); init() applies the schema steps the
  * database lacks (mongo-migrations.ts), one replica at a time.
  */
-import { type Collection, type Db, MongoBulkWriteError, MongoClient } from 'mongodb';
+import { type Collection, type Db, type Document, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
 import { rollupKey } from './rollup-fields.ts';
 import {
-  type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, logFromDoc, logFilter, onlyDuplicateKeys,
-  pageFilter, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
+  type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
+  pageFilter, PathList, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
 import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
 import type { MigrateOptions } from './migrations.ts';
@@ -17,6 +17,9 @@ import {
   type RollupRow, type RollupSize, type Store, type StoreSize,
 } from './types.ts';
 
+/** How long page reads reuse the list of distinct paths (paths this process writes join it at once). */
+const PATHS_FRESH_MS = 5_000;
+
 export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;
   private client: MongoClient;
@@ -24,6 +27,7 @@ export class MongoStore implements Store {
   private configs: Collection<ConfigDoc>;
   private logs: Collection<LogDoc>;
   private rollups: Collection<RollupDoc>;
+  private paths: PathList;
 
   constructor(uri: string, private readonly databaseName: string) {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'lite-proxy' });
@@ -31,6 +35,7 @@ export class MongoStore implements Store {
     this.configs = this.db.collection<ConfigDoc>('configs');
     this.logs = this.db.collection<LogDoc>('logs');
     this.rollups = this.db.collection<RollupDoc>('rollups');
+    this.paths = new PathList(() => this.logs.distinct('path'));
   }
 
   /** Applies the schema steps the database lacks (tests may give their own steps and lock timing). */
@@ -78,27 +83,60 @@ export class MongoStore implements Store {
       await this.logs.insertMany(rows.map(docFromLog), { ordered: false });
     } catch (err) {
       if (!onlyDuplicateKeys(err)) throw err;
+    } finally {
+      // Also after a failure: a path listed that no entry has matches nothing.
+      this.paths.wrote(rows);
     }
+  }
+
+  /** The stored paths containing the filter's path, from a list at most `maxAgeMs` old (mongo-docs.ts PathList). */
+  private async pathsOf(filter: LogFilter, maxAgeMs = PATHS_FRESH_MS): Promise<string[] | null> {
+    return filter.path ? this.paths.containing(filter.path, maxAgeMs) : null;
+  }
+
+  private async filterOf(filter: LogFilter, maxAgeMs?: number): Promise<Filter<LogDoc>> {
+    return logFilter(filter, await this.pathsOf(filter, maxAgeMs));
+  }
+
+  /** Counting with no filter reads the keys of logs_time rather than every document (MongoDB plans a collection scan otherwise). */
+  private countOptions(filter: Filter<LogDoc>) {
+    return Object.keys(filter).length === 0 ? { hint: 'logs_time' } : {};
+  }
+
+  private async page(q: LogQuery, projection?: Document) {
+    return this.logs.find(pageFilter(q, await this.pathsOf(q.filter)), { projection }).sort(LOG_ORDER).limit(q.limit > 0 ? q.limit : 0);
+  }
+
+  /**
+   * How the server plans a Logs page: queryLogs(q) and, for a first page, countLogsUpTo(q.filter, cap)
+   * (tests/mongo-indexes.test.ts checks that each filter reads an index).
+   */
+  async explainLogPage(q: LogQuery, cap: number): Promise<{ page: Document; count: Document }> {
+    const page = await (await this.page(q, SUMMARY_PROJECTION)).explain('queryPlanner');
+    // The pipeline countDocuments(filter, { limit: cap + 1 }) sends.
+    const filter = await this.filterOf(q.filter);
+    const pipeline = [{ $match: filter }, { $limit: cap + 1 }, { $group: { _id: 1, n: { $sum: 1 } } }];
+    const count = await this.logs.aggregate(pipeline, this.countOptions(filter)).explain('queryPlanner');
+    return { page, count };
   }
 
   async queryLogs(q: LogQuery): Promise<LogSummary[]> {
     // Mongo reads limit(0) as "no limit" and a negative limit as one batch; SQLite's LIMIT 0 is no rows
     // and its negative LIMIT is no limit. Match SQLite.
     if (q.limit === 0) return [];
-    const docs = await this.logs
-      .find(pageFilter(q), { projection: SUMMARY_PROJECTION })
-      .sort({ timestamp: -1, _id: -1 })
-      .limit(q.limit > 0 ? q.limit : 0)
-      .toArray();
+    const docs = await (await this.page(q, SUMMARY_PROJECTION)).toArray();
     return docs.map((d) => summaryFromDoc(d));
   }
 
   async countLogs(filter: LogFilter): Promise<number> {
-    return this.logs.countDocuments(logFilter(filter));
+    // Exact (migration, tests): the paths are read now.
+    const f = await this.filterOf(filter, 0);
+    return this.logs.countDocuments(f, this.countOptions(f));
   }
 
   async countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount> {
-    const n = await this.logs.countDocuments(logFilter(filter), { limit: cap + 1 });
+    const f = await this.filterOf(filter);
+    const n = await this.logs.countDocuments(f, { limit: cap + 1, ...this.countOptions(f) });
     return n > cap ? { count: cap, exact: false } : { count: n, exact: true };
   }
 
@@ -109,15 +147,16 @@ export class MongoStore implements Store {
 
   async queryLogRows(q: LogQuery): Promise<LogRow[]> {
     if (q.limit === 0) return [];
-    const docs = await this.logs.find(pageFilter(q)).sort({ timestamp: -1, _id: -1 }).limit(q.limit > 0 ? q.limit : 0).toArray();
+    const docs = await (await this.page(q)).toArray();
     // Bodies stay the text they were stored as: an export writes them without parsing.
     return docs.map((d) => logFromDoc(d, 'text'));
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
-    // deleteMany has no limit: pick the oldest ids first, then delete exactly those.
+    // deleteMany has no limit: pick the oldest ids first, then delete exactly those. Paths are read now:
+    // a delete must reach entries another replica stored a moment ago.
     const ids = await this.logs
-      .find(logFilter(filter), { projection: { _id: 1 } })
+      .find(await this.filterOf(filter, 0), { projection: { _id: 1 } })
       .sort({ timestamp: 1, _id: 1 })
       .limit(Math.max(1, limit))
       .toArray();
@@ -129,6 +168,10 @@ export class MongoStore implements Store {
   upgradePendingRows(): number {
     return 0;
   }
+
+  async awaitUpgrade(): Promise<void> {}
+
+  async compact(): Promise<void> {}
 
   async size(): Promise<StoreSize> {
     const logRows = await this.logs.estimatedDocumentCount();

@@ -119,6 +119,17 @@ export const INDEXES: readonly IndexSpec[] = [
   { name: 'logs_model_time', table: 'logs', fields: [['model', 1], ['timestamp', -1], ['id', -1]] },
   { name: 'logs_status_time', table: 'logs', fields: [['statusCode', 1], ['timestamp', -1], ['id', -1]] },
   { name: 'rollups_time', table: 'rollups', fields: [['size', 1], ['start', 1]], only: 'mongodb' },
+  // MongoDB, version 2: one index per Logs-page filter, each ending in the page order (timestamp, id) so
+  // that a first page and every later one read about a page of entries. A status class is an $in of its
+  // 100 codes (mongo-docs.ts), which MongoDB answers from logs_status_time as 100 ordered scans merged;
+  // a path substring is an $in of the matching distinct paths, read from logs_path_time.
+  { name: 'logs_method_time', table: 'logs', fields: [['method', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 2 },
+  { name: 'logs_path_time', table: 'logs', fields: [['path', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 2 },
+  { name: 'logs_stream_time', table: 'logs', fields: [['stream', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 2 },
+  {
+    name: 'logs_model_status_time', table: 'logs', fields: [['model', 1], ['statusCode', 1], ['timestamp', -1], ['id', -1]],
+    only: 'mongodb', since: 2,
+  },
 ];
 
 const TABLE_FIELDS: Record<'configs' | 'logs', FieldTable> = { configs: CONFIG_FIELDS, logs: LOG_FIELDS };

@@ -6,25 +6,44 @@
  * transactional), so a failing step leaves the database as the previous step left it.
  */
 import type { Database } from 'bun:sqlite';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { type MigrateOptions, type MigrationStep, planMigration, SchemaError, stepFailed } from './migrations.ts';
+import { createLogTablesSql } from './sqlite-logs.ts';
 import { createTablesSql } from './sqlite-schema.ts';
 
-export type SqliteStep = MigrationStep<Database> & { run(db: Database): void };
+export type SqliteStep = MigrationStep<Database> & {
+  run(db: Database): void;
+  /** It changes nothing that exists (only adds): a file too large to copy quickly is then upgraded without a copy. */
+  keepsData?: true;
+};
 
 /**
  * One step per schema version, never edited once released. A version that adds fields to schema.ts
  * (with `since: N`) gets `{ version: N, name: 'add logs.x', run: (db) => void db.exec(addedInSql(N)) }`.
  */
 export const SQLITE_STEPS: readonly SqliteStep[] = [
-  { version: 1, name: 'the 0.1.0 tables and indexes', run: (db) => void db.exec(createTablesSql(1)) },
+  { version: 1, name: 'the 0.1.0 tables and indexes', keepsData: true, run: (db) => void db.exec(createTablesSql(1)) },
+  {
+    // The log file (logdb) is attached by the store before the steps run. A legacy `logs` table that
+    // holds entries stays until sqlite-upgrade.ts has copied them; an empty one goes now.
+    version: 2, name: 'log summaries, bodies and endpoints in their own file, an index per filter', keepsData: true,
+    run: (db) => {
+      db.exec(createLogTablesSql());
+      if (db.query('SELECT 1 AS x FROM main.logs LIMIT 1').get() === null) db.exec('DROP TABLE main.logs');
+    },
+  },
 ];
+
+/** Files up to this size are copied before an upgrade; larger ones only when a step changes what exists. */
+export const BACKUP_MAX_BYTES = 1024 ** 3;
 
 export interface SqliteMigrateOptions extends MigrateOptions {
   /** The database file, for the backup and for messages; ':memory:' gets no backup. */
   path: string;
   /** Tests give their own steps; SQLITE_STEPS otherwise. */
   steps?: readonly SqliteStep[];
+  /** BACKUP_MAX_BYTES unless a test says otherwise. */
+  backupMaxBytes?: number;
 }
 
 const userVersion = (db: Database) => (db.query('PRAGMA user_version').get() as { user_version: number }).user_version;
@@ -43,9 +62,16 @@ export function migrateSqlite(db: Database, opts: SqliteMigrateOptions): number 
   if (plan.pending.length === 0) return plan.from;
   const isNew = (db.query('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n === 0;
   let backup: string | null = null;
+  const upgrading = `Upgrading the database schema of ${opts.path} from version ${plan.from} to ${plan.to}`;
   if (!isNew && opts.path !== ':memory:') {
-    backup = backupBefore(db, opts.path, plan.from + 1);
-    report(`Upgrading the database schema of ${opts.path} from version ${plan.from} to ${plan.to}; a copy of the database as it was: ${backup}`);
+    const bytes = statSync(opts.path).size;
+    if (bytes > (opts.backupMaxBytes ?? BACKUP_MAX_BYTES) && (plan.pending as SqliteStep[]).every((s) => s.keepsData)) {
+      // A copy of many GB would keep the server from starting for minutes, and these steps only add.
+      report(`${upgrading}; no copy first (${(bytes / 1024 ** 3).toFixed(1)} GiB, and the steps only add: old entries are copied to the new log file and removed from this one once copied)`);
+    } else {
+      backup = backupBefore(db, opts.path, plan.from + 1);
+      report(`${upgrading}; a copy of the database as it was: ${backup}`);
+    }
   }
   for (const step of plan.pending) {
     try {
@@ -64,7 +90,7 @@ export function migrateSqlite(db: Database, opts: SqliteMigrateOptions): number 
       });
     }
   }
-  if (backup) report(`Database schema upgraded to version ${plan.to}.`);
+  if (!isNew && opts.path !== ':memory:') report(`Database schema upgraded to version ${plan.to}.`);
   return plan.to;
 }
 

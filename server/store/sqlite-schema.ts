@@ -77,7 +77,7 @@ export function addedInSql(version: number): string {
 }
 
 /** Column list, placeholders, bound values and the reader of one table. */
-function codec<T>(table: FieldTable, pick: (f: FieldSpec) => boolean = () => true) {
+export function codec<T>(table: FieldTable, pick: (f: FieldSpec) => boolean = () => true) {
   const fields = fieldsOf(table).filter(([, f]) => pick(f));
   return {
     columns: fields.map(([, f]) => f.column).join(', '),

@@ -1,45 +1,37 @@
 /**
- * Embedded store on bun:sqlite, the default: WAL mode, prepared statements, one transaction per batch.
- * Columns, statements and row mapping come from schema.ts (sqlite-schema.ts); init() applies the
- * schema steps the file lacks (sqlite-migrations.ts).
+ * Embedded store on bun:sqlite, the default. Two files in WAL mode: the main file (configs, rollups;
+ * the schema version) and the log file beside it (sqlite-logs.ts: summaries, bodies, endpoints).
+ * Writes run on the caller's thread in pieces of a few milliseconds (sqlite-log-writes.ts); every
+ * admin read runs in a Worker on its own read-only connection (sqlite-reads.ts), so that no query,
+ * however large, holds up the proxy. init() applies the schema steps the file lacks
+ * (sqlite-migrations.ts) and starts moving an older file's entries (sqlite-upgrade.ts).
  */
-import { Database, type SQLQueryBindings } from 'bun:sqlite';
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { Database } from 'bun:sqlite';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { MigrateOptions } from './migrations.ts';
+import { ROLLUP_FIELDS } from './rollup-fields.ts';
+import { LogWrites } from './sqlite-log-writes.ts';
+import { LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
 import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
-import { configPatchSql, configRows, logRows, type Row, summaryRows } from './sqlite-schema.ts';
+import { LogQueries } from './sqlite-queries.ts';
+import { inlineReads, type LogReads, WorkerReads } from './sqlite-reads.ts';
+import { configPatchSql, configRows, type Row } from './sqlite-schema.ts';
+import { LegacyMove } from './sqlite-upgrade.ts';
 import type {
-  ConfigChanges, ConfigPatch, ConfigRow, LogCount, LogCursor, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
+  ConfigChanges, ConfigPatch, ConfigRow, LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
 } from './types.ts';
 
 const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
   VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
   ON CONFLICT (size, start, model) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
 
-/** Builds the WHERE clause for a filter; values are always bound, never spliced. */
-function whereClause(filter: LogFilter, extra: string[] = [], extraParams: SQLQueryBindings[] = []) {
-  const parts = [...extra];
-  const params: SQLQueryBindings[] = [...extraParams];
-  if (filter.from) (parts.push('ts >= ?'), params.push(filter.from.getTime()));
-  if (filter.to) (parts.push('ts <= ?'), params.push(filter.to.getTime()));
-  if (filter.method) (parts.push('method = ?'), params.push(filter.method.toUpperCase()));
-  if (filter.statusCode != null) (parts.push('status_code = ?'), params.push(filter.statusCode));
-  if (filter.statusClass != null) {
-    parts.push('status_code >= ? AND status_code < ?');
-    params.push(filter.statusClass * 100, filter.statusClass * 100 + 100);
-  }
-  if (filter.path) (parts.push('instr(path, ?) > 0'), params.push(filter.path));
-  if (filter.model) (parts.push('model = ?'), params.push(filter.model));
-  if (filter.stream != null) (parts.push('stream = ?'), params.push(filter.stream ? 1 : 0));
-  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
-}
-
-function afterClause(after: LogCursor | null | undefined): [string[], SQLQueryBindings[]] {
-  if (!after) return [[], []];
-  const ts = after.timestamp.getTime();
-  return [['(ts < ? OR (ts = ? AND id < ?))'], [ts, ts, after.id]];
+/** Opens or creates a file readable by its owner only: it holds backend keys and every logged body. */
+function privateFile(path: string): void {
+  if (path === ':memory:') return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
 }
 
 export class SqliteStore implements Store {
@@ -48,17 +40,42 @@ export class SqliteStore implements Store {
   /** Log entries stored, once size() has counted them. */
   private logCount: number | null = null;
 
+  private writes: LogWrites;
+  private reads: LogReads | null = null;
+  private move: LegacyMove | null = null;
+  readonly logsPath: string;
+
   constructor(readonly path: string) {
-    // It holds backend keys and every logged body: readable by its owner only.
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    this.logsPath = logsFileOf(path);
+    privateFile(path);
+    privateFile(this.logsPath);
     this.db = new Database(path, { create: true, strict: true });
-    if (path !== ':memory:') chmodSync(path, 0o600);
+    this.writes = new LogWrites(this.db);
   }
 
-  /** Applies the schema steps the file lacks (tests may give their own steps). */
-  async init(options: MigrateOptions & { steps?: readonly SqliteStep[] } = {}): Promise<void> {
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  /** Applies the schema steps the file lacks (tests may give their own steps), then opens the reader. */
+  async init(options: MigrateOptions & { steps?: readonly SqliteStep[]; backupMaxBytes?: number; inlineReads?: boolean } = {}): Promise<void> {
+    // auto_vacuum takes effect only on a file without tables yet (a new one): pages freed by deletes
+    // can then be given back (compact()). An older file keeps its setting until sqlite-upgrade.ts vacuums it.
+    this.db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    if (!this.attached()) {
+      this.db.query(`ATTACH DATABASE ? AS ${LOGS_SCHEMA}`).run(this.logsPath);
+      // Before its first table, so that deletes in the log file can give pages back (compact()).
+      this.db.exec(`PRAGMA ${LOGS_SCHEMA}.auto_vacuum = INCREMENTAL; PRAGMA ${LOGS_SCHEMA}.journal_mode = WAL; PRAGMA ${LOGS_SCHEMA}.synchronous = NORMAL;`);
+    }
     migrateSqlite(this.db, { path: this.path, ...options });
+    const queries = new LogQueries(this.db);
+    this.reads ??= this.path === ':memory:' || options.inlineReads ? inlineReads(queries) : new WorkerReads({ main: this.path, logs: this.logsPath });
+    this.move ??= new LegacyMove(this.db, { path: this.path, report: options.report ?? (() => {}) });
+  }
+
+  private attached(): boolean {
+    return (this.db.query('PRAGMA database_list').all() as { name: string }[]).some((d) => d.name === LOGS_SCHEMA);
+  }
+
+  private get reader(): LogReads {
+    if (!this.reads) throw new Error('the SQLite store is not open: call init() first');
+    return this.reads;
   }
 
   async ping(): Promise<void> {
@@ -66,6 +83,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.move?.stop();
+    await this.reads?.close();
     this.db.close();
   }
 
@@ -102,70 +121,67 @@ export class SqliteStore implements Store {
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {
-    const insert = this.db.query(`INSERT OR IGNORE INTO logs (${logRows.columns}) VALUES (${logRows.placeholders})`);
-    const writeAll = this.db.transaction((batch: LogRow[]) => {
-      let added = 0;
-      for (const r of batch) added += insert.run(...logRows.values(r)).changes;
-      return added;
-    });
-    const added = writeAll(rows);
+    const added = await this.writes.insert(rows);
     if (this.logCount !== null) this.logCount += added;
   }
 
-  async queryLogs(q: LogQuery): Promise<LogSummary[]> {
-    const where = whereClause(q.filter, ...afterClause(q.after));
-    const rows = this.db
-      .query(`SELECT ${summaryRows.columns} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`)
-      .all(...where.params, q.limit) as Row[];
-    return rows.map((r) => summaryRows.fromRow(r));
+  queryLogs(q: LogQuery): Promise<LogSummary[]> {
+    return this.reader.queryLogs(q);
   }
 
-  async countLogs(filter: LogFilter): Promise<number> {
-    const where = whereClause(filter);
-    const row = this.db.query(`SELECT COUNT(*) AS n FROM logs ${where.sql}`).get(...where.params) as { n: number };
-    return row.n;
+  countLogs(filter: LogFilter): Promise<number> {
+    return this.reader.countLogs(filter);
   }
 
   async countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount> {
-    const where = whereClause(filter);
-    if (where.sql === '' && this.logCount !== null) return { count: this.logCount, exact: true };
-    const row = this.db.query(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM logs ${where.sql} LIMIT ?)`).get(...where.params, cap + 1) as { n: number };
-    return row.n > cap ? { count: cap, exact: false } : { count: row.n, exact: true };
+    const empty = Object.values(filter).every((v) => v === null || v === undefined || v === '');
+    if (empty && this.logCount !== null) return { count: this.logCount, exact: true };
+    return this.reader.countLogsUpTo(filter, cap);
   }
 
-  async getLog(id: string): Promise<LogRow | null> {
-    const r = this.db.query(`SELECT ${logRows.columns} FROM logs WHERE id = ?`).get(id) as Row | null;
-    return r ? logRows.fromRow(r) : null;
+  getLog(id: string): Promise<LogRow | null> {
+    return this.reader.getLog(id);
   }
 
-  async queryLogRows(q: LogQuery): Promise<LogRow[]> {
-    const where = whereClause(q.filter, ...afterClause(q.after));
-    const rows = this.db.query(`SELECT ${logRows.columns} FROM logs ${where.sql} ORDER BY ts DESC, id DESC LIMIT ?`).all(...where.params, q.limit) as Row[];
-    // Bodies stay the text they were stored as: an export writes them without parsing.
-    return rows.map((r) => logRows.fromRow(r, 'text'));
+  queryLogRows(q: LogQuery): Promise<LogRow[]> {
+    return this.reader.queryLogRows(q);
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
-    const where = whereClause(filter);
-    const deleted = this.db
-      .query(`DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs ${where.sql} ORDER BY ts, id LIMIT ?)`)
-      .run(...where.params, limit).changes;
+    const legacy = (this.move?.pending ?? 0) > 0 || this.hasLegacyTable();
+    const deleted = await this.writes.delete(filter, limit, legacy);
     if (this.logCount !== null) this.logCount -= deleted;
     return deleted;
   }
 
+  /** Gives the pages that deletes freed in the log file back to the disk, a few at a time; refreshes planner statistics. */
+  async compact(): Promise<void> {
+    await this.writes.compact();
+    // The main file's free pages (rollups pruned): few, given back at once.
+    this.db.exec('PRAGMA main.incremental_vacuum; PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+  }
+
   upgradePendingRows(): number {
-    return 0;
+    return this.move?.pending ?? 0;
+  }
+
+  async awaitUpgrade(): Promise<void> {
+    await this.move?.done;
+  }
+
+  private hasLegacyTable(): boolean {
+    return this.db.query("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = 'logs'").get() !== null;
   }
 
   async size(): Promise<StoreSize> {
-    // Counted once (a full index scan: about 30 ms per million entries, too slow to repeat every
-    // minute on the event loop), then kept up to date by this store's own writes and deletes.
-    this.logCount ??= (this.db.query('SELECT COUNT(*) AS n FROM logs').get() as { n: number }).n;
+    // Counted once (a full index scan, about 30 ms per million entries: in the reader), then kept up to
+    // date by this store's own writes and deletes.
+    this.logCount ??= await this.reader.countLogs({});
     const n = this.logCount;
     if (this.path === ':memory:') return { logRows: n, bytes: null };
     const file = (p: string) => (existsSync(p) ? statSync(p).size : 0);
-    return { logRows: n, bytes: file(this.path) + file(`${this.path}-wal`) };
+    const bytes = [this.path, this.logsPath].reduce((sum, p) => sum + file(p) + file(`${p}-wal`), 0);
+    return { logRows: n, bytes };
   }
 
   async applyConfigChanges(changes: ConfigChanges): Promise<void> {
@@ -199,14 +215,7 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
-    const rows = this.db
-      .query('SELECT * FROM rollups WHERE size = ? AND start >= ? AND start < ?')
-      .all(q.size, q.from.getTime(), q.to.getTime()) as Row[];
-    return rows.map((r) => {
-      const counts: Record<string, number> = {};
-      for (const f of ROLLUP_FIELDS) if (r[f] !== 0) counts[f] = r[f] as number;
-      return { size: q.size, start: new Date(r.start as number), model: r.model === '' ? null : (r.model as string), counts };
-    });
+  readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
+    return this.reader.readRollups(q);
   }
 }

@@ -125,6 +125,13 @@ export interface Store {
    * the background after init() (0 when none: the store is upgraded).
    */
   upgradePendingRows(): number;
+  /** Resolves once that background work is over (tests, and the CLI before it copies a store). */
+  awaitUpgrade(): Promise<void>;
+  /**
+   * Upkeep after deletes, in small steps: gives freed pages back to the disk and refreshes query
+   * statistics where the store has them (SQLite); nothing to do on MongoDB.
+   */
+  compact(): Promise<void>;
   /** How big the store is: log entries, and bytes on disk where the store can tell. */
   size(): Promise<StoreSize>;
 

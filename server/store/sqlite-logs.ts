@@ -1,0 +1,106 @@
+/**
+ * The log tables of schema version 2, in a file of their own (`<name>-logs.sqlite`, attached as
+ * `logdb`, with auto_vacuum = INCREMENTAL so that deletes give the disk back):
+ *   logs        the summary fields (what a list shows and filters on), one index per Logs-page filter
+ *   log_bodies  the detail fields, keyed by the summary row's rowid, read one entry at a time
+ *   endpoints   every path seen, so that a path substring is answered over the few distinct paths
+ *   upgrade     how far the background move of an older file's entries has come
+ * The columns come from schema.ts. Entries of a 0.1.0 or 0.2.0 file (`main.logs`, the legacy table)
+ * are read beside these until sqlite-upgrade.ts has moved them all.
+ */
+import type { SQLQueryBindings } from 'bun:sqlite';
+import { fieldsOf, LOG_FIELDS, SQL_TYPE } from './schema.ts';
+import { codec } from './sqlite-schema.ts';
+import type { LogCursor, LogFilter, LogRow, LogSummary } from './types.ts';
+
+export const LOGS_SCHEMA = 'logdb';
+
+/** The file the log tables live in, beside the main file. */
+export function logsFileOf(path: string): string {
+  return path === ':memory:' ? ':memory:' : `${path.replace(/\.sqlite$/, '')}-logs.sqlite`;
+}
+
+const summaryFields = fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'summary');
+const detailFields = fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'detail');
+const columnDefs = (fields: typeof summaryFields) =>
+  fields.map(([, f]) => `${f.column} ${SQL_TYPE[f.kind]}${f.key ? ' NOT NULL UNIQUE' : f.nullable ? '' : ' NOT NULL'}`).join(',\n  ');
+
+/** The status class as an indexed expression: a range on status_code could not be read in time order. */
+export const STATUS_CLASS = '(status_code / 100)';
+
+/** One index per Logs-page filter, each ending in the page order, and model with status class (the usual pair). */
+export const LOG_INDEXES: readonly [name: string, columns: string][] = [
+  ['logs_time', 'ts DESC, id DESC'],
+  ['logs_model_time', 'model, ts DESC, id DESC'],
+  ['logs_class_time', `${STATUS_CLASS}, ts DESC, id DESC`],
+  ['logs_model_class_time', `model, ${STATUS_CLASS}, ts DESC, id DESC`],
+  ['logs_status_time', 'status_code, ts DESC, id DESC'],
+  ['logs_stream_time', 'stream, ts DESC, id DESC'],
+  ['logs_path_time', 'path, ts DESC, id DESC'],
+  ['logs_method_time', 'method, ts DESC, id DESC'],
+];
+
+/** The v2 log tables, each created only when missing. */
+export function createLogTablesSql(s = LOGS_SCHEMA): string {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${s}.logs (\n  ${columnDefs(summaryFields)}\n);`,
+    `CREATE TABLE IF NOT EXISTS ${s}.log_bodies (\n  rid INTEGER PRIMARY KEY,\n  ${columnDefs(detailFields)}\n);`,
+    `CREATE TABLE IF NOT EXISTS ${s}.endpoints (path TEXT PRIMARY KEY) WITHOUT ROWID;`,
+    `CREATE TABLE IF NOT EXISTS ${s}.upgrade (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
+    // An entry's bodies go with it, whoever deletes it.
+    `CREATE TRIGGER IF NOT EXISTS ${s}.logs_bodies_go AFTER DELETE ON logs BEGIN DELETE FROM log_bodies WHERE rid = old.rowid; END;`,
+    ...LOG_INDEXES.map(([name, columns]) => `CREATE INDEX IF NOT EXISTS ${s}.${name} ON logs (${columns});`),
+  ].join('\n');
+}
+
+export const summaryCodec = codec<LogSummary>(LOG_FIELDS, (f) => f.part === 'summary');
+export const detailCodec = codec<Partial<LogRow>>(LOG_FIELDS, (f) => f.part === 'detail');
+/** The whole entry in the 0.1.0 layout (the legacy table holds every field in one row). */
+export const legacyCodec = codec<LogRow>(LOG_FIELDS);
+
+/** Where a query reads: the v2 tables, or the legacy table of an older file (which has no status-class index). */
+export type Source = 'current' | 'legacy';
+
+export interface Where {
+  sql: string;
+  params: SQLQueryBindings[];
+}
+
+/** The WHERE clause of a filter; values are always bound, never spliced. `paths` replaces the substring by exact paths. */
+export function whereOf(filter: LogFilter, o: { source: Source; after?: LogCursor | null; path?: string; legacyAbove?: number }): Where {
+  const parts: string[] = [];
+  const params: SQLQueryBindings[] = [];
+  const add = (sql: string, ...values: SQLQueryBindings[]) => {
+    parts.push(sql);
+    params.push(...values);
+  };
+  // Written with a plain `ts <= ?` first, so that the index seeks to the cursor rather than scanning up to it.
+  if (o.after) add('ts <= ? AND (ts < ? OR id < ?)', o.after.timestamp.getTime(), o.after.timestamp.getTime(), o.after.id);
+  if (filter.from) add('ts >= ?', filter.from.getTime());
+  if (filter.to) add('ts <= ?', filter.to.getTime());
+  if (filter.method) add('method = ?', filter.method.toUpperCase());
+  if (filter.statusCode != null) add('status_code = ?', filter.statusCode);
+  if (filter.statusClass != null) {
+    if (o.source === 'current') add(`${STATUS_CLASS} = ?`, filter.statusClass);
+    else add('status_code >= ? AND status_code < ?', filter.statusClass * 100, filter.statusClass * 100 + 100);
+  }
+  if (o.path !== undefined) add('path = ?', o.path);
+  else if (filter.path) add('instr(path, ?) > 0', filter.path);
+  if (filter.model) add('model = ?', filter.model);
+  if (filter.stream != null) add('stream = ?', filter.stream ? 1 : 0);
+  if (o.legacyAbove !== undefined) add('rowid > ?', o.legacyAbove);
+  return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
+}
+
+/** Newest first: timestamp, then id, both descending (the order of every page). */
+export function newerFirst(a: Pick<LogSummary, 'timestamp' | 'id'>, b: Pick<LogSummary, 'timestamp' | 'id'>): number {
+  const dt = b.timestamp.getTime() - a.timestamp.getTime();
+  return dt !== 0 ? dt : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** The first `limit` of several lists that are each newest first. */
+export function mergeNewestFirst<T extends Pick<LogSummary, 'timestamp' | 'id'>>(lists: T[][], limit: number): T[] {
+  const nonEmpty = lists.filter((l) => l.length > 0);
+  if (nonEmpty.length <= 1) return (nonEmpty[0] ?? []).slice(0, limit);
+  return nonEmpty.flat().sort(newerFirst).slice(0, limit);
+}

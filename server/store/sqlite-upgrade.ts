@@ -1,0 +1,102 @@
+/**
+ * The background half of schema step 2 on an older SQLite file: its log entries (the legacy
+ * `main.logs` table of 0.1.0 and 0.2.0) are copied into the v2 log file in small pieces while the
+ * server serves, oldest first, with the last copied rowid kept in `logdb.upgrade` (so a restart
+ * goes on where it stopped, and reads know which legacy rows they must still read). Copies are
+ * plain SQL, column to column: no body is parsed. Once every entry is in the log file, the legacy
+ * table is dropped and the main file (now configs and rollups only) is vacuumed to its small size.
+ */
+import type { Database } from 'bun:sqlite';
+import { Pacer } from './sqlite-log-writes.ts';
+import { detailCodec, summaryCodec } from './sqlite-logs.ts';
+
+const LEGACY_MOVED = 'legacy_moved_rowid';
+const PAUSE_MS = 5;
+
+export class LegacyMove {
+  private pendingRows = 0;
+  private stopped = false;
+  private readonly pacer = new Pacer(200, 10, 5_000);
+  /** Resolves when the move is over: done, nothing to do, or stopped. */
+  readonly done: Promise<void>;
+
+  constructor(private readonly db: Database, private readonly opts: { path: string; report: (message: string) => void }) {
+    this.done = this.hasLegacy() ? this.run() : Promise.resolve();
+  }
+
+  /** Entries still to copy. */
+  get pending(): number {
+    return this.pendingRows;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.done;
+  }
+
+  private hasLegacy(): boolean {
+    return this.db.query("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = 'logs'").get() !== null;
+  }
+
+  private moved(): number {
+    return (this.db.query('SELECT value FROM logdb.upgrade WHERE key = ?').get(LEGACY_MOVED) as { value: number } | null)?.value ?? 0;
+  }
+
+  private async run(): Promise<void> {
+    // Let init() return and the server start first.
+    await Bun.sleep(0);
+    this.pendingRows = (this.db.query('SELECT COUNT(*) AS n FROM main.logs WHERE rowid > ?').get(this.moved()) as { n: number }).n;
+    const total = this.pendingRows;
+    const started = performance.now();
+    if (total > 0) this.opts.report(`Moving ${total} log entries of ${this.opts.path} to the new log file in the background`);
+    const copy = this.db.transaction((from: number, to: number) => {
+      this.db.query(`INSERT OR IGNORE INTO logdb.logs (${summaryCodec.columns}) SELECT ${summaryCodec.columns} FROM main.logs WHERE rowid > ? AND rowid <= ?`).run(from, to);
+      this.db.query(`INSERT OR IGNORE INTO logdb.log_bodies (rid, ${detailCodec.columns})
+        SELECT n.rowid, ${detailCodec.columns.split(', ').map((c) => `o.${c}`).join(', ')} FROM main.logs o JOIN logdb.logs n ON n.id = o.id
+        WHERE o.rowid > ? AND o.rowid <= ?`).run(from, to);
+      this.db.query('INSERT OR IGNORE INTO logdb.endpoints (path) SELECT DISTINCT path FROM main.logs WHERE rowid > ? AND rowid <= ?').run(from, to);
+      this.db.query('INSERT OR REPLACE INTO logdb.upgrade (key, value) VALUES (?, ?)').run(LEGACY_MOVED, to);
+    });
+    try {
+      while (!this.stopped) {
+        const from = this.moved();
+        const to = (this.db.query('SELECT max(rowid) AS m FROM (SELECT rowid FROM main.logs WHERE rowid > ? ORDER BY rowid LIMIT ?)')
+          .get(from, this.pacer.next) as { m: number | null }).m;
+        if (to === null) break;
+        const t0 = performance.now();
+        copy(from, to);
+        this.pacer.took(performance.now() - t0);
+        this.pendingRows = Math.max(0, this.pendingRows - (to - from));
+        await Bun.sleep(PAUSE_MS);
+      }
+      if (this.stopped) return;
+      this.pendingRows = 0;
+      await this.finish(total, performance.now() - started);
+    } catch (err) {
+      // Every piece is one transaction and the position is kept: the next start goes on from here.
+      this.opts.report(`[store] moving old log entries stopped, will go on at the next start: ${(err as Error).message}`);
+    }
+  }
+
+  /** Drops the copied legacy table and shrinks the main file to its configs and rollups. */
+  private async finish(total: number, ms: number): Promise<void> {
+    this.db.exec('DROP TABLE IF EXISTS main.logs');
+    // VACUUM rewrites only what is left (configs, rollups): its time does not grow with the old logs.
+    // With auto_vacuum on from now, later deletes in the main file give their pages back too. It
+    // needs a moment without readers: tried again a few times if one is reading.
+    for (let attempt = 1; ; attempt++) {
+      const t0 = performance.now();
+      try {
+        this.db.exec('PRAGMA main.auto_vacuum = INCREMENTAL; VACUUM main');
+        this.opts.report(`Moved ${total} log entries in ${(ms / 1000).toFixed(1)} s; ${this.opts.path} compacted in ${Math.round(performance.now() - t0)} ms`);
+        return;
+      } catch (err) {
+        if (attempt >= 10 || this.stopped) {
+          this.opts.report(`Moved ${total} log entries; ${this.opts.path} keeps its free pages for now (${(err as Error).message})`);
+          return;
+        }
+        await Bun.sleep(1_000);
+      }
+    }
+  }
+}
