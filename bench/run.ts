@@ -3,8 +3,10 @@
  * a fast mock upstream, each figure taken against direct calls to the same mock in the same run.
  *   bun run bench              the full run (about 13 minutes with MongoDB); writes bench/results/<date>.json
  *   bun run bench --quick      a few seconds; fails only on breakage (CI's smoke test)
- *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,silence,soak,logging,mongodb
+ *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,silence,soak,logging,mongodb,logs
  *   bun run bench --soak-seconds=60
+ *   bun run bench --only=logs --logs-entries=100000   the logs scenario (1,000,000 entries by default; --quick: 100,000)
+ *       --logs-refill makes the 0.1.0 fill again instead of using bench/.cache/; --logs-keep keeps its DATA_DIR
  *   bun run bench --proxy-env=LOG_REQUESTS=false,LOG_BODY_BYTES=4096   extra settings for the proxy (for profiling)
  * The method of each figure is in bench/README.md.
  */
@@ -14,6 +16,8 @@ import { join } from 'node:path';
 import { addModels, CORES, FERRETDB_SCRIPT, hasFerretScript, startMock, startProxy, type Mock, type Proxy } from './lib/procs.ts';
 import * as s from './lib/scenarios.ts';
 import { round } from './lib/stats.ts';
+import { logsBroken, logsRows } from './lib/logs-report.ts';
+import { logsScenario } from './lib/logs-scenario.ts';
 import { hasWrk } from './lib/wrk.ts';
 
 const args = new Map(process.argv.slice(2).map((a) => {
@@ -27,6 +31,9 @@ const proxyEnv: Record<string, string> = Object.fromEntries(
   (args.get('proxy-env')?.split(',') ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
 );
 const soakSeconds = Number(args.get('soak-seconds') ?? (quick ? 5 : 300));
+// Minutes of work at a million entries: part of the full run, but never of the default quick one (CI's).
+const logsWanted = args.has('logs') || (quick ? only?.includes('logs') === true : wanted('logs'));
+const logsEntries = Number(args.get('logs-entries') ?? (quick ? 100_000 : 1_000_000));
 // Proxy on one core, mock and load generator on the other: the figures hold stiller than when all share.
 const PROXY_CORE = CORES >= 2 ? 0 : null;
 const LOAD_CORE = CORES >= 2 ? 1 : null;
@@ -57,8 +64,11 @@ async function withProxy<T>(mock: Mock, env: Record<string, string>, fn: (proxy:
   }
 }
 
+const MAIN_ITEMS = ['latency', 'throughput', 'streaming', 'cancel', 'open-streams', 'silence'];
+
 async function mainRun(mock: Mock, env: Record<string, string>, label: string) {
   let throughput: s.Throughput | undefined;
+  if (!MAIN_ITEMS.some(wanted)) return throughput;
   await withProxy(mock, env, async (proxy) => {
     if (wanted('latency')) {
       console.log(`\n[1] added latency, non-streamed, concurrency 1 (${label})`);
@@ -165,6 +175,26 @@ async function mongoRun(mock: Mock, sqlite: s.Throughput | undefined) {
   }
 }
 
+async function logsRun(mock: Mock) {
+  console.log(`\n[9] logs at scale: ${logsEntries.toLocaleString('en-US')} entries written by 0.1.0, upgraded, then the Logs page's work`);
+  if (!Number.isInteger(logsEntries) || logsEntries < 1000) throw new Error('--logs-entries must be a whole number of at least 1000');
+  const r = await logsScenario({
+    entries: logsEntries,
+    mock,
+    core: PROXY_CORE,
+    env: proxyEnv,
+    idleMs: quick ? 1_000 : 3_000,
+    vacuumWaitMs: quick ? 3_000 : 65_000,
+    refill: args.has('logs-refill'),
+    maxFillAgeHours: 12,
+    keepDataDir: args.has('logs-keep'),
+  });
+  results.logs = r;
+  console.log(`  phases (s): ${Object.entries(r.phasesSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  for (const x of logsRows(r)) row(x.figure, x.value, x.target, x.met);
+  for (const b of logsBroken(r)) check(false, b);
+}
+
 const machine = { cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', bun: Bun.version, pinned: PROXY_CORE !== null ? 'proxy on core 0; mock, wrk and the measuring client on core 1' : 'no' };
 console.log(`Lite Proxy benchmark${quick ? ' (quick)' : ''}: ${machine.cores} cores, ${machine.cpu}, Bun ${machine.bun}; pinning: ${machine.pinned}`);
 if (!quick && !hasWrk()) console.log('wrk not found: throughput figures are skipped (Debian: apt-get install wrk)');
@@ -177,6 +207,13 @@ try {
   if (wanted('soak')) await soakRun(mock, {}, 'SQLite', 'soak');
   if (wanted('logging') && !quick) await loggingRun(mock, sqliteThroughput);
   if (wanted('mongodb') && !quick) await mongoRun(mock, sqliteThroughput);
+  if (logsWanted) {
+    // A failure here (no git, a full disk) must not lose the figures taken before it.
+    await logsRun(mock).catch((err: unknown) => {
+      row('logs scenario', `failed: ${err instanceof Error ? err.message : String(err)}`);
+      check(false, `the logs scenario failed: ${String(err)}`);
+    });
+  }
 } finally {
   await mock.stop();
 }

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { Database } from 'bun:sqlite';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { deleteLogs } from '../server/logs/delete.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
 import { legacyCodec, logsFileOf } from '../server/store/sqlite-logs.ts';
 import { createTablesSql } from '../server/store/sqlite-schema.ts';
@@ -112,6 +113,21 @@ describe('SQLite log store, schema version 2', () => {
     expect(await store.countLogs({})).toBe(199);
     expect(before).toBeGreaterThan(40_000_000);
     expect(after).toBeLessThan(before * 0.2);
+  }, 60_000);
+
+  test('the deleteLogs mutation gives the space back at once', async () => {
+    const store = await open();
+    const rows = Array.from({ length: 1_000 }, (_, i) => row(i, { body: BIG }));
+    for (let i = 0; i < rows.length; i += 500) await store.insertLogs(rows.slice(i, i + 500));
+    const fileSize = () => {
+      const db = new Database(logsFileOf(store.path));
+      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      db.close();
+      return statSync(logsFileOf(store.path)).size;
+    };
+    const before = fileSize();
+    expect(await deleteLogs(store, { from: new Date(0) })).toBe(1_000);
+    expect(fileSize()).toBeLessThan(before * 0.1);
   }, 60_000);
 
   test('a path substring is answered over the distinct paths, including many of them', async () => {

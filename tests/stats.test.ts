@@ -58,6 +58,14 @@ describe('stats window', () => {
     expect(statsWindow(at('2026-01-01T10:15:30Z'), at('2026-01-02T10:15:30Z'), 'FIFTEEN_MINUTES').rollupSize).toBe(60);
   });
 
+  test("the dashboard's 24-hour and 7-day windows (HOUR buckets) read hourly rollups: 25 and 169 per model", () => {
+    const hours = (w: { from: Date; to: Date }) => (w.to.getTime() - w.from.getTime()) / 3_600_000;
+    const day = statsWindow(new Date(NOW.getTime() - 86_400_000 + 90_000), new Date(NOW.getTime() + 90_000), 'HOUR');
+    const week = statsWindow(new Date(NOW.getTime() - 7 * 86_400_000 + 90_000), new Date(NOW.getTime() + 90_000), 'HOUR');
+    expect([day.rollupSize, hours(day)]).toEqual([3600, 25]);
+    expect([week.rollupSize, hours(week)]).toEqual([3600, 169]);
+  });
+
   test('a `to` on a bucket boundary ends the window there; from = to still gives one bucket', () => {
     const day = statsWindow(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'), 'HOUR');
     expect(day).toMatchObject({ from: at('2026-01-01T00:00:00Z'), to: at('2026-01-02T00:00:00Z') });

@@ -49,6 +49,7 @@ export interface Proxy {
   url: string;
   pid: number;
   token: string;
+  dataDir: string;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Resident set size of the proxy process, in MB. */
   rssMb(): number;
@@ -57,10 +58,20 @@ export interface Proxy {
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
-/** Starts the proxy as users run it (`bun run server`), on a fresh DATA_DIR unless env says otherwise. */
-export async function startProxy(opts: { core: number | null; env?: Record<string, string> }): Promise<Proxy> {
+/**
+ * Starts the proxy as users run it (`bun run server`), on a fresh DATA_DIR unless one is given, and
+ * resolves once /health answers 200 (within `startTimeoutMs`, 20 s by default). Its stdout is read
+ * as it comes (a pipe nobody reads would block the server once full) and handed to `onOutput`.
+ */
+export async function startProxy(opts: {
+  core: number | null;
+  env?: Record<string, string>;
+  dataDir?: string;
+  startTimeoutMs?: number;
+  onOutput?: (line: string) => void;
+}): Promise<Proxy> {
   const port = freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'lite-proxy-bench-'));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lite-proxy-bench-'));
   const proc = Bun.spawn(pinned(['bun', 'run', 'server'], opts.core), {
     cwd: ROOT,
     stdout: 'pipe',
@@ -68,15 +79,20 @@ export async function startProxy(opts: { core: number | null; env?: Record<strin
     stdin: 'ignore',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, ADMIN_TOKEN, ...opts.env },
   });
+  void readLines(proc.stdout, opts.onOutput ?? (() => {}));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
   for (;;) {
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {
       // not listening yet
     }
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`the proxy did not start (exit ${proc.exitCode})`);
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      const why = proc.exitCode !== null ? `exit ${proc.exitCode}` : `no answer from /health within ${Math.round((opts.startTimeoutMs ?? 20_000) / 1000)} s`;
+      await stopProc(proc);
+      throw new Error(`the proxy did not start (${why})`);
+    }
     await Bun.sleep(50);
   }
   // `bun run server` (behind taskset) starts the server as a child: measure that process.
@@ -85,6 +101,7 @@ export async function startProxy(opts: { core: number | null; env?: Record<strin
     url,
     pid: serverPid,
     token: ADMIN_TOKEN,
+    dataDir,
     async gql(query, variables) {
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
@@ -98,6 +115,18 @@ export async function startProxy(opts: { core: number | null; env?: Record<strin
     rssMb: () => rssMb(serverPid),
     stop: () => stopProc(proc),
   };
+}
+
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of stream) {
+    text += decoder.decode(chunk, { stream: true });
+    const lines = text.split('\n');
+    text = lines.pop()!;
+    for (const line of lines) onLine(line);
+  }
+  if (text) onLine(text);
 }
 
 /** The first process below `pid` (depth first) whose command line matches. */

@@ -44,5 +44,8 @@ export async function deleteLogs(store: Store, filter: LogFilter | null | undefi
     throw new InputError('give at least one filter field; to delete every entry, use from: "1970-01-01T00:00:00Z"', 'filter');
   }
   // Bounded by what matched at the start: entries that keep arriving (a filter on a busy model) cannot keep it going forever.
-  return deleteInBatches(store, f, await store.countLogs(f), opts);
+  const deleted = await deleteInBatches(store, f, await store.countLogs(f), opts);
+  // The space goes back to the disk now, not at the next retention sweep (SQLite: a few pages at a time).
+  if (deleted > 0) await store.compact();
+  return deleted;
 }

@@ -103,12 +103,13 @@ export function computeStats(window: StatsWindow, rows: readonly RollupRow[]): S
   for (const row of rows) {
     const at = row.start.getTime();
     if (at < from.getTime() || at >= to.getTime()) continue;
-    mergeCounts(total, row.counts);
     let m = byModel.get(row.model);
     if (!m) byModel.set(row.model, (m = {}));
     mergeCounts(m, row.counts);
     mergeCounts(buckets[Math.floor((at - from.getTime()) / ms)]!, row.counts);
   }
+  // The total is the sum of the models: one merge per model rather than one more per row.
+  for (const m of byModel.values()) mergeCounts(total, m);
   const models = [...byModel]
     .map(([model, counts]) => ({ model, summary: summarise(counts) }))
     .sort((a, b) => b.summary.requests - a.summary.requests || (a.model ?? '').localeCompare(b.model ?? ''));
