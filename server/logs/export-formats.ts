@@ -53,7 +53,7 @@ export function exportFileName(format: LogExportFormat, now = new Date()): strin
 
 /** Entries per page at most, and the text a page should come near: bodies may be up to LOG_BODY_BYTES each. */
 const MAX_PAGE = 200;
-const PAGE_TARGET_CHARS = 4 * 1024 * 1024;
+const PAGE_TARGET_CHARS = 1024 * 1024;
 
 /**
  * The download as a Response whose body reads the store one page per pull. CSV reads only the
