@@ -1,6 +1,7 @@
 /**
- * How log entries, configs and rollups look as MongoDB documents, and the filters over them: the
- * mapping both ways, kept apart from the store's I/O in mongo.ts.
+ * How log entries, configs and rollups look as MongoDB documents, and the filters over them (with the
+ * list of distinct paths a path filter is answered from): the mapping both ways, kept apart from the
+ * store's I/O in mongo.ts.
  */
 import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';

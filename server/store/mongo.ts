@@ -1,6 +1,6 @@
 /**
- * MongoDB store on the official driver; also runs on FerretDB 1.24, so it keeps to plain find, count, insert,
- * update and createIndexes (no TTL indexes, no change streams, no aggregation beyond what countDocuments needs,
+ * MongoDB store on the official driver; also runs on FerretDB 1.24, so it keeps to plain find, count, distinct,
+ * insert, update and createIndexes (no TTL indexes, no change streams, no aggregation beyond what countDocuments needs,
  * no transactions). Documents come from schema.ts (mongo-docs.ts); init() applies the schema steps the
  * database lacks (mongo-migrations.ts), one replica at a time.
  */
