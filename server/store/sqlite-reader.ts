@@ -19,34 +19,6 @@ export type ReaderAnswer = { id: number; value: unknown } | { id: number; error:
 
 let queries: LogQueries | null = null;
 let db: Database | null = null;
-let checkpoints: Timer | null = null;
-const writers: Database[] = [];
-
-/** How often the WAL files are copied back into their databases. */
-const CHECKPOINT_MS = 500;
-
-/**
- * Checkpoints run here, on connections of their own, so that the proxy's thread (whose connection
- * has wal_autocheckpoint off) never copies WAL pages or waits for an fsync. PASSIVE takes no lock
- * that writers or readers wait for.
- */
-function startCheckpoints(init: ReaderInit): void {
-  for (const path of [init.main, init.logs]) {
-    const w = new Database(path);
-    w.exec('PRAGMA busy_timeout = 0');
-    writers.push(w);
-  }
-  checkpoints = setInterval(() => {
-    for (const w of writers) {
-      try {
-        w.exec('PRAGMA wal_checkpoint(PASSIVE)');
-      } catch {
-        // Busy or not in WAL mode yet: the next round tries again.
-      }
-    }
-  }, CHECKPOINT_MS);
-}
-
 self.onmessage = (event: MessageEvent<ReaderInit | ReaderCall>) => {
   const data = event.data;
   if (!('op' in data)) {
@@ -54,13 +26,10 @@ self.onmessage = (event: MessageEvent<ReaderInit | ReaderCall>) => {
     db.exec('PRAGMA busy_timeout = 5000');
     db.query(`ATTACH DATABASE ? AS ${LOGS_SCHEMA}`).run(data.logs);
     queries = new LogQueries(db);
-    startCheckpoints(data);
     return;
   }
   if (data.op === 'close') {
     // Closed, not killed: a connection that ends cleanly leaves no -shm file behind.
-    if (checkpoints) clearInterval(checkpoints);
-    for (const w of writers) w.close();
     db?.close();
     self.postMessage({ id: data.id, value: null } satisfies ReaderAnswer);
     return;

@@ -44,8 +44,7 @@ export class WorkerReads implements LogReads {
   private nextId = 1;
   private closed = false;
 
-  /** `onStopped` runs if the Worker dies (the store takes back what the Worker did for it). */
-  constructor(init: ReaderInit, private readonly onStopped: () => void = () => {}) {
+  constructor(init: ReaderInit) {
     this.worker = new Worker(new URL('./sqlite-reader.ts', import.meta.url));
     this.worker.onmessage = (event: MessageEvent<ReaderAnswer>) => {
       const answer = event.data;
@@ -55,10 +54,7 @@ export class WorkerReads implements LogReads {
       if ('error' in answer) call.reject(new Error(answer.error));
       else call.resolve(answer.value);
     };
-    this.worker.onerror = (event) => {
-      this.failAll(new Error(`the SQLite reader stopped: ${event.message}`));
-      this.onStopped();
-    };
+    this.worker.onerror = (event) => this.failAll(new Error(`the SQLite reader stopped: ${event.message}`));
     this.worker.postMessage(init);
     // The reader alone must not keep the process alive.
     (this.worker as unknown as { unref(): void }).unref();
@@ -95,7 +91,6 @@ export class WorkerReads implements LogReads {
     await Promise.race([closing.catch(() => {}), Bun.sleep(2_000)]);
     this.failAll(new Error('the store is closed'));
     this.worker.terminate();
-    this.onStopped();
   }
 
   private call(op: ReaderCall['op'], args: unknown[]): Promise<unknown> {

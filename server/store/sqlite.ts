@@ -65,12 +65,7 @@ export class SqliteStore implements Store {
     }
     migrateSqlite(this.db, { path: this.path, ...options });
     const queries = new LogQueries(this.db);
-    if (this.path === ':memory:' || options.inlineReads) this.reads ??= inlineReads(queries);
-    else if (!this.reads) {
-      // The reader checkpoints the WAL files (sqlite-reader.ts): this thread never does, unless the reader stops.
-      this.db.exec('PRAGMA wal_autocheckpoint = 0');
-      this.reads = new WorkerReads({ main: this.path, logs: this.logsPath }, () => this.db.exec('PRAGMA wal_autocheckpoint = 1000'));
-    }
+    this.reads ??= this.path === ':memory:' || options.inlineReads ? inlineReads(queries) : new WorkerReads({ main: this.path, logs: this.logsPath });
     this.move ??= new LegacyMove(this.db, { path: this.path, report: options.report ?? (() => {}) });
   }
 
