@@ -7,7 +7,7 @@
  * list ends at SCHEMA_VERSION (a step one store does not need is an explicit no-op on it).
  */
 
-/** The schema version this code writes and reads. 0.1.0 had none (0); 0.2.0 is 1; 0.3.0 is 2 (logs at scale). */
+/** The schema version this code writes and reads. 0.1.0 had none (0); 1 is its schema stamped; 0.2.0 writes 2 (logs at scale). */
 export const SCHEMA_VERSION = 2;
 
 export interface MigrationStep<Target> {
