@@ -5,17 +5,10 @@
  * request every 10 ms throughout. It fails only on breakage, never on timing.
  */
 import { expect, test } from 'bun:test';
-import { join } from 'node:path';
+import { runBench } from './helpers/bench-run.ts';
 
 test('bun run bench --quick --only=logs finds nothing broken', async () => {
-  const proc = Bun.spawn([process.execPath, 'run', 'bench', '--quick', '--only=logs', '--logs-entries=3000'], {
-    cwd: join(import.meta.dir, '..'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) console.error(out, err);
+  const { out, code } = await runBench(['--quick', '--only=logs', '--logs-entries=3000']);
   expect(code).toBe(0);
   expect(out).toContain('logs: upgrade, background (spawn until upgradePendingRows = 0)');
   expect(out).toMatch(/upgradePendingRows = 0\): [^\n]*\(target reaches 0: met\)/);

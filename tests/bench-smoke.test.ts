@@ -4,17 +4,10 @@
  * backend, log rows missing, failed requests), never on timing.
  */
 import { expect, test } from 'bun:test';
-import { join } from 'node:path';
+import { runBench } from './helpers/bench-run.ts';
 
 test('bun run bench --quick finds nothing broken', async () => {
-  const proc = Bun.spawn([process.execPath, 'run', 'bench', '--quick'], {
-    cwd: join(import.meta.dir, '..'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) console.error(out, err);
+  const { out, code } = await runBench(['--quick']);
   expect(code).toBe(0);
   expect(out).toContain('streams with every event delivered: 10 of 10');
   expect(out).toContain('cancels that reached the backend: 5 of 5');

@@ -148,8 +148,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
-    const legacy = (this.move?.pending ?? 0) > 0 || this.hasLegacyTable();
-    const deleted = await this.writes.delete(filter, limit, legacy);
+    const deleted = await this.writes.delete(filter, limit, this.hasLegacyTable());
     if (this.logCount !== null) this.logCount -= deleted;
     return deleted;
   }
