@@ -8,12 +8,17 @@
  * The columns come from schema.ts. Entries of a 0.1.0 or 0.2.0 file (`main.logs`, the legacy table)
  * are read beside these until sqlite-upgrade.ts has moved them all.
  */
-import type { SQLQueryBindings } from 'bun:sqlite';
+import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { fieldsOf, LOG_FIELDS, SQL_TYPE } from './schema.ts';
 import { codec } from './sqlite-schema.ts';
 import type { LogCursor, LogFilter, LogRow, LogSummary } from './types.ts';
 
 export const LOGS_SCHEMA = 'logdb';
+
+/** Whether the main file still has the log table of 0.1.0 and 0.2.0's first layout (until sqlite-upgrade.ts has moved it). */
+export function hasLegacyLogs(db: Database): boolean {
+  return db.query("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = 'logs'").get() !== null;
+}
 
 /** The file the log tables live in, beside the main file. */
 export function logsFileOf(path: string): string {

@@ -7,7 +7,7 @@
 import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { Bodies } from './schema.ts';
-import { detailCodec, legacyCodec, mergeNewestFirst, type Source, summaryCodec, whereOf, type Where } from './sqlite-logs.ts';
+import { detailCodec, hasLegacyLogs, legacyCodec, mergeNewestFirst, type Source, summaryCodec, whereOf, type Where } from './sqlite-logs.ts';
 import type { Row } from './sqlite-schema.ts';
 import type { LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize } from './types.ts';
 
@@ -86,8 +86,7 @@ export class LogQueries {
   /** The legacy table's last moved rowid while an upgrade moves it; null once it is gone (or never was). */
   legacyAbove(): number | null {
     if (this.legacyGone) return null;
-    const exists = this.db.query("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = 'logs'").get();
-    if (!exists) {
+    if (!hasLegacyLogs(this.db)) {
       this.legacyGone = true;
       return null;
     }

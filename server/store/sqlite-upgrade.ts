@@ -10,7 +10,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { Pacer } from './sqlite-log-writes.ts';
-import { detailCodec, summaryCodec } from './sqlite-logs.ts';
+import { detailCodec, hasLegacyLogs, summaryCodec } from './sqlite-logs.ts';
 
 const LEGACY_MOVED = 'legacy_moved_rowid';
 /** Between two pieces (of about 4 ms each): the proxy's requests go first. */
@@ -24,7 +24,7 @@ export class LegacyMove {
   readonly done: Promise<void>;
 
   constructor(private readonly db: Database, private readonly opts: { path: string; report: (message: string) => void }) {
-    this.done = this.hasLegacy() ? this.run() : Promise.resolve();
+    this.done = hasLegacyLogs(db) ? this.run() : Promise.resolve();
   }
 
   /** Entries still to copy. */
@@ -35,10 +35,6 @@ export class LegacyMove {
   stop(): Promise<void> {
     this.stopped = true;
     return this.done;
-  }
-
-  private hasLegacy(): boolean {
-    return this.db.query("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = 'logs'").get() !== null;
   }
 
   private moved(): number {

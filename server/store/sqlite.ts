@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { MigrateOptions } from './migrations.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import { LogWrites } from './sqlite-log-writes.ts';
-import { LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
+import { hasLegacyLogs, LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
 import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
 import { LogQueries } from './sqlite-queries.ts';
 import { inlineReads, type LogReads, WorkerReads } from './sqlite-reads.ts';
@@ -148,7 +148,7 @@ export class SqliteStore implements Store {
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
-    const deleted = await this.writes.delete(filter, limit, this.hasLegacyTable());
+    const deleted = await this.writes.delete(filter, limit, hasLegacyLogs(this.db));
     if (this.logCount !== null) this.logCount -= deleted;
     return deleted;
   }
@@ -166,10 +166,6 @@ export class SqliteStore implements Store {
 
   async awaitUpgrade(): Promise<void> {
     await this.move?.done;
-  }
-
-  private hasLegacyTable(): boolean {
-    return this.db.query("SELECT 1 AS x FROM main.sqlite_master WHERE type = 'table' AND name = 'logs'").get() !== null;
   }
 
   async size(): Promise<StoreSize> {
