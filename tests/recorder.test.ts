@@ -71,6 +71,9 @@ class FakeStore implements Store {
   async queryLogRows(): Promise<LogRow[]> {
     return [];
   }
+  async exportPage() {
+    return { bytes: new Uint8Array(), rows: 0, last: null };
+  }
   async deleteLogs() {
     return 0;
   }

@@ -10,10 +10,11 @@ import {
   type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
   pageFilter, PathList, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
+import { exportPageOf } from './log-lines.ts';
 import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
 import type { MigrateOptions } from './migrations.ts';
 import {
-  type ConfigChanges, type ConfigPatch, type ConfigRow, type LogCount, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
+  type ConfigChanges, type ConfigPatch, type ConfigRow, type ExportPage, type LogCount, type LogExportFormat, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
   type RollupRow, type RollupSize, type Store, type StoreSize,
 } from './types.ts';
 
@@ -150,6 +151,10 @@ export class MongoStore implements Store {
     const docs = await (await this.page(q)).toArray();
     // Bodies stay the text they were stored as: an export writes them without parsing.
     return docs.map((d) => logFromDoc(d, 'text'));
+  }
+
+  async exportPage(q: LogQuery, format: LogExportFormat): Promise<ExportPage> {
+    return exportPageOf(format, format === 'csv' ? await this.queryLogs(q) : await this.queryLogRows(q));
   }
 
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {

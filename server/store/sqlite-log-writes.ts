@@ -1,11 +1,25 @@
 /**
- * Writes to the v2 log tables on the proxy's own thread, in pieces small enough never to stall it:
- * each piece is one transaction that stops after a few milliseconds, and the event loop runs between
- * two pieces. Inserts are idempotent by id, so a batch that fails halfway is simply written again.
+ * Writes to the v2 log tables in pieces: each piece is one transaction that stops after a few
+ * milliseconds, and the writer's event loop runs between two pieces, so that a long delete or
+ * vacuum never holds up the next batch of entries (nor the reader's snapshot, for long). Inserts are
+ * idempotent by id, so a batch that fails halfway is simply written again.
  */
-import type { Database } from 'bun:sqlite';
+import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { detailCodec, summaryCodec, whereOf } from './sqlite-logs.ts';
 import type { LogFilter, LogRow } from './types.ts';
+
+/**
+ * A log entry as its column values, encoded on the proxy's thread: bodies kept as JSON text
+ * (JsonText) are passed as that text, and strings cross to the Worker as one copy each.
+ */
+export interface EncodedLog {
+  summary: SQLQueryBindings[];
+  detail: SQLQueryBindings[];
+  path: string;
+}
+
+export const encodeLogs = (rows: readonly LogRow[]): EncodedLog[] =>
+  rows.map((r) => ({ summary: summaryCodec.values(r), detail: detailCodec.values(r), path: r.path }));
 
 /** How long one piece may hold the thread. */
 const SLICE_MS = 4;
@@ -37,7 +51,7 @@ export class LogWrites {
   constructor(private readonly db: Database) {}
 
   /** Writes the rows (skipping ids already stored); returns how many were new. */
-  async insert(rows: readonly LogRow[]): Promise<number> {
+  async insert(rows: readonly EncodedLog[]): Promise<number> {
     const summary = this.db.query(`INSERT OR IGNORE INTO logdb.logs (${summaryCodec.columns}) VALUES (${summaryCodec.placeholders})`);
     const bodies = this.db.query(`INSERT OR REPLACE INTO logdb.log_bodies (rid, ${detailCodec.columns}) VALUES (?, ${detailCodec.placeholders})`);
     const endpoint = this.db.query('INSERT OR IGNORE INTO logdb.endpoints (path) VALUES (?)');
@@ -45,10 +59,10 @@ export class LogWrites {
       let added = 0;
       for (let i = from; i < to; i++) {
         const r = rows[i]!;
-        const res = summary.run(...summaryCodec.values(r));
+        const res = summary.run(...r.summary);
         if (res.changes === 0) continue;
         added++;
-        bodies.run(res.lastInsertRowid, ...detailCodec.values(r));
+        bodies.run(res.lastInsertRowid, ...r.detail);
         if (!this.knownPaths.has(r.path)) {
           endpoint.run(r.path);
           if (this.knownPaths.size >= KNOWN_PATHS) this.knownPaths.clear();

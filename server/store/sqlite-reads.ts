@@ -1,13 +1,15 @@
 /**
- * The proxy thread's side of the reader Worker (sqlite-reader.ts): each call is a message, answered
- * when the Worker is done, so that the event loop never waits on a read. JsonText bodies cross the
- * Worker boundary as plain objects and are made JsonText again here.
+ * The proxy thread's side of the reader Worker (sqlite-reader.ts), through a WorkerPort: the event
+ * loop never waits on a read. JsonText bodies cross the Worker boundary as plain objects and are
+ * made JsonText again here.
  */
 import { JsonText } from '../json.ts';
 import type { Bodies } from './schema.ts';
 import { LogQueries } from './sqlite-queries.ts';
-import type { ReaderAnswer, ReaderCall, ReaderInit } from './sqlite-reader.ts';
-import type { LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize } from './types.ts';
+import type { ReaderInit, ReaderOp } from './sqlite-reader.ts';
+import { WorkerPort } from './sqlite-worker.ts';
+import { exportPageOf } from './log-lines.ts';
+import type { ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize } from './types.ts';
 
 /** What the store reads through a reader, whether it runs in a Worker or inline. */
 export interface LogReads {
@@ -17,6 +19,7 @@ export interface LogReads {
   countLogs(filter: LogFilter): Promise<number>;
   countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount>;
   readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]>;
+  exportPage(q: LogQuery, format: LogExportFormat): Promise<ExportPage>;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,7 @@ export function inlineReads(queries: LogQueries): LogReads {
     countLogs: async (f) => queries.countLogs(f),
     countLogsUpTo: async (f, cap) => queries.countLogsUpTo(f, cap),
     readRollups: async (q) => queries.readRollups(q),
+    exportPage: async (q, format) => exportPageOf(format, format === 'csv' ? queries.queryLogs(q) : queries.queryLogRows(q, 'text')),
     close: async () => {},
   };
 }
@@ -39,25 +43,10 @@ const textBodies = (row: LogRow): LogRow => {
 };
 
 export class WorkerReads implements LogReads {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-  private closed = false;
+  private readonly port: WorkerPort;
 
   constructor(init: ReaderInit) {
-    this.worker = new Worker(new URL('./sqlite-reader.ts', import.meta.url));
-    this.worker.onmessage = (event: MessageEvent<ReaderAnswer>) => {
-      const answer = event.data;
-      const call = this.waiting.get(answer.id);
-      if (!call) return;
-      this.waiting.delete(answer.id);
-      if ('error' in answer) call.reject(new Error(answer.error));
-      else call.resolve(answer.value);
-    };
-    this.worker.onerror = (event) => this.failAll(new Error(`the SQLite reader stopped: ${event.message}`));
-    this.worker.postMessage(init);
-    // The reader alone must not keep the process alive.
-    (this.worker as unknown as { unref(): void }).unref();
+    this.port = new WorkerPort({ script: new URL('./sqlite-reader.ts', import.meta.url), init, name: 'reader' });
   }
 
   queryLogs(q: LogQuery): Promise<LogSummary[]> {
@@ -84,26 +73,15 @@ export class WorkerReads implements LogReads {
     return this.call('readRollups', [q]) as Promise<RollupRow[]>;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    const closing = this.call('close', []);
-    this.closed = true;
-    await Promise.race([closing.catch(() => {}), Bun.sleep(2_000)]);
-    this.failAll(new Error('the store is closed'));
-    this.worker.terminate();
+  exportPage(q: LogQuery, format: LogExportFormat): Promise<ExportPage> {
+    return this.call('exportPage', [q, format]) as Promise<ExportPage>;
   }
 
-  private call(op: ReaderCall['op'], args: unknown[]): Promise<unknown> {
-    if (this.closed) return Promise.reject(new Error('the store is closed'));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, args } satisfies ReaderCall);
-    });
+  close(): Promise<void> {
+    return this.port.close();
   }
 
-  private failAll(err: Error): void {
-    for (const call of this.waiting.values()) call.reject(err);
-    this.waiting.clear();
+  private call(op: ReaderOp | 'exportPage', args: unknown[]): Promise<unknown> {
+    return this.port.call(op, args);
   }
 }

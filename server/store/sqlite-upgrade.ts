@@ -13,8 +13,10 @@ import { Pacer } from './sqlite-log-writes.ts';
 import { detailCodec, hasLegacyLogs, summaryCodec } from './sqlite-logs.ts';
 
 const LEGACY_MOVED = 'legacy_moved_rowid';
-/** Between two pieces (of about 4 ms each): the proxy's requests go first. */
+/** Between two pieces (of about 4 ms each): new log entries and deletes go first. */
 const PAUSE_MS = 2;
+/** How often the backlog is reported to the store (the health answer shows it). */
+const PROGRESS_MS = 100;
 
 export class LegacyMove {
   private pendingRows = 0;
@@ -23,8 +25,10 @@ export class LegacyMove {
   /** Resolves when the move is over: done, nothing to do, or stopped. */
   readonly done: Promise<void>;
 
-  constructor(private readonly db: Database, private readonly opts: { path: string; report: (message: string) => void }) {
-    this.done = hasLegacyLogs(db) ? this.run() : Promise.resolve();
+  constructor(private readonly db: Database, private readonly opts: { path: string; report: (message: string) => void; progress: (pending: number) => void }) {
+    const legacy = hasLegacyLogs(db);
+    if (legacy) this.pendingRows = this.backlog();
+    this.done = legacy ? this.run() : Promise.resolve();
   }
 
   /** Entries still to copy. */
@@ -41,15 +45,19 @@ export class LegacyMove {
     return (this.db.query('SELECT value FROM logdb.upgrade WHERE key = ?').get(LEGACY_MOVED) as { value: number } | null)?.value ?? 0;
   }
 
-  private async run(): Promise<void> {
-    // Let init() return and the server start first.
-    await Bun.sleep(0);
-    // From the rowid range, not COUNT(*): counting a many-GB table would hold the thread for seconds.
-    // (Gaps that retention left make it an upper bound; it ends at 0 when the table is empty.)
-    const moved = this.moved();
+  /**
+   * Entries left to move, from the rowid range, not COUNT(*): counting a many-GB table would take
+   * seconds. (Gaps that retention left make it an upper bound; it is 0 when the table is empty.)
+   */
+  private backlog(): number {
     const hi = (this.db.query('SELECT max(rowid) AS hi FROM main.logs').get() as { hi: number | null }).hi;
-    const lo = (this.db.query('SELECT min(rowid) AS lo FROM main.logs WHERE rowid > ?').get(moved) as { lo: number | null }).lo;
-    this.pendingRows = lo === null || hi === null ? 0 : hi - lo + 1;
+    const lo = (this.db.query('SELECT min(rowid) AS lo FROM main.logs WHERE rowid > ?').get(this.moved()) as { lo: number | null }).lo;
+    return lo === null || hi === null ? 0 : hi - lo + 1;
+  }
+
+  private async run(): Promise<void> {
+    // Let the store finish opening first.
+    await Bun.sleep(0);
     const total = this.pendingRows;
     const started = performance.now();
     if (total > 0) this.opts.report(`Moving up to ${total} log entries of ${this.opts.path} to the new log file in the background`);
@@ -61,6 +69,7 @@ export class LegacyMove {
       this.db.query('INSERT OR IGNORE INTO logdb.endpoints (path) SELECT DISTINCT path FROM main.logs WHERE rowid > ? AND rowid <= ?').run(from, to);
       this.db.query('INSERT OR REPLACE INTO logdb.upgrade (key, value) VALUES (?, ?)').run(LEGACY_MOVED, to);
     });
+    let reported = performance.now();
     try {
       while (!this.stopped) {
         const from = this.moved();
@@ -71,10 +80,15 @@ export class LegacyMove {
         copy(from, to);
         this.pacer.took(performance.now() - t0);
         this.pendingRows = Math.max(0, this.pendingRows - (to - from));
+        if (performance.now() - reported >= PROGRESS_MS) {
+          this.opts.progress(this.pendingRows);
+          reported = performance.now();
+        }
         await Bun.sleep(PAUSE_MS);
       }
       if (this.stopped) return;
       this.pendingRows = 0;
+      this.opts.progress(0);
       await this.finish(total, performance.now() - started);
     } catch (err) {
       // Every piece is one transaction and the position is kept: the next start goes on from here.

@@ -1,30 +1,26 @@
 /**
  * Embedded store on bun:sqlite, the default. Two files in WAL mode: the main file (configs, rollups;
  * the schema version) and the log file beside it (sqlite-logs.ts: summaries, bodies, endpoints).
- * Writes run on the caller's thread in pieces of a few milliseconds (sqlite-log-writes.ts); every
- * admin read runs in a Worker on its own read-only connection (sqlite-reads.ts), so that no query,
- * however large, holds up the proxy. init() applies the schema steps the file lacks
- * (sqlite-migrations.ts) and starts moving an older file's entries (sqlite-upgrade.ts).
+ * The proxy's thread neither writes nor runs a log query: every write after init() runs in the
+ * writer Worker (sqlite-writes.ts: commits, checkpoints, paced deletes, vacuum, the upgrade's move)
+ * and every admin read in the reader Worker (sqlite-reads.ts), so that no admin action, however
+ * large, holds up the proxy. The thread keeps its own connection for init() (the schema steps the
+ * file lacks, sqlite-migrations.ts) and for reading configs, a small table.
  */
 import { Database } from 'bun:sqlite';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { MigrateOptions } from './migrations.ts';
-import { ROLLUP_FIELDS } from './rollup-fields.ts';
-import { LogWrites } from './sqlite-log-writes.ts';
-import { hasLegacyLogs, LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
+import { LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
 import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
 import { LogQueries } from './sqlite-queries.ts';
 import { inlineReads, type LogReads, WorkerReads } from './sqlite-reads.ts';
-import { configPatchSql, configRows, type Row } from './sqlite-schema.ts';
-import { LegacyMove } from './sqlite-upgrade.ts';
+import { configRows, type Row } from './sqlite-schema.ts';
+import { encodeLogs } from './sqlite-log-writes.ts';
+import { inlineWrites, type StoreWrites, WorkerWrites } from './sqlite-writes.ts';
 import type {
-  ConfigChanges, ConfigPatch, ConfigRow, LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
+  ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
 } from './types.ts';
-
-const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
-  VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
-  ON CONFLICT (size, start, model) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
 
 /** Opens or creates a file readable by its owner only: it holds backend keys and every logged body. */
 function privateFile(path: string): void {
@@ -37,12 +33,14 @@ function privateFile(path: string): void {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private db: Database;
-  /** Log entries stored, once size() has counted them. */
-  private logCount: number | null = null;
 
-  private writes: LogWrites;
-  private reads: LogReads | null = null;
-  private move: LegacyMove | null = null;
+  /**
+   * The Workers, once init() has opened them. Held in an object made by the constructor, so that a
+   * wrapper made with Object.create(store) (tests do) shares them with the store it wraps.
+   */
+  private readonly workers: { reads: LogReads | null; writes: StoreWrites | null } = { reads: null, writes: null };
+  /** Log entries stored, once size() has counted them (shared with wrappers too). */
+  private readonly stored: { logs: number | null } = { logs: null };
   readonly logsPath: string;
 
   constructor(readonly path: string) {
@@ -50,11 +48,13 @@ export class SqliteStore implements Store {
     privateFile(path);
     privateFile(this.logsPath);
     this.db = new Database(path, { create: true, strict: true });
-    this.writes = new LogWrites(this.db);
   }
 
-  /** Applies the schema steps the file lacks (tests may give their own steps), then opens the reader. */
-  async init(options: MigrateOptions & { steps?: readonly SqliteStep[]; backupMaxBytes?: number; inlineReads?: boolean } = {}): Promise<void> {
+  /**
+   * Applies the schema steps the file lacks (tests may give their own steps), then opens the reader
+   * and the writer (`inline` keeps both on this connection: for ':memory:' and tests).
+   */
+  async init(options: MigrateOptions & { steps?: readonly SqliteStep[]; backupMaxBytes?: number; inline?: boolean } = {}): Promise<void> {
     // auto_vacuum takes effect only on a file without tables yet (a new one): pages freed by deletes
     // can then be given back (compact()). An older file keeps its setting until sqlite-upgrade.ts vacuums it.
     this.db.exec('PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
@@ -64,9 +64,11 @@ export class SqliteStore implements Store {
       this.db.exec(`PRAGMA ${LOGS_SCHEMA}.auto_vacuum = INCREMENTAL; PRAGMA ${LOGS_SCHEMA}.journal_mode = WAL; PRAGMA ${LOGS_SCHEMA}.synchronous = NORMAL;`);
     }
     migrateSqlite(this.db, { path: this.path, ...options });
-    const queries = new LogQueries(this.db);
-    this.reads ??= this.path === ':memory:' || options.inlineReads ? inlineReads(queries) : new WorkerReads({ main: this.path, logs: this.logsPath });
-    this.move ??= new LegacyMove(this.db, { path: this.path, report: options.report ?? (() => {}) });
+    const inline = this.path === ':memory:' || options.inline === true;
+    const report = options.report ?? (() => {});
+    const w = this.workers;
+    w.reads ??= inline ? inlineReads(new LogQueries(this.db)) : new WorkerReads({ main: this.path, logs: this.logsPath });
+    w.writes ??= inline ? inlineWrites(this.db, { path: this.path, report }) : await WorkerWrites.open({ main: this.path, logs: this.logsPath }, report);
   }
 
   private attached(): boolean {
@@ -74,17 +76,23 @@ export class SqliteStore implements Store {
   }
 
   private get reader(): LogReads {
-    if (!this.reads) throw new Error('the SQLite store is not open: call init() first');
-    return this.reads;
+    if (!this.workers.reads) throw new Error('the SQLite store is not open: call init() first');
+    return this.workers.reads;
   }
 
+  private get writer(): StoreWrites {
+    if (!this.workers.writes) throw new Error('the SQLite store is not open: call init() first');
+    return this.workers.writes;
+  }
+
+  /** Through the writer: a store whose writer is stuck or gone does not count as reachable. */
   async ping(): Promise<void> {
-    this.db.query('SELECT 1').get();
+    await this.writer.ping();
   }
 
   async close(): Promise<void> {
-    await this.move?.stop();
-    await this.reads?.close();
+    await this.workers.writes?.close();
+    await this.workers.reads?.close();
     this.db.close();
   }
 
@@ -98,31 +106,21 @@ export class SqliteStore implements Store {
     return row ? configRows.fromRow(row) : null;
   }
 
-  async insertConfig(c: ConfigRow): Promise<void> {
-    this.insertConfigSync(c);
+  insertConfig(c: ConfigRow): Promise<void> {
+    return this.writer.insertConfig(c);
   }
 
-  private insertConfigSync(c: ConfigRow): void {
-    this.db.query(`INSERT INTO configs (${configRows.columns}) VALUES (${configRows.placeholders})`).run(...configRows.values(c));
+  updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
+    return this.writer.updateConfig(id, patch);
   }
 
-  async updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null> {
-    return this.updateConfigSync(id, patch);
-  }
-
-  private updateConfigSync(id: string, patch: ConfigPatch): ConfigRow | null {
-    const { sets, params } = configPatchSql(patch);
-    const row = this.db.query(`UPDATE configs SET ${sets.join(', ')} WHERE id = ? RETURNING ${configRows.columns}`).get(...params, id) as Row | null;
-    return row ? configRows.fromRow(row) : null;
-  }
-
-  async deleteConfig(id: string): Promise<boolean> {
-    return this.db.query('DELETE FROM configs WHERE id = ?').run(id).changes > 0;
+  deleteConfig(id: string): Promise<boolean> {
+    return this.writer.deleteConfig(id);
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {
-    const added = await this.writes.insert(rows);
-    if (this.logCount !== null) this.logCount += added;
+    const added = await this.writer.insertLogs(encodeLogs(rows));
+    if (this.stored.logs !== null) this.stored.logs += added;
   }
 
   queryLogs(q: LogQuery): Promise<LogSummary[]> {
@@ -135,7 +133,7 @@ export class SqliteStore implements Store {
 
   async countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount> {
     const empty = Object.values(filter).every((v) => v === null || v === undefined || v === '');
-    if (empty && this.logCount !== null) return { count: this.logCount, exact: true };
+    if (empty && this.stored.logs !== null) return { count: this.stored.logs, exact: true };
     return this.reader.countLogsUpTo(filter, cap);
   }
 
@@ -147,67 +145,54 @@ export class SqliteStore implements Store {
     return this.reader.queryLogRows(q);
   }
 
+  exportPage(q: LogQuery, format: LogExportFormat): Promise<ExportPage> {
+    return this.reader.exportPage(q, format);
+  }
+
   async deleteLogs(filter: LogFilter, limit: number): Promise<number> {
-    const deleted = await this.writes.delete(filter, limit, hasLegacyLogs(this.db));
-    if (this.logCount !== null) this.logCount -= deleted;
+    const deleted = await this.writer.deleteLogs(filter, limit);
+    if (this.stored.logs !== null) this.stored.logs -= deleted;
     return deleted;
   }
 
-  /** Gives the pages that deletes freed in the log file back to the disk, a few at a time; refreshes planner statistics. */
-  async compact(): Promise<void> {
-    await this.writes.compact();
-    // The main file's free pages (rollups pruned): few, given back at once.
-    this.db.exec('PRAGMA main.incremental_vacuum; PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+  /** Gives the pages that deletes freed back to the disk, a few at a time; refreshes planner statistics. */
+  compact(): Promise<void> {
+    return this.writer.compact();
   }
 
   upgradePendingRows(): number {
-    return this.move?.pending ?? 0;
+    return this.workers.writes?.pending ?? 0;
   }
 
-  async awaitUpgrade(): Promise<void> {
-    await this.move?.done;
+  awaitUpgrade(): Promise<void> {
+    return this.writer.awaitUpgrade();
   }
 
   async size(): Promise<StoreSize> {
     // Counted once (a full index scan, about 30 ms per million entries: in the reader), then kept up to
     // date by this store's own writes and deletes.
-    this.logCount ??= await this.reader.countLogs({});
-    const n = this.logCount;
+    this.stored.logs ??= await this.reader.countLogs({});
+    const n = this.stored.logs;
     if (this.path === ':memory:') return { logRows: n, bytes: null };
     const file = (p: string) => (existsSync(p) ? statSync(p).size : 0);
     const bytes = [this.path, this.logsPath].reduce((sum, p) => sum + file(p) + file(`${p}-wal`), 0);
     return { logRows: n, bytes };
   }
 
-  async applyConfigChanges(changes: ConfigChanges): Promise<void> {
-    this.db.transaction(() => {
-      for (const c of changes.insert) this.insertConfigSync(c);
-      for (const u of changes.update) {
-        if (!this.updateConfigSync(u.id, u.patch)) throw new Error(`config ${u.id} no longer exists`);
-      }
-      for (const id of changes.remove) this.db.query('DELETE FROM configs WHERE id = ?').run(id);
-    })();
+  applyConfigChanges(changes: ConfigChanges): Promise<void> {
+    return this.writer.applyConfigChanges(changes);
   }
 
-  async addRollups(rows: RollupRow[]): Promise<void> {
-    const upsert = this.db.query(ROLLUP_UPSERT);
-    this.db.transaction((batch: RollupRow[]) => {
-      for (const r of batch) {
-        upsert.run(r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0));
-      }
-    })(rows);
+  addRollups(rows: RollupRow[]): Promise<void> {
+    return this.writer.addRollups(rows);
   }
 
-  async deleteRollups(q: { size: RollupSize; before: Date }): Promise<number> {
-    return this.db.query('DELETE FROM rollups WHERE size = ? AND start < ?').run(q.size, q.before.getTime()).changes;
+  deleteRollups(q: { size: RollupSize; before: Date }): Promise<number> {
+    return this.writer.deleteRollups(q);
   }
 
-  async putRollups(rows: RollupRow[]): Promise<void> {
-    const put = this.db.query(`INSERT OR REPLACE INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
-      VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})`);
-    this.db.transaction(() => {
-      for (const r of rows) put.run(r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0));
-    })();
+  putRollups(rows: RollupRow[]): Promise<void> {
+    return this.writer.putRollups(rows);
   }
 
   readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {

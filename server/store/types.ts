@@ -118,6 +118,8 @@ export interface Store {
   getLog(id: string): Promise<LogRow | null>;
   /** Like queryLogs, with every field: for export and migration, one page at a time. */
   queryLogRows(query: LogQuery): Promise<LogRow[]>;
+  /** One page of a download, as the format's bytes (log-lines.ts): CSV reads summaries, JSONL whole entries. */
+  exportPage(query: LogQuery, format: LogExportFormat): Promise<ExportPage>;
   /** Deletes at most `limit` matching entries, oldest first; returns how many it deleted. */
   deleteLogs(filter: LogFilter, limit: number): Promise<number>;
   /**
@@ -152,6 +154,16 @@ export interface Store {
   deleteRollups(query: { size: RollupSize; before: Date }): Promise<number>;
   /** Stores rollups as given, replacing any of the same key (for migration: a rerun counts nothing twice). */
   putRollups(rows: RollupRow[]): Promise<void>;
+}
+
+export const LOG_EXPORT_FORMATS = ['jsonl', 'csv'] as const;
+export type LogExportFormat = (typeof LOG_EXPORT_FORMATS)[number];
+
+export interface ExportPage {
+  bytes: Uint8Array;
+  /** Entries on the page, and the last one's cursor (null on an empty page). */
+  rows: number;
+  last: LogCursor | null;
 }
 
 export interface StoreSize {

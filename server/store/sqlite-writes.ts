@@ -1,0 +1,182 @@
+/**
+ * Every write of the SQLite store after init(), on one connection: log entries, deletes, the
+ * upkeep that gives pages back, configs, rollups, and the background move of an older file's
+ * entries. In a server it runs in the writer Worker (sqlite-writer.ts), so that no commit, WAL
+ * checkpoint, delete or vacuum ever holds the proxy's thread; a ':memory:' store, which no second
+ * connection can open, runs it inline. One connection writes, so writes never wait on each other's
+ * locks (only the reader's snapshot can hold up a checkpoint or a VACUUM).
+ */
+import type { Database, SQLQueryBindings } from 'bun:sqlite';
+import { ROLLUP_FIELDS } from './rollup-fields.ts';
+import { type EncodedLog, LogWrites } from './sqlite-log-writes.ts';
+import { hasLegacyLogs } from './sqlite-logs.ts';
+import { configPatchSql, configRows, type Row } from './sqlite-schema.ts';
+import { LegacyMove } from './sqlite-upgrade.ts';
+import { WorkerPort } from './sqlite-worker.ts';
+import type { ConfigChanges, ConfigPatch, ConfigRow, LogFilter, RollupRow, RollupSize } from './types.ts';
+
+const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
+  VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
+  ON CONFLICT (size, start, model) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
+
+const rollupValues = (r: RollupRow): SQLQueryBindings[] => [r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0)];
+
+export interface WritesOptions {
+  /** The main file, for the console messages of the upgrade. */
+  path: string;
+  report: (message: string) => void;
+  /** Entries the upgrade still has to move, as it goes (every piece or so). */
+  progress: (pending: number) => void;
+}
+
+export class SqliteWrites {
+  private readonly logs: LogWrites;
+  private readonly move: LegacyMove;
+
+  constructor(private readonly db: Database, opts: WritesOptions) {
+    this.logs = new LogWrites(db);
+    this.move = new LegacyMove(db, opts);
+  }
+
+  /** Writes the entries (skipping ids already stored); returns how many were new. */
+  insertLogs(rows: EncodedLog[]): Promise<number> {
+    return this.logs.insert(rows);
+  }
+
+  deleteLogs(filter: LogFilter, limit: number): Promise<number> {
+    return this.logs.delete(filter, limit, hasLegacyLogs(this.db));
+  }
+
+  /** Gives the pages that deletes freed back to the disk, a few at a time; refreshes planner statistics. */
+  async compact(): Promise<void> {
+    await this.logs.compact();
+    // The main file's free pages (rollups pruned): few, given back at once.
+    this.db.exec('PRAGMA main.incremental_vacuum; PRAGMA analysis_limit = 1000; PRAGMA optimize;');
+  }
+
+  upgradePending(): number {
+    return this.move.pending;
+  }
+
+  awaitUpgrade(): Promise<void> {
+    return this.move.done;
+  }
+
+  insertConfig(c: ConfigRow): void {
+    this.db.query(`INSERT INTO configs (${configRows.columns}) VALUES (${configRows.placeholders})`).run(...configRows.values(c));
+  }
+
+  updateConfig(id: string, patch: ConfigPatch): ConfigRow | null {
+    const { sets, params } = configPatchSql(patch);
+    const row = this.db.query(`UPDATE configs SET ${sets.join(', ')} WHERE id = ? RETURNING ${configRows.columns}`).get(...params, id) as Row | null;
+    return row ? configRows.fromRow(row) : null;
+  }
+
+  deleteConfig(id: string): boolean {
+    return this.db.query('DELETE FROM configs WHERE id = ?').run(id).changes > 0;
+  }
+
+  applyConfigChanges(changes: ConfigChanges): void {
+    this.db.transaction(() => {
+      for (const c of changes.insert) this.insertConfig(c);
+      for (const u of changes.update) {
+        if (!this.updateConfig(u.id, u.patch)) throw new Error(`config ${u.id} no longer exists`);
+      }
+      for (const id of changes.remove) this.deleteConfig(id);
+    })();
+  }
+
+  addRollups(rows: RollupRow[]): void {
+    const upsert = this.db.query(ROLLUP_UPSERT);
+    this.db.transaction(() => {
+      for (const r of rows) upsert.run(...rollupValues(r));
+    })();
+  }
+
+  deleteRollups(q: { size: RollupSize; before: Date }): number {
+    return this.db.query('DELETE FROM rollups WHERE size = ? AND start < ?').run(q.size, q.before.getTime()).changes;
+  }
+
+  putRollups(rows: RollupRow[]): void {
+    const put = this.db.query(`INSERT OR REPLACE INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
+      VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})`);
+    this.db.transaction(() => {
+      for (const r of rows) put.run(...rollupValues(r));
+    })();
+  }
+
+  ping(): void {
+    this.db.query('SELECT 1').get();
+  }
+
+  /** Stops the upgrade between two pieces (it goes on at the next start). */
+  stop(): Promise<void> {
+    return this.move.stop();
+  }
+}
+
+/** The calls the store makes, each answered as a promise, whether the writes run in the Worker or inline. */
+export type WriteOp = 'insertLogs' | 'deleteLogs' | 'compact' | 'upgradePending' | 'awaitUpgrade' | 'insertConfig' | 'updateConfig'
+  | 'deleteConfig' | 'applyConfigChanges' | 'addRollups' | 'deleteRollups' | 'putRollups' | 'ping';
+export const WRITE_OPS: readonly WriteOp[] = ['insertLogs', 'deleteLogs', 'compact', 'upgradePending', 'awaitUpgrade', 'insertConfig',
+  'updateConfig', 'deleteConfig', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'];
+
+type Calls<T, K extends keyof T> = { [P in K]: T[P] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
+
+export interface StoreWrites extends Calls<SqliteWrites, WriteOp> {
+  /** Entries the upgrade still has to move (kept up to date by its progress). */
+  readonly pending: number;
+  close(): Promise<void>;
+}
+
+export interface WriterInit {
+  main: string;
+  logs: string;
+}
+
+/** The writes on the store's own connection: for ':memory:'. */
+export function inlineWrites(db: Database, opts: Omit<WritesOptions, 'progress'>): StoreWrites {
+  let pending = 0;
+  const writes = new SqliteWrites(db, { ...opts, progress: (n) => (pending = n) });
+  const calls = Object.fromEntries(WRITE_OPS.map((op) => [op, async (...a: unknown[]) => (writes[op] as (...x: unknown[]) => unknown)(...a)]));
+  // Onto the object with the getter: Object.assign would copy a getter's value, not the getter.
+  const api = {
+    get pending() {
+      return pending;
+    },
+    close: () => writes.stop(),
+  };
+  return Object.assign(api, calls as unknown as Calls<SqliteWrites, WriteOp>);
+}
+
+/** The proxy thread's side of the writer Worker. */
+export class WorkerWrites {
+  private readonly port: WorkerPort;
+  private pendingRows = 0;
+
+  private constructor(init: WriterInit, report: (message: string) => void) {
+    this.port = new WorkerPort({
+      script: new URL('./sqlite-writer.ts', import.meta.url),
+      init,
+      name: 'writer',
+      onEvent: (event, value) => {
+        if (event === 'report') report(value as string);
+        else if (event === 'pending') this.pendingRows = value as number;
+      },
+    });
+  }
+
+  /** Starts the Worker and waits until its connection is open (and the upgrade's backlog known). */
+  static async open(init: WriterInit, report: (message: string) => void): Promise<StoreWrites> {
+    const w = new WorkerWrites(init, report);
+    const calls = Object.fromEntries(WRITE_OPS.map((op) => [op, (...a: unknown[]) => w.port.call(op, a)])) as unknown as Calls<SqliteWrites, WriteOp>;
+    await calls.ping();
+    const api = {
+      get pending() {
+        return w.pendingRows;
+      },
+      close: () => w.port.close(10_000),
+    };
+    return Object.assign(api, calls);
+  }
+}
