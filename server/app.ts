@@ -10,7 +10,7 @@ import { runChat } from './admin/chat.ts';
 import { adminClient } from './admin/client.ts';
 import { logDownloadRoutes } from './admin/downloads.ts';
 import type { ConfigService } from './configs/service.ts';
-import { HttpError, NotFoundError } from './errors.ts';
+import { HttpError, NotFoundError, PayloadTooLargeError } from './errors.ts';
 import type { GraphQLServices } from './graphql/context.ts';
 import { graphQLErrorResponse } from './graphql/errors.ts';
 import { createLogPubSub } from './graphql/pubsub.ts';
@@ -23,13 +23,14 @@ import { ProxyMetrics } from './metrics.ts';
 import { openAiErrorResponse } from './openai/errors.ts';
 import type { Caller } from './proxy/admit.ts';
 import { handleProxyRequest, type ProxyDeps } from './proxy/handle.ts';
-import type { Settings } from './settings.ts';
+import { DEFAULT_STREAM_IDLE_MS, type Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
 
 export { STORE_DOWN_UNHEALTHY_MS } from './health.ts';
 
 export interface AppDeps {
-  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests' | 'logRetentionDays' | 'logMaxRows' | 'metricsToken'>;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests' | 'logRetentionDays' | 'logMaxRows' | 'metricsToken'>
+    & Partial<Pick<Settings, 'streamIdleTimeoutMs'>>;
   store: Store;
   configs: ConfigService;
   adminToken: string;
@@ -76,7 +77,9 @@ export function createApp(deps: AppDeps) {
   const { pubsub, recorder, retention, watch, health } = createLogPipeline(deps);
   const closing = new AbortController();
   const metrics = new ProxyMetrics({ health });
-  const proxyDeps: ProxyDeps = { routes: deps.configs.routes, recorder, metrics, settings };
+  const proxyDeps: ProxyDeps = {
+    routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },
+  };
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const services: GraphQLServices = {
     configs: deps.configs, store, recorder, pubsub, health, closing: closing.signal,
@@ -108,7 +111,7 @@ export function createApp(deps: AppDeps) {
       ({ request, server }) => {
         // The GraphiQL page itself is public; every operation needs the token.
         const wantsPage = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-        const refused = wantsPage ? null : graphqlGuard.check(request);
+        const refused = wantsPage ? null : (graphqlGuard.check(request) ?? adminBodyRefused(request, settings.maxBodyBytes));
         if (refused) return refused;
         // Subscriptions are long-lived SSE responses.
         server?.timeout(request, 0);
@@ -136,6 +139,24 @@ export function createApp(deps: AppDeps) {
 export type App = ReturnType<typeof createApp>;
 
 type BunServer = { requestIP(request: Request): { address: string } | null; timeout(request: Request, seconds: number): void } | null;
+
+/**
+ * Options for Bun.serve that belong to the app rather than to where it listens (main.ts and the
+ * tests both use them).
+ */
+export function serveLimits(): { maxRequestBodySize: number } {
+  // No transport limit: /v1 answers 413 in OpenAI's shape at any size (read.ts stops reading at
+  // MAX_BODY_BYTES), and /graphql refuses what it will not read (adminBodyRefused).
+  return { maxRequestBodySize: Number.MAX_SAFE_INTEGER };
+}
+
+/** A GraphQL body must declare its length, within MAX_BODY_BYTES: Yoga would read any body whole. */
+function adminBodyRefused(request: Request, limit: number): Response | null {
+  if (request.method !== 'POST' || !request.body) return null;
+  const declared = request.headers.get('content-length');
+  if (declared === null) return graphQLErrorResponse(new HttpError('A GraphQL request must send Content-Length', 411, 'length_required'));
+  return Number(declared) > limit ? graphQLErrorResponse(new PayloadTooLargeError(limit)) : null;
+}
 
 /** A `/v1` caller as the transport knows it. */
 function callerOf(request: Request, server: BunServer): Caller {

@@ -88,6 +88,13 @@ export class UpstreamTimeoutError extends HttpError {
   }
 }
 
+/** A stream that went silent for longer than STREAM_IDLE_TIMEOUT_MS after it had started. */
+export class UpstreamIdleError extends HttpError {
+  constructor(idleMs: number) {
+    super(`The backend sent nothing for ${idleMs} ms; the stream was cut`, 504, 'upstream_idle_timeout');
+  }
+}
+
 export class ClientClosedError extends HttpError {
   constructor() {
     super('Client closed the request before the answer was complete', 499, 'client_closed_request', { type: 'api_error' });

@@ -41,5 +41,40 @@ export function tryParse(text: string): Json | undefined {
   }
 }
 
-/** Parsed JSON text from a store column or field; null stays null. */
-export const fromJsonText = (text: unknown): Json => (typeof text === 'string' ? (JSON.parse(text) as Json) : null);
+/** How deep JSON may nest: requests deeper are refused, stored values deeper are served as text. */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Whether a parsed value nests deeper than `max` arrays and objects. Text shorter than 2 × max
+ * characters cannot (each level costs a bracket to open and one to close), so callers that have the
+ * text skip the walk for it; the walk stops at the first path past `max`.
+ */
+export function deeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  const items = Array.isArray(value) ? value : Object.values(value);
+  for (const item of items) {
+    if (typeof item === 'object' && item !== null && deeperThan(item, max - 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Parsed JSON text from a store column or field; null stays null. A value nested deeper than
+ * MAX_JSON_DEPTH (stored by an older release, or by a backend) is given back as its text, since
+ * serialising it again for an answer would overflow the stack.
+ */
+export function fromJsonText(text: unknown): Json {
+  if (typeof text !== 'string') return null;
+  const value = JSON.parse(text) as Json;
+  return text.length > 2 * MAX_JSON_DEPTH && deeperThan(value, MAX_JSON_DEPTH) ? text : value;
+}
+
+/**
+ * A stored list (a stream's chunks) parsed: as fromJsonText, except that a list too deep to serve
+ * becomes a list of one item, its whole text, so that the field stays a list.
+ */
+export function fromJsonListText(text: unknown): Json {
+  const value = fromJsonText(text);
+  return typeof value === 'string' ? [value] : value;
+}

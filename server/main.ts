@@ -3,7 +3,7 @@
  */
 import { ensureClientBuilt } from './admin/client.ts';
 import { loadAdminToken } from './admin/token.ts';
-import { createApp } from './app.ts';
+import { createApp, serveLimits } from './app.ts';
 import { ConfigService } from './configs/service.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
@@ -35,8 +35,7 @@ async function main() {
     reusePort: false,
     // Idle keep-alive connections close after 30 s; proxied exchanges switch this off per request.
     idleTimeout: 30,
-    // The proxy answers 413 itself up to MAX_BODY_BYTES; this only stops absurd uploads early.
-    maxRequestBodySize: settings.maxBodyBytes * 2,
+    ...serveLimits(),
   });
   const server = app.server!;
   startUpkeep();

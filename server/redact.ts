@@ -17,9 +17,18 @@ export function redactHeaders(headers: HeaderRecord): { [name: string]: Json } {
   return out;
 }
 
-/** Drops `user:password@` from a URL so that credentials in a base URL are not logged. */
+/** Query parameters that carry a secret (some backends take the key as `?key=`), in any case. */
+const SECRET_PARAMS = /^(key|api[-_]key|token|access_token|sig|signature|password)$/i;
+
+/**
+ * A URL for the log: `user:password@` dropped and secret query parameters `[redacted]`. The rest
+ * stays as it was sent, encoding included.
+ */
 export function redactUrl(url: string): string {
-  if (!url.includes('@')) return url;
+  return redactQuery(url.includes('@') ? withoutCredentials(url) : url);
+}
+
+function withoutCredentials(url: string): string {
   try {
     const u = new URL(url);
     if (!u.username && !u.password) return url;
@@ -29,6 +38,27 @@ export function redactUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+function decodedName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replaceAll('+', ' '));
+  } catch {
+    return raw;
+  }
+}
+
+function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const hash = url.indexOf('#', q);
+  const query = url.slice(q + 1, hash < 0 ? undefined : hash);
+  const params = query.split('&').map((p) => {
+    const eq = p.indexOf('=');
+    const name = eq < 0 ? p : p.slice(0, eq);
+    return SECRET_PARAMS.test(decodedName(name).trim()) ? `${name}=${REDACTED}` : p;
+  });
+  return `${url.slice(0, q + 1)}${params.join('&')}${hash < 0 ? '' : url.slice(hash)}`;
 }
 
 /** `sk-…9c`: enough to recognise a key, too little to use it. */

@@ -31,6 +31,8 @@ export interface Settings {
   readonly logMaxRows: number | null;
   /** Bearer token for GET /metrics; null leaves it open (like most Prometheus targets). */
   readonly metricsToken: string | null;
+  /** The longest silence between two chunks of a backend's answer once it has started (STREAM_IDLE_TIMEOUT_MS). */
+  readonly streamIdleTimeoutMs: number;
 }
 
 export class SettingsError extends Error {
@@ -39,6 +41,7 @@ export class SettingsError extends Error {
 
 const MiB = 1024 * 1024;
 export const BUN_DEFAULT_MAX_HTTP_REQUESTS = 256;
+export const DEFAULT_STREAM_IDLE_MS = 600_000;
 /** A MongoDB database name Lite Proxy accepts (also in `cli migrate`'s mongodb:// URIs). */
 export const DATABASE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,63}$/;
 
@@ -103,6 +106,8 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     // 0 or unset: no cap.
     logMaxRows: logMaxRows === 0 ? null : logMaxRows,
     metricsToken,
+    // Reasoning models pause for a minute or more between events: ten minutes by default.
+    streamIdleTimeoutMs: integer(env, 'STREAM_IDLE_TIMEOUT_MS', DEFAULT_STREAM_IDLE_MS, 100, 24 * 3_600_000),
   });
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:tes
 import { DownloadTickets } from '../server/admin/downloads.ts';
 import { CSV_COLUMNS } from '../server/logs/export-formats.ts';
 import { JsonText } from '../server/json.ts';
-import { type LogFilter, type LogQuery, type LogRow } from '../server/store/types.ts';
+import { type LogExportFormat, type LogFilter, type LogQuery, type LogRow } from '../server/store/types.ts';
 import { ADMIN_TOKEN, makeStore, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 
 const T0 = Date.UTC(2025, 2, 1, 8, 0, 0);
@@ -202,7 +202,7 @@ for (const kind of STORE_KINDS) {
       const counting = new Proxy(handle.store, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
-          if (prop === 'queryLogRows') return (q: LogQuery) => (pages++, target.queryLogRows(q));
+          if (prop === 'exportPage') return (q: LogQuery, f: LogExportFormat) => (pages++, target.exportPage(q, f));
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });

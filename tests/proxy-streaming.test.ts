@@ -161,13 +161,15 @@ describe.each(STORE_KINDS)('proxy streaming (%s)', (kind) => {
     expect(row.error).toEqual(expect.any(String));
   });
 
-  test('a backend dying mid-stream ends the client stream early and is logged as an error', async () => {
+  test('a backend dying mid-stream ends the client stream with an error event in OpenAI\'s shape, and is logged as an error', async () => {
     const res = await post('st-die');
     expect(res.status).toBe(200);
     const got = await readTimed(res, performance.now());
     expect(got.text).toContain('t2 ');
     expect(got.text).not.toContain('[DONE]');
-    expect(dataEvents(got.text)).toHaveLength(3);
+    const events = dataEvents(got.text);
+    expect(events).toHaveLength(4);
+    expect(events[3]).toMatchObject({ error: { code: 'upstream_failed', type: 'api_error' } });
 
     const row = await logOf('st-die');
     expect(row.error).toEqual(expect.any(String));

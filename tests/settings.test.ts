@@ -21,6 +21,7 @@ const DEFAULTS: Settings = {
   logRetentionDays: 30,
   logMaxRows: null,
   metricsToken: null,
+  streamIdleTimeoutMs: 600_000,
 };
 
 describe('loadSettings', () => {

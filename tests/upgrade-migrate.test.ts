@@ -54,7 +54,7 @@ const sourceUpgrade = (source: string) => [
   `Upgrading the database schema of ${source} from version 0 to ${SCHEMA_VERSION}; a copy of the database as it was: ${source}.pre-v1`,
   `Database schema upgraded to version ${SCHEMA_VERSION}.`,
   `Moving up to ${want.logs.length} log entries of ${source} to the new log file in the background`,
-  expect.stringMatching(new RegExp(`^Moved ${want.logs.length} log entries in [\\d.]+ s; ${source} compacted in \\d+ ms$`)),
+  expect.stringMatching(new RegExp(`^Moved ${want.logs.length} log entries in [\\d.]+ s; old table dropped in \\d+ ms, ${source} compacted in \\d+ ms$`)),
 ];
 
 function sqliteVersion(path: string): number {

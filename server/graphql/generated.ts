@@ -98,8 +98,11 @@ export type ImportResult = {
 export type LogEntry = {
   __typename?: 'LogEntry';
   backendModel?: Maybe<Scalars['String']['output']>;
-  /** For a stream: every parsed SSE data event, [DONE] excluded. */
-  chunks?: Maybe<Array<Scalars['JSON']['output']>>;
+  /**
+   * For a stream: every parsed SSE data event, [DONE] excluded. An event the backend sent as
+   * `data: null` is null here; one that is not JSON is its text.
+   */
+  chunks?: Maybe<Array<Maybe<Scalars['JSON']['output']>>>;
   clientIp?: Maybe<Scalars['String']['output']>;
   completionTokens?: Maybe<Scalars['Int']['output']>;
   configId?: Maybe<Scalars['ID']['output']>;
@@ -583,7 +586,7 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 
 export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogEntry'] = ResolversParentTypes['LogEntry']> = ResolversObject<{
   backendModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  chunks?: Resolver<Maybe<Array<ResolversTypes['JSON']>>, ParentType, ContextType>;
+  chunks?: Resolver<Maybe<Array<Maybe<ResolversTypes['JSON']>>>, ParentType, ContextType>;
   clientIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   configId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;

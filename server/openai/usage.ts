@@ -21,3 +21,36 @@ export function readUsage(usage: unknown): Usage | null {
 
 /** The usage of a whole (non-streamed) answer body. */
 export const usageOfBody = (body: unknown): Usage | null => (isObj(body) ? readUsage(body.usage) : null);
+
+/**
+ * The usage of a JSON answer known only by its end (the answer was too large to keep): the last
+ * `"usage"` key whose value is a whole object in `tail`. OpenAI-compatible servers write it last.
+ */
+export function usageOfTail(tail: string | null): Usage | null {
+  if (!tail) return null;
+  for (let at = tail.lastIndexOf('"usage"'); at >= 0; at = tail.lastIndexOf('"usage"', at - 1)) {
+    const open = tail.indexOf('{', at);
+    if (open < 0 || tail.slice(at + 7, open).trim() !== ':') continue;
+    const close = objectEnd(tail, open);
+    if (close < 0) continue;
+    try {
+      return readUsage(JSON.parse(tail.slice(open, close)));
+    } catch {
+      // Not JSON after all (the key inside a string): try an earlier one.
+    }
+  }
+  return null;
+}
+
+/** Index just past the object that opens at `open`, or -1 when it does not close in the text. */
+function objectEnd(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+}

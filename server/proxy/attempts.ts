@@ -8,13 +8,18 @@ import type { Exchange } from './exchange.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { HeaderRecord } from '../redact.ts';
 import type { ParsedRequest } from './parse.ts';
-import { sendUpstream } from './upstream.ts';
+import { KeyMask, maskHeaders } from './mask.ts';
+import { sendUpstream, type UpstreamWatch } from './upstream.ts';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 
 /** The backend's answer, its headers as they go to the client, and when the request was sent. */
 export interface Answer {
   upstream: Response;
+  /** The request's deadline, still armed for its body (respond.ts moves and stops it). */
+  watch: UpstreamWatch;
+  /** Masks the config's key in the answer's body (null when the config has no key). */
+  mask: KeyMask | null;
   config: ConfigRow;
   headers: HeaderRecord;
   /** ms from the exchange's start to the request leaving for the backend (the proxy's own time). */
@@ -41,7 +46,7 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
   const body = o.parsed.rewrite(config.backendModelName);
   const sentAfterMs = o.exchange.elapsed();
   o.metrics.sent(sentAfterMs);
-  const upstream = await sendUpstream({
+  const { response: upstream, watch } = await sendUpstream({
     url,
     method: 'POST',
     headers: upstreamHeaders(o.exchange.incoming, config, o.parsed.multipart),
@@ -50,7 +55,7 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ignoreSslVerify: config.ignoreSslVerify,
   });
-  const headers = downstreamHeaders(upstream.headers.toJSON());
+  const headers = config.apiKey ? maskHeaders(downstreamHeaders(upstream.headers.toJSON()), config.apiKey) : downstreamHeaders(upstream.headers.toJSON());
   o.exchange.responseHead(upstream.status, headers);
-  return { upstream, config, headers, sentAfterMs };
+  return { upstream, watch, mask: config.apiKey ? new KeyMask(config.apiKey) : null, config, headers, sentAfterMs };
 }

@@ -3,7 +3,7 @@
  * other byte of a JSON body as the client sent it.
  */
 import { BadRequestError } from '../errors.ts';
-import type { Json } from '../json.ts';
+import { deeperThan, type Json, MAX_JSON_DEPTH } from '../json.ts';
 
 /** Config names are at most this long, so a longer model can never be routed (and is not echoed back). */
 export const MAX_MODEL_NAME = 256;
@@ -34,6 +34,9 @@ export function parseJsonBody(text: string): JsonBody {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadRequestError('Request body must be a JSON object', 'invalid_json');
   }
+  if (text.length > 2 * MAX_JSON_DEPTH && deeperThan(value, MAX_JSON_DEPTH)) {
+    throw new BadRequestError(`Request body nests JSON deeper than ${MAX_JSON_DEPTH} levels`, 'invalid_json');
+  }
   const model = checkModel((value as { model?: unknown }).model);
   return { text, value: value as { [key: string]: Json }, model };
 }
@@ -54,6 +57,26 @@ export function replaceModel(body: JsonBody, model: string): string {
     last = end;
   }
   return out + body.text.slice(last);
+}
+
+/**
+ * replaceModel for a body that is not valid UTF-8: the same replacement, made on the bytes, so that
+ * every other byte reaches the backend as the client sent it (decoding to text would have turned
+ * each invalid sequence into U+FFFD). Latin-1 maps each byte to one character, so the scanner's
+ * positions are byte positions; JSON's structure is ASCII either way.
+ */
+export function replaceModelBytes(body: JsonBody, bytes: Uint8Array<ArrayBuffer>, model: string): Uint8Array<ArrayBuffer> | string {
+  const spans = topLevelModelSpans(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
+  if (spans === null || spans.length === 0) return JSON.stringify({ ...body.value, model });
+  const replacement = Buffer.from(JSON.stringify(model));
+  const parts: Uint8Array[] = [];
+  let last = 0;
+  for (const [start, end] of spans) {
+    parts.push(bytes.subarray(last, start), replacement);
+    last = end;
+  }
+  parts.push(bytes.subarray(last));
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** Index just past the string that opens at `start` (which holds a quote). */
@@ -110,23 +133,46 @@ export interface MultipartBody {
   summary: { fields: { [key: string]: Json }; files: Json[] };
 }
 
-export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType: string, fieldBudget: number): Promise<MultipartBody> {
+/** More parts than this in one multipart request are refused (a form of a few fields and files is the use). */
+export const MAX_MULTIPART_PARTS = 1000;
+
+export async function parseMultipart(bytes: Uint8Array<ArrayBuffer>, contentType: string, logBudget: number): Promise<MultipartBody> {
   let form: FormData;
   try {
     form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
   } catch {
     throw new BadRequestError('Request body is not valid multipart/form-data', 'invalid_multipart');
   }
+  let parts = 0;
+  for (const _ of form.keys()) {
+    if (++parts > MAX_MULTIPART_PARTS) throw new BadRequestError(`A multipart request may have at most ${MAX_MULTIPART_PARTS} parts`, 'invalid_multipart');
+  }
   const model = checkModel(form.get('model'));
+  return { form, model, summary: multipartSummary(form, logBudget) };
+}
+
+/**
+ * What the log keeps of a form, within `budget` characters as a whole (not per field): fields in
+ * order until the budget is spent, the one that crosses it cut with a marker, later ones by size
+ * only; files by name, type and size (their name within the budget too).
+ */
+function multipartSummary(form: FormData, budget: number): MultipartBody['summary'] {
   const fields: { [key: string]: Json } = {};
   const files: Json[] = [];
+  let left = budget;
   for (const [key, value] of form) {
+    left -= key.length;
     if (typeof value === 'string') {
-      fields[key] = value.length > fieldBudget ? { _truncated: true, bytes: value.length, preview: value.slice(0, fieldBudget) } : value;
+      const keep = Math.max(0, left);
+      fields[key] = value.length <= keep ? value : { _truncated: true, bytes: value.length, preview: value.slice(0, keep) };
+      left -= value.length;
+    } else {
+      const name = value.name.length <= Math.max(0, left) ? value.name : value.name.slice(0, Math.max(0, left));
+      files.push({ field: key, name, type: value.type, size: value.size });
+      left -= name.length + value.type.length;
     }
-    else files.push({ field: key, name: value.name, type: value.type, size: value.size });
   }
-  return { form, model, summary: { fields, files } };
+  return { fields, files };
 }
 
 export function withModel(form: FormData, model: string): FormData {

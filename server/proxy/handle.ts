@@ -3,7 +3,7 @@
  * read → parse → admit → route → attempt → respond → finish. Each step lives in the file named for
  * it; the Exchange (exchange.ts) is told what each step learned and writes the log row at the end.
  */
-import { NotFoundError } from '../errors.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
@@ -20,7 +20,7 @@ export interface ProxyDeps {
   routes: RouteTable;
   recorder: LogRecorder;
   metrics: ProxyMetrics;
-  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests'>;
+  settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests' | 'streamIdleTimeoutMs'>;
 }
 
 export async function handleProxyRequest(deps: ProxyDeps, request: Request, caller: Caller): Promise<Response> {
@@ -28,6 +28,7 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
   const exchange = Exchange.start(deps, { request, pathname, ip: caller.ip, logId: caller.logId });
   try {
     if (!pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${pathname.slice(0, 200)}`);
+    if (pathname.includes('%')) refuseEncodedSeparators(pathname);
     const subpath = pathname.slice('/v1'.length);
     if (isModelsPath(request.method, subpath)) return listModels({ exchange, routes: deps.routes, subpath });
     if (request.method !== 'POST') {
@@ -44,11 +45,27 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     const answer = await attempt({
       exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal,
     });
-    const response = respond({ exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes });
-    // Streams are answered at once; only a JSON answer, read whole, is awaited (and may fail).
+    const response = respond({
+      exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes, idleMs: deps.settings.streamIdleTimeoutMs,
+    });
+    // A stream is answered once its first event came; a JSON answer once read whole. Either may fail.
     return response instanceof Promise ? await response : response;
   } catch (err) {
     return errorAnswer(exchange, err, request.signal);
+  }
+}
+
+const ENCODED_SEPARATOR = /%(2f|5c)/i;
+
+/**
+ * A path that hides a separator behind percent-encoding (`%2F`, `%5C`) is refused, never forwarded:
+ * a backend that decodes it would serve a path outside the config's base URL. Dot segments cannot
+ * get this far: Bun resolves `..`, `%2E%2E` and `\` before the handler sees the URL, so a path that
+ * climbs out of /v1 is a 404 and one that stays inside is forwarded without them.
+ */
+function refuseEncodedSeparators(pathname: string): void {
+  if (ENCODED_SEPARATOR.test(pathname)) {
+    throw new BadRequestError('The path holds an encoded separator (%2F or %5C), which Lite Proxy does not forward', 'invalid_path');
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { bodyForLog } from './capture.ts';
-import { type JsonBody, parseJsonBody, parseMultipart, replaceModel, withModel } from './body.ts';
+import { type JsonBody, parseJsonBody, parseMultipart, replaceModel, replaceModelBytes, withModel } from './body.ts';
 import type { Exchange } from './exchange.ts';
 
 export interface ParsedRequest {
@@ -15,6 +15,8 @@ export interface ParsedRequest {
 }
 
 const decoder = new TextDecoder();
+/** Throws on invalid UTF-8, so that such a body is rewritten byte for byte (body.ts). */
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 interface ParseInput {
   exchange: Exchange;
@@ -38,7 +40,14 @@ async function parseForm(o: ParseInput): Promise<ParsedRequest> {
 function parseJson(o: ParseInput): ParsedRequest {
   const { exchange, bytes, logBodyBytes } = o;
   if (bytes.byteLength === 0) throw new BadRequestError('Request body is empty; send a JSON object with a model', 'missing_model', 'model');
-  const text = decoder.decode(bytes);
+  let text: string;
+  let invalidUtf8 = false;
+  try {
+    text = strictDecoder.decode(bytes);
+  } catch {
+    text = decoder.decode(bytes);
+    invalidUtf8 = true;
+  }
   let parsed: JsonBody;
   try {
     parsed = parseJsonBody(text);
@@ -49,5 +58,6 @@ function parseJson(o: ParseInput): ParsedRequest {
   }
   if (exchange.logging) exchange.requestBody(bodyForLog(text, bytes.byteLength, logBodyBytes, true));
   exchange.requestedModel(parsed.model);
-  return { model: parsed.model, multipart: false, rewrite: (m) => replaceModel(parsed, m) };
+  const rewrite = invalidUtf8 ? (m: string) => replaceModelBytes(parsed, bytes, m) : (m: string) => replaceModel(parsed, m);
+  return { model: parsed.model, multipart: false, rewrite };
 }

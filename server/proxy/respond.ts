@@ -1,15 +1,15 @@
 /**
  * The respond step: the backend's answer goes to the client, and the exchange learns how it ended.
- * SSE and other streamed bodies pass through at the client's pace (capture.ts); JSON answers are
- * read whole (small next to their generation time, and their usage is wanted).
+ * SSE and other streamed bodies pass through at the client's pace (capture.ts); a JSON answer is
+ * read whole when it says it fits LOG_BODY_BYTES, and otherwise streams through like the others.
  */
 import { ClientClosedError, HttpError, internalError, UpstreamFailedError } from '../errors.ts';
 import { type Json, JsonText, type LoggedJson, tryParse } from '../json.ts';
 import { errorMessageOf } from '../openai/chunks.ts';
 import { openAiErrorBody, openAiErrorResponse } from '../openai/errors.ts';
-import { usageOfBody } from '../openai/usage.ts';
+import { usageOfBody, usageOfTail } from '../openai/usage.ts';
 import type { Answer } from './attempts.ts';
-import { bodyForLog, captureBytes, captureSse, captureText, type PassThrough } from './capture.ts';
+import { bodyForLog, captureBytes, captureJson, captureSse, captureText, type PassOptions, type PassThrough } from './capture.ts';
 import type { Exchange } from './exchange.ts';
 import { responseInit } from './headers.ts';
 
@@ -21,6 +21,8 @@ export interface RespondOptions {
   answer: Answer;
   clientSignal: AbortSignal;
   logBodyBytes: number;
+  /** STREAM_IDLE_TIMEOUT_MS: the longest silence between two chunks of a body that has started. */
+  idleMs: number;
 }
 
 /** How an answer is passed on and logged, by its content type. */
@@ -46,18 +48,43 @@ export function bodyKind(contentType: string): BodyKind {
 export function respond(o: RespondOptions): Promise<Response> | Response {
   const { upstream, headers } = o.answer;
   const kind = bodyKind(upstream.headers.get('content-type') ?? '');
-  if (kind === 'json' || !upstream.body) return respondWhole(o);
+  if (!upstream.body || (kind === 'json' && readsWhole(upstream, o.logBodyBytes))) return respondWhole(o);
   headers[OVERHEAD_HEADER] = overhead(o.answer.sentAfterMs);
   const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
-  // With logging off a streamed body goes out untouched (no capture at all), so the exchange ends,
-  // for the metrics and the admission, when its answer starts. (A limit on open streams would need
-  // a capture here to know when the stream ends.)
+  if (kind === 'sse') return respondSse(o, upstream.body, init);
+  if (kind === 'json' && o.exchange.logging) return new Response(streamJson(o, upstream.body), init);
+  // With logging off a body goes out only watched for its silences (no copy, no parse), so the
+  // exchange ends, for the metrics and the admission, when its answer starts.
   if (!o.exchange.logging) {
     o.exchange.finish();
-    return new Response(upstream.body, init);
+    return new Response(captureBytes(upstream.body, passOf(o)).stream, init);
   }
-  if (kind === 'sse') return new Response(streamSse(o, upstream.body), init);
   return new Response(kind === 'text' ? streamText(o, upstream.body) : streamBinary(o, upstream.body), init);
+}
+
+const passOf = (o: RespondOptions): PassOptions => ({ startedAt: o.exchange.startedAt, watch: o.answer.watch, idleMs: o.idleMs, mask: o.answer.mask });
+
+/**
+ * A JSON answer is read whole (the usual case, and the fastest) when it says it fits the log's
+ * budget; a larger one, or one of unknown size, streams through with a bounded copy, so that a
+ * 50 MB answer costs the proxy no more memory than a small one.
+ */
+function readsWhole(upstream: Response, budget: number): boolean {
+  const length = upstream.headers.get('content-length');
+  return length !== null && Number(length) <= budget;
+}
+
+function streamJson(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const capture = captureJson(body, { ...passOf(o), budgetBytes: o.logBodyBytes });
+  return endWhenDone(o.exchange, capture, (c) => {
+    const parsed = c.tail === null ? tryParse(c.text) : undefined;
+    o.exchange.finish({
+      durationMs: c.endedAt,
+      responseBody: bodyForLog(c.text, c.bytes, o.logBodyBytes, parsed !== undefined),
+      error: c.error ?? backendError(o.answer.upstream, parsed ?? null),
+      usage: parsed !== undefined ? usageOfBody(parsed) : usageOfTail(c.tail),
+    });
+  });
 }
 
 /** Passes a capture's stream on; when it is done, `end` tells the exchange, which ends even if that fails. */
@@ -69,11 +96,26 @@ function endWhenDone<T>(exchange: Exchange, capture: PassThrough<T>, end: (outco
   return capture.stream;
 }
 
-function streamSse(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+const encoder = new TextEncoder();
+/** The event that ends a stream that broke after its start: OpenAI's error shape, as its SDKs read it. */
+const finalErrorEvent = (err: HttpError) => encoder.encode(`data: ${openAiErrorBody(err)}\n\n`);
+
+/**
+ * A stream goes to the client once its first event has come (within the config's timeoutMs, or
+ * the client gets the 504 a silent backend gets), and then as it arrives.
+ */
+async function respondSse(o: RespondOptions, body: ReadableStream<Uint8Array>, init: ResponseInit): Promise<Response> {
   const { exchange, logBodyBytes } = o;
+  const capture = await captureSse(body, {
+    ...passOf(o), finalEvent: finalErrorEvent,
+    chunkBudgetBytes: logBodyBytes, assemble: exchange.logging,
+  });
+  if (!exchange.logging) {
+    exchange.finish();
+    return new Response(capture.stream, init);
+  }
   exchange.streamStarted();
-  const capture = captureSse(body, { startedAt: exchange.startedAt, chunkBudgetBytes: logBodyBytes });
-  return endWhenDone(exchange, capture, (c) => exchange.streamEnded({
+  return new Response(endWhenDone(exchange, capture, (c) => exchange.streamEnded({
     ttftMs: c.firstChunkAt,
     durationMs: c.endedAt,
     text: c.result.text === null ? null : truncateText(c.result.text, logBodyBytes),
@@ -81,11 +123,11 @@ function streamSse(o: RespondOptions, body: ReadableStream<Uint8Array>): Readabl
     body: withinBudget(c.result.body, logBodyBytes),
     usage: c.result.usage,
     error: c.error ?? c.result.error ?? backendError(o.answer.upstream, c.result.body),
-  }));
+  })), init);
 }
 
 function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const capture = captureText(body, { startedAt: o.exchange.startedAt, budgetBytes: o.logBodyBytes });
+  const capture = captureText(body, { ...passOf(o), budgetBytes: o.logBodyBytes });
   return endWhenDone(o.exchange, capture, (c) => o.exchange.finish({
     durationMs: c.endedAt,
     responseBody: bodyForLog(c.text, c.bytes, o.logBodyBytes, false),
@@ -95,7 +137,7 @@ function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>): Readab
 
 function streamBinary(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const type = o.answer.upstream.headers.get('content-type');
-  const capture = captureBytes(body, { startedAt: o.exchange.startedAt });
+  const capture = captureBytes(body, passOf(o));
   return endWhenDone(o.exchange, capture, (c) => o.exchange.finish({
     durationMs: c.endedAt,
     responseBody: { _binary: true, type, bytes: c.bytes },
@@ -107,7 +149,15 @@ const decoder = new TextDecoder();
 
 async function respondWhole(o: RespondOptions): Promise<Response> {
   const { exchange, answer } = o;
-  const bytes = await readWhole(answer.upstream, o.clientSignal);
+  // The whole body within the idle limit.
+  answer.watch.idle(o.idleMs);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = await readWhole(answer.upstream, o.clientSignal);
+  } finally {
+    answer.watch.stop();
+  }
+  if (answer.mask) bytes = answer.mask.all(bytes) as Uint8Array<ArrayBuffer>;
   const doneAt = exchange.elapsed();
   if (!exchange.logging) exchange.finish({ durationMs: doneAt });
   else {

@@ -1,7 +1,11 @@
 /**
- * The only place that calls a backend. Applies the first-byte timeout, the TLS option and the
- * client's abort signal (so that a client that goes away cancels the backend request too), and
- * turns network failures into typed errors. Bun's global fetch pools connections per origin.
+ * The only place that calls a backend. Applies the timeouts, the TLS option and the client's abort
+ * signal (so that a client that goes away cancels the backend request too), and turns network
+ * failures into typed errors. Bun's global fetch pools connections per origin.
+ *
+ * One deadline guards each backend request from start to end, moved as the answer goes: the
+ * response headers and then a stream's first event must come within the config's timeoutMs; after
+ * that, no silence between two chunks may last longer than STREAM_IDLE_TIMEOUT_MS (respond.ts moves it).
  */
 import { ClientClosedError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
 
@@ -11,7 +15,7 @@ export interface UpstreamRequest {
   headers: HeadersInit;
   body: BodyInit | null;
   clientSignal: AbortSignal;
-  /** Time allowed until the backend's response headers arrive. */
+  /** Time allowed until the backend's response headers (and a stream's first event) arrive. */
   timeoutMs: number;
   ignoreSslVerify: boolean;
 }
@@ -19,10 +23,35 @@ export interface UpstreamRequest {
 const INSECURE_TLS = { rejectUnauthorized: false };
 const SWEEP_MS = 100;
 
-interface Pending {
-  controller: AbortController;
-  deadline: number;
-  timedOut: boolean;
+/** What the deadline of a backend request waits for at the moment. */
+export type Wait = 'answer' | 'idle';
+
+/**
+ * The deadline of one backend request, until stop(). Past it the request is aborted and
+ * `timedOut` says what it was waiting for.
+ */
+export class UpstreamWatch {
+  wait: Wait = 'answer';
+  timedOut: Wait | null = null;
+
+  constructor(readonly controller: AbortController, public deadline: number, readonly timeoutMs: number) {}
+
+  /** From now on, waits at most `ms` for the next chunk. */
+  idle(ms: number): void {
+    this.wait = 'idle';
+    this.deadline = Date.now() + ms;
+  }
+
+  /** The answer is over (or abandoned): no deadline any more. */
+  stop(): void {
+    deadlines.remove(this);
+  }
+}
+
+export interface UpstreamAnswer {
+  response: Response;
+  /** Still armed: whoever reads the body stops it when the body ends. */
+  watch: UpstreamWatch;
 }
 
 /**
@@ -31,11 +60,11 @@ interface Pending {
  * proxy's throughput (bench/README.md).
  */
 class Deadlines {
-  private pending = new Set<Pending>();
+  private pending = new Set<UpstreamWatch>();
   private timer: Timer | null = null;
 
-  add(controller: AbortController, timeoutMs: number): Pending {
-    const entry = { controller, deadline: Date.now() + timeoutMs, timedOut: false };
+  add(controller: AbortController, timeoutMs: number): UpstreamWatch {
+    const entry = new UpstreamWatch(controller, Date.now() + timeoutMs, timeoutMs);
     this.pending.add(entry);
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), SWEEP_MS);
@@ -44,7 +73,7 @@ class Deadlines {
     return entry;
   }
 
-  remove(entry: Pending): void {
+  remove(entry: UpstreamWatch): void {
     this.pending.delete(entry);
     if (this.pending.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -56,7 +85,7 @@ class Deadlines {
     const now = Date.now();
     for (const entry of this.pending) {
       if (entry.deadline > now) continue;
-      entry.timedOut = true;
+      entry.timedOut = entry.wait;
       this.remove(entry);
       entry.controller.abort();
     }
@@ -65,15 +94,15 @@ class Deadlines {
 
 const deadlines = new Deadlines();
 
-export async function sendUpstream(req: UpstreamRequest): Promise<Response> {
+export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamAnswer> {
   // One controller per request: aborted by the client's disconnect (also mid-stream, as the body
   // stays tied to it) or by its deadline.
   const controller = new AbortController();
   const onClientAbort = () => controller.abort();
   req.clientSignal.addEventListener('abort', onClientAbort, { once: true });
-  const pending = deadlines.add(controller, req.timeoutMs);
+  const watch = deadlines.add(controller, req.timeoutMs);
   try {
-    return await fetch(req.url, {
+    const response = await fetch(req.url, {
       method: req.method,
       headers: req.headers,
       body: req.body,
@@ -81,13 +110,13 @@ export async function sendUpstream(req: UpstreamRequest): Promise<Response> {
       redirect: 'manual',
       tls: req.ignoreSslVerify ? INSECURE_TLS : undefined,
     });
+    return { response, watch };
   } catch (err) {
+    watch.stop();
     req.clientSignal.removeEventListener('abort', onClientAbort);
     if (req.clientSignal.aborted) throw new ClientClosedError();
-    if (pending.timedOut) throw new UpstreamTimeoutError(req.timeoutMs);
+    if (watch.timedOut) throw new UpstreamTimeoutError(req.timeoutMs);
     throw new UpstreamUnreachableError(describe(err));
-  } finally {
-    deadlines.remove(pending);
   }
 }
 

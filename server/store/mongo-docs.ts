@@ -4,7 +4,7 @@
  * store's I/O in mongo.ts.
  */
 import { type Filter, MongoBulkWriteError } from 'mongodb';
-import { fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';
+import { fromJsonListText, fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';
 import { rollupKey } from './rollup-fields.ts';
 import { type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
 import type { ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, RollupRow } from './types.ts';
@@ -32,6 +32,7 @@ const toDoc = (f: FieldSpec, v: unknown) => (isText(f.kind) ? jsonText(v as Logg
 function fromDoc(f: FieldSpec, v: unknown, bodies: Bodies): unknown {
   if (f.kind === 'body' && bodies === 'text') return typeof v === 'string' ? new JsonText(v) : null;
   // A missing field is null: FerretDB leaves nulls out of some writes, and fields added later are absent from older documents.
+  if (f.kind === 'chunks') return fromJsonListText(v);
   return isText(f.kind) ? fromJsonText(v) : v ?? null;
 }
 const fieldName = (name: string, f: FieldSpec) => (f.key ? '_id' : name);

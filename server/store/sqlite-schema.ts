@@ -3,7 +3,7 @@
  * and rows both ways. JSON columns hold JSON text, so a stored body is exactly what was logged.
  */
 import type { SQLQueryBindings } from 'bun:sqlite';
-import { fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
+import { fromJsonListText, fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import {
   type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
@@ -32,7 +32,7 @@ const read: Record<Kind, (v: unknown, bodies: Bodies) => unknown> = {
   date: (v) => (v == null ? null : new Date(v as number)),
   json: (v) => fromJsonText(v),
   body: (v, bodies) => (bodies === 'parsed' ? fromJsonText(v) : typeof v === 'string' ? new JsonText(v) : null),
-  chunks: (v) => fromJsonText(v),
+  chunks: (v) => fromJsonListText(v),
 };
 
 function columnDef(f: FieldSpec): string {

@@ -79,7 +79,8 @@ export class LegacyMove {
         const t0 = performance.now();
         copy(from, to);
         this.pacer.took(performance.now() - t0);
-        this.pendingRows = Math.max(0, this.pendingRows - (to - from));
+        // At least 1 until finish() has dropped the old table: the upgrade is not over before that.
+        this.pendingRows = Math.max(1, this.pendingRows - (to - from));
         if (performance.now() - reported >= PROGRESS_MS) {
           this.opts.progress(this.pendingRows);
           reported = performance.now();
@@ -87,9 +88,10 @@ export class LegacyMove {
         await Bun.sleep(PAUSE_MS);
       }
       if (this.stopped) return;
+      await this.finish(total, performance.now() - started);
+      // Only now: until the old table is dropped and the file vacuumed, the upgrade is not over.
       this.pendingRows = 0;
       this.opts.progress(0);
-      await this.finish(total, performance.now() - started);
     } catch (err) {
       // Every piece is one transaction and the position is kept: the next start goes on from here.
       this.opts.report(`[store] moving old log entries stopped, will go on at the next start: ${(err as Error).message}`);
@@ -98,7 +100,9 @@ export class LegacyMove {
 
   /** Drops the copied legacy table and shrinks the main file to its configs and rollups. */
   private async finish(total: number, ms: number): Promise<void> {
+    const dropStarted = performance.now();
     this.db.exec('DROP TABLE IF EXISTS main.logs');
+    const dropMs = Math.round(performance.now() - dropStarted);
     // VACUUM rewrites only what is left (configs, rollups): its time does not grow with the old logs.
     // With auto_vacuum on from now, later deletes in the main file give their pages back too. It
     // needs a moment without readers: tried again a few times if one is reading.
@@ -106,7 +110,7 @@ export class LegacyMove {
       const t0 = performance.now();
       try {
         this.db.exec('PRAGMA main.auto_vacuum = INCREMENTAL; VACUUM main');
-        this.opts.report(`Moved ${total} log entries in ${(ms / 1000).toFixed(1)} s; ${this.opts.path} compacted in ${Math.round(performance.now() - t0)} ms`);
+        this.opts.report(`Moved ${total} log entries in ${(ms / 1000).toFixed(1)} s; old table dropped in ${dropMs} ms, ${this.opts.path} compacted in ${Math.round(performance.now() - t0)} ms`);
         return;
       } catch (err) {
         if (attempt >= 10 || this.stopped) {

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../server/app.ts';
+import { createApp, serveLimits } from '../../server/app.ts';
 import { ConfigService } from '../../server/configs/service.ts';
 import { MongoStore } from '../../server/store/mongo.ts';
 import { SqliteStore } from '../../server/store/sqlite.ts';
@@ -59,6 +59,7 @@ export interface TestAppOptions {
   store?: Store;
   maxBodyBytes?: number;
   logBodyBytes?: number;
+  streamIdleTimeoutMs?: number;
   logQueueMax?: number;
   logRequests?: boolean;
   /** Seconds an idle connection may stay open (Bun's idleTimeout); main.ts uses 30. */
@@ -83,6 +84,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     settings: {
       maxBodyBytes: opts.maxBodyBytes ?? 25 * 1024 * 1024,
       logBodyBytes: opts.logBodyBytes ?? 1024 * 1024,
+      streamIdleTimeoutMs: opts.streamIdleTimeoutMs,
       logQueueMax: opts.logQueueMax ?? 10_000,
       logRequests: opts.logRequests ?? true,
       logRetentionDays: opts.logRetentionDays ?? 30,
@@ -100,7 +102,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     report: () => {},
   });
   if (opts.upkeep) built.startUpkeep();
-  built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30 });
+  built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30, ...serveLimits() });
   const port = built.app.server!.port;
   const url = `http://127.0.0.1:${port}`;
 

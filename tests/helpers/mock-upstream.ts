@@ -164,6 +164,16 @@ export function startMockUpstream() {
           c.close();
         }, request.signal);
       }
+      case 'sse-silent':
+        // Headers at once, then nothing (or a comment only, `sse-silent:ms:comment`) for `a` ms, then one event.
+        return sse(model, async (c) => {
+          if (b === 'comment') send(c, ': keep-alive\n\n');
+          await wait(Number(a));
+          if (request.signal.aborted) return;
+          send(c, chunk(0, 'late'));
+          send(c, 'data: [DONE]\n\n');
+          c.close();
+        }, request.signal);
       case 'hang':
         await new Promise<void>((resolve) => request.signal.addEventListener('abort', () => resolve()));
         cancelled.push(model);
