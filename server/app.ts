@@ -23,6 +23,10 @@ import { ProxyMetrics } from './metrics.ts';
 import { openAiErrorResponse } from './openai/errors.ts';
 import type { Caller } from './proxy/admit.ts';
 import { handleProxyRequest, type ProxyDeps } from './proxy/handle.ts';
+import { TrustedProxies } from './client-ip.ts';
+import { adminCors, ProxyCors } from './cors.ts';
+import { GraphiQLFiles } from './admin/graphiql.ts';
+import { LoginThrottle, type ThrottleOptions } from './admin/login-throttle.ts';
 import { DEFAULT_STREAM_IDLE_MS, type Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
 
@@ -30,7 +34,7 @@ export { STORE_DOWN_UNHEALTHY_MS } from './health.ts';
 
 export interface AppDeps {
   settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests' | 'logRetentionDays' | 'logMaxRows' | 'metricsToken'>
-    & Partial<Pick<Settings, 'streamIdleTimeoutMs'>>;
+    & Partial<Pick<Settings, 'streamIdleTimeoutMs' | 'trustedProxies' | 'adminAllowedOrigins' | 'corsOrigins'>>;
   store: Store;
   configs: ConfigService;
   adminToken: string;
@@ -43,6 +47,8 @@ export interface AppDeps {
   pingEveryMs?: number;
   /** Where background failures are reported; the console by default. */
   report?: (message: string) => void;
+  /** Failed-login throttling (tests shorten it). */
+  loginThrottle?: ThrottleOptions;
   /** How long failing writes or pings may last before /health answers 503 (tests shorten it). */
   unhealthyAfterMs?: number;
 }
@@ -81,15 +87,22 @@ export function createApp(deps: AppDeps) {
     routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },
   };
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
+  const trustedProxies = new TrustedProxies(settings.trustedProxies ?? []);
   const services: GraphQLServices = {
     configs: deps.configs, store, recorder, pubsub, health, closing: closing.signal,
     chat: (input) => runChat(proxy, input, closing.signal),
   };
-  const yoga = createAdminYoga(services, '/graphql');
-  const adminGuard = (render: (err: HttpError) => Response) => bearerGuard({ token: deps.adminToken, message: ADMIN_TOKEN_MISSING, render });
+  const yoga = createAdminYoga(services, { graphqlEndpoint: '/graphql', cors: adminCors(settings.adminAllowedOrigins ?? []) });
+  const proxyCors = new ProxyCors(settings.corsOrigins ?? []);
+  const graphiql = new GraphiQLFiles({ title: 'Lite Proxy GraphQL', endpoint: '/graphql' });
+  // The listening server, once app.listen() made it (main.ts, tests): it knows each request's peer.
+  const serverOf = (): BunServer => (app as unknown as { server: BunServer }).server ?? null;
+  const loginThrottle = { limiter: new LoginThrottle({ report: deps.report, ...deps.loginThrottle }), ipOf: (request: Request): string | null => clientIpOf(request, serverOf(), trustedProxies) };
+  const adminGuard = (render: (err: HttpError) => Response) => bearerGuard({ token: deps.adminToken, message: ADMIN_TOKEN_MISSING, render, throttle: loginThrottle });
   const graphqlGuard = adminGuard(graphQLErrorResponse);
   const metricsGuard = bearerGuard({
     token: settings.metricsToken, message: 'Missing or wrong metrics token: send Authorization: Bearer <METRICS_TOKEN>', render: jsonErrorResponse,
+    throttle: loginThrottle,
   });
 
   // Elysia by default skips the first 11 characters of a URL to find its path, which misroutes
@@ -98,21 +111,28 @@ export function createApp(deps: AppDeps) {
     .onError({ as: 'global' }, ({ code, error, request }) => renderUnhandled(code, error, request))
     .use(adminClient(deps.clientDir))
     .use(logDownloadRoutes({ store, guard: adminGuard(jsonErrorResponse) }))
+    .get('/graphiql/:name', async ({ request, params }) => (await graphiql.answer(request, params.name)) ?? jsonErrorResponse(new NotFoundError("No such file")))
     .get('/health', () => healthResponse(health()))
     .get('/metrics', async ({ request }) => {
-      const refused = metricsGuard.check(request);
+      const refused = await metricsGuard.check(request);
       if (refused) return refused;
       return new Response(await metrics.render(), { headers: { 'content-type': metrics.registry.contentType } });
     })
     // The proxy reads the body itself (size limit, byte-exact forwarding).
-    .all('/v1/*', ({ request, server }) => proxy(request, callerOf(request, server)), { parse: 'none' })
+    .all('/v1/*', async ({ request, server }) => {
+      if (proxyCors.none) return proxy(request, callerOf(request, server, trustedProxies));
+      return proxyCors.preflight(request) ?? proxyCors.decorate(request, await proxy(request, callerOf(request, server, trustedProxies)));
+    }, { parse: 'none' })
     .all(
       '/graphql',
-      ({ request, server }) => {
+      async ({ request, server }) => {
         // The GraphiQL page itself is public; every operation needs the token.
         const wantsPage = request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-        const refused = wantsPage ? null : (graphqlGuard.check(request) ?? adminBodyRefused(request, settings.maxBodyBytes));
+        // A CORS preflight carries no token by design: Yoga answers it (for ADMIN_ALLOWED_ORIGINS only).
+        const preflight = request.method === 'OPTIONS';
+        const refused = wantsPage || preflight ? null : ((await graphqlGuard.check(request)) ?? adminBodyRefused(request, settings.maxBodyBytes));
         if (refused) return refused;
+        if (wantsPage) return graphiql.answer(request, 'page');
         // Subscriptions are long-lived SSE responses.
         server?.timeout(request, 0);
         return yoga.fetch(request);
@@ -158,10 +178,16 @@ function adminBodyRefused(request: Request, limit: number): Response | null {
   return Number(declared) > limit ? graphQLErrorResponse(new PayloadTooLargeError(limit)) : null;
 }
 
+/** The client's address: the socket's peer, or the forwarded one behind TRUSTED_PROXIES. */
+function clientIpOf(request: Request, server: BunServer, proxies: TrustedProxies): string | null {
+  const peer = server?.requestIP(request)?.address ?? null;
+  return proxies.none ? peer : proxies.clientIp(peer, request.headers.get('x-forwarded-for'));
+}
+
 /** A `/v1` caller as the transport knows it. */
-function callerOf(request: Request, server: BunServer): Caller {
+function callerOf(request: Request, server: BunServer, proxies: TrustedProxies): Caller {
   return {
-    ip: server?.requestIP(request)?.address ?? null,
+    ip: clientIpOf(request, server, proxies),
     // Called once the body is read: a backend may think for minutes before its first byte or
     // between chunks, and the exchange must not be cut for idling then, but a client that stalls
     // its upload is still timed out.

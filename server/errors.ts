@@ -56,6 +56,15 @@ export class UnauthorizedError extends HttpError {
   }
 }
 
+/** An address that failed to log in too often (admin/login-throttle.ts). */
+export class TooManyAttemptsError extends HttpError {
+  constructor(retryAfterSeconds: number) {
+    super(`Too many failed logins from this address: try again in ${retryAfterSeconds} s`, 429, 'too_many_attempts', {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
 export class ModelNotFoundError extends HttpError {
   constructor(model: string, reason: 'unknown' | 'disabled') {
     const why = reason === 'disabled' ? 'is disabled' : 'does not exist';

@@ -3,6 +3,8 @@
  * returns a frozen object that is passed down; nothing else looks at `process.env`.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { TrustedProxies } from './client-ip.ts';
+import { parseOrigins } from './cors.ts';
 
 export interface Settings {
   readonly host: string;
@@ -33,6 +35,12 @@ export interface Settings {
   readonly metricsToken: string | null;
   /** The longest silence between two chunks of a backend's answer once it has started (STREAM_IDLE_TIMEOUT_MS). */
   readonly streamIdleTimeoutMs: number;
+  /** TRUSTED_PROXIES: CIDRs (or addresses) whose X-Forwarded-For names the client; none by default. */
+  readonly trustedProxies: readonly string[];
+  /** ADMIN_ALLOWED_ORIGINS: origins that may call /graphql from a browser (with credentials); none: same-origin only. */
+  readonly adminAllowedOrigins: readonly string[];
+  /** CORS_ORIGINS: origins (or `*`) that may call /v1 from a browser, without credentials; none by default. */
+  readonly corsOrigins: readonly string[];
 }
 
 export class SettingsError extends Error {
@@ -87,6 +95,20 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     throw new SettingsError('METRICS_TOKEN must be at least 16 characters long');
   }
   const logMaxRows = integer(env, 'LOG_MAX_ROWS', 0, 0, Number.MAX_SAFE_INTEGER);
+  const trustedProxies = (env.TRUSTED_PROXIES ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  try {
+    new TrustedProxies(trustedProxies);
+  } catch (err) {
+    throw new SettingsError(`TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
+
+  const origins = (name: string, wildcard: boolean) => {
+    try {
+      return Object.freeze(parseOrigins(env[name], { wildcard }));
+    } catch (err) {
+      throw new SettingsError(`${name}: ${(err as Error).message}`);
+    }
+  };
 
   return Object.freeze({
     host,
@@ -108,6 +130,9 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     metricsToken,
     // Reasoning models pause for a minute or more between events: ten minutes by default.
     streamIdleTimeoutMs: integer(env, 'STREAM_IDLE_TIMEOUT_MS', DEFAULT_STREAM_IDLE_MS, 100, 24 * 3_600_000),
+    trustedProxies: Object.freeze(trustedProxies),
+    adminAllowedOrigins: origins('ADMIN_ALLOWED_ORIGINS', false),
+    corsOrigins: origins('CORS_ORIGINS', true),
   });
 }
 

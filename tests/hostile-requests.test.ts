@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { connect } from 'node:net';
+import { TrustedProxies } from '../server/client-ip.ts';
 import { redactUrl } from '../server/redact.ts';
+import { loadSettings } from '../server/settings.ts';
 import type { LogRow } from '../server/store/types.ts';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.ts';
 import { JsonText } from '../server/json.ts';
@@ -198,5 +200,137 @@ describe('bodies that misbehave', () => {
     expect(chunked.status).toBe(411);
     const ok = await app.gql('{ health { status } }');
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('client addresses (TRUSTED_PROXIES)', () => {
+  test('X-Forwarded-For is read only behind a trusted proxy, and then its right-most untrusted hop', () => {
+    const none = new TrustedProxies([]);
+    expect(none.clientIp('127.0.0.1', '1.2.3.4')).toBe('127.0.0.1');
+    const lb = new TrustedProxies(['10.0.0.0/8', '::1', '::ffff:192.168.0.0/112']);
+    // The peer is trusted: the right-most hop that is not, however many trusted ones follow it.
+    expect(lb.clientIp('10.1.2.3', '6.6.6.6, 1.2.3.4, 10.9.9.9')).toBe('1.2.3.4');
+    expect(lb.clientIp('::ffff:10.1.2.3', '1.2.3.4')).toBe('1.2.3.4');
+    expect(lb.clientIp('::1', '2001:db8::1')).toBe('2001:db8::1');
+    expect(lb.clientIp('192.168.5.5', '1.2.3.4')).toBe('1.2.3.4');
+    // Every hop trusted: the left-most; a hop that is no address ends the chain at the last trusted one.
+    expect(lb.clientIp('10.0.0.1', '10.0.0.2, 10.0.0.3')).toBe('10.0.0.2');
+    expect(lb.clientIp('10.0.0.1', 'not-an-ip, 10.0.0.3')).toBe('10.0.0.3');
+    // An untrusted peer is the client, whatever it claims.
+    expect(lb.clientIp('8.8.8.8', '1.2.3.4')).toBe('8.8.8.8');
+    expect(lb.clientIp('10.0.0.1', null)).toBe('10.0.0.1');
+    expect(() => new TrustedProxies(['10.0.0.0/99'])).toThrow('"10.0.0.0/99" is not an IP address or CIDR range');
+    expect(() => loadSettings({ TRUSTED_PROXIES: 'localhost' })).toThrow('TRUSTED_PROXIES');
+  });
+
+  test('the log takes the forwarded address only when the peer is trusted', async () => {
+    const mock = startMockUpstream();
+    for (const [trusted, want] of [[[], '127.0.0.1'], [['127.0.0.0/8'], '203.0.113.7']] as const) {
+      const app = await startApp({ trustedProxies: [...trusted] });
+      try {
+        await app.addConfig({ proxyModelName: 'm', baseUrl: mock.baseUrl, backendModelName: 'json' });
+        await fetch(`${app.baseUrl}/chat/completions`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+          body: JSON.stringify({ model: 'm', messages: [] }),
+        });
+        await app.drain();
+        const [row] = await app.store.queryLogs({ filter: {}, limit: 1 });
+        expect(row!.clientIp).toBe(want);
+      } finally {
+        await app.stop();
+      }
+    }
+    mock.stop();
+  });
+});
+
+describe('cross-origin requests', () => {
+  const EVIL = 'https://evil.example';
+  const APP = 'https://app.example';
+
+  test('/graphql echoes no Origin unless ADMIN_ALLOWED_ORIGINS lists it; a listed one gets credentials', async () => {
+    for (const [allowed, origin, want] of [[[], EVIL, null], [[APP], EVIL, null], [[APP], APP, APP]] as const) {
+      const app = await startApp({ adminAllowedOrigins: [...allowed] });
+      try {
+        const res = await fetch(`${app.url}/graphql`, {
+          method: 'POST', headers: { origin, authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ health { status } }' }),
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('access-control-allow-origin')).toBe(want);
+        expect(res.headers.get('access-control-allow-credentials')).toBe(want ? 'true' : null);
+        const preflight = await fetch(`${app.url}/graphql`, {
+          method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+        });
+        expect(preflight.status).toBeLessThan(300);
+        expect(preflight.headers.get('access-control-allow-origin')).toBe(want);
+      } finally {
+        await app.stop();
+      }
+    }
+  });
+
+  test('/v1 answers CORS only for CORS_ORIGINS, never with credentials', async () => {
+    const mock = startMockUpstream();
+    for (const [origins, origin, want] of [[[], APP, null], [[APP], EVIL, null], [[APP], APP, APP], [['*'], EVIL, '*']] as const) {
+      const app = await startApp({ corsOrigins: [...origins] });
+      try {
+        await app.addConfig({ proxyModelName: 'm', baseUrl: mock.baseUrl, backendModelName: 'json' });
+        const res = await fetch(`${app.baseUrl}/chat/completions`, {
+          method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [] }),
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get('access-control-allow-origin')).toBe(want);
+        expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+        const preflight = await fetch(`${app.baseUrl}/chat/completions`, {
+          method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+        });
+        if (origins.length > 0) {
+          expect(preflight.status).toBe(204);
+          expect(preflight.headers.get('access-control-allow-origin')).toBe(want);
+          if (want) expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization, content-type');
+        }
+      } finally {
+        await app.stop();
+      }
+    }
+    mock.stop();
+    expect(() => loadSettings({ CORS_ORIGINS: 'app.example' })).toThrow('CORS_ORIGINS');
+    expect(() => loadSettings({ ADMIN_ALLOWED_ORIGINS: '*' })).toThrow('ADMIN_ALLOWED_ORIGINS');
+    expect(loadSettings({ CORS_ORIGINS: 'https://A.example/, *' }).corsOrigins).toEqual(['https://a.example', '*']);
+  });
+});
+
+describe('failed admin logins', () => {
+  test('are throttled per client address: 429 with retry-after, doubling; the right token and other addresses pass', async () => {
+    const reports: string[] = [];
+    const app = await startApp({
+      trustedProxies: ['127.0.0.0/8'], report: (m) => reports.push(m), loginThrottle: { failures: 3, windowSeconds: 60, blockSeconds: 1 },
+    });
+    try {
+      const gql = (token: string, ip: string) => fetch(`${app.url}/graphql`, {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ query: '{ health { status } }' }),
+      });
+      const A = '198.51.100.10';
+      for (let i = 0; i < 3; i++) expect((await gql('wrong', A)).status).toBe(401);
+      const blocked = await gql('wrong', A);
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers.get('retry-after')).toBe('1');
+      expect((await blocked.json()).errors[0].extensions.code).toBe('TOO_MANY_REQUESTS');
+      expect((await gql('wrong', A)).status).toBe(429);
+      // The same throttle guards /metrics and /export, and the right token always passes.
+      expect((await fetch(`${app.url}/export/logs`, { headers: { authorization: 'Bearer wrong', 'x-forwarded-for': A } })).status).toBe(429);
+      expect((await gql(ADMIN_TOKEN, A)).status).toBe(200);
+      expect((await gql('wrong', '203.0.113.9')).status).toBe(401);
+      expect(reports.filter((r) => r.includes(A))).toEqual([`[admin] 3 failed logins within 60 s from ${A}: refused for 1 s`]);
+      await Bun.sleep(1_100);
+      for (let i = 0; i < 3; i++) expect((await gql('wrong', A)).status).toBe(401);
+      const again = await gql('wrong', A);
+      expect(again.status).toBe(429);
+      expect(again.headers.get('retry-after')).toBe('2');
+    } finally {
+      await app.stop();
+    }
   });
 });

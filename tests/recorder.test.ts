@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { LogRecorder, type RecorderOptions } from '../server/logs/recorder.ts';
+import { isStoreOutage } from '../server/store/outage.ts';
 import { rollupKey } from '../server/stats/rollup.ts';
 import { PartialRollupWrite, type RollupRow } from '../server/store/types.ts';
 import type { ConfigRow, LogRow, LogSummary, Store } from '../server/store/types.ts';
@@ -40,12 +41,18 @@ class FakeStore implements Store {
       if (this.delayMs) await Bun.sleep(this.delayMs);
       if (this.down) this.fail('insertLogs');
       if (this.refuseAll) throw new Error('attempt to write a readonly database');
+      // A disk with room for small rows only: the larger ones fail as SQLite fails (through its Worker, by message).
+      const tooBig = this.diskRoomBytes === null ? undefined : rows.find((r) => JSON.stringify(r).length > this.diskRoomBytes!);
+      if (tooBig) throw new Error('database or disk is full');
       const bad = rows.find((r) => this.poisoned.has(r.id));
       if (bad) throw new Error(`document ${bad.id} is invalid`);
       for (const row of rows) if (!this.stored.has(row.id)) this.stored.set(row.id, row);
       this.batches.push(rows.map((r) => r.id));
     })();
   }
+
+  /** While set, rows whose JSON is longer than this fail with SQLite's "database or disk is full". */
+  diskRoomBytes: number | null = null;
 
   /** addRollups fails while set (logs still go in). */
   rollupsDown = false;
@@ -242,7 +249,7 @@ describe('LogRecorder', () => {
   });
 
   test('a reachable store that refuses every write keeps the rows queued until it takes them again', async () => {
-    const { store, recorder, written } = setup();
+    const { store, recorder, written } = setup({ retryBaseMs: 1, maxBackoffMs: 20 });
     store.refuseAll = true;
     for (const r of rows(0, 3)) recorder.record(r);
     await until(() => store.attempts >= 8);
@@ -252,6 +259,28 @@ describe('LogRecorder', () => {
     expect([...store.stored.keys()].sort()).toEqual(ids(rows(0, 3)));
     expect(written).toEqual(rows(0, 3));
     expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 3, dropped: 0, storeOk: true });
+  });
+
+  test('a disk that fills for a while loses no row: the larger ones that do not fit wait with the rest', async () => {
+    const { store, recorder, reports } = setup({ retryBaseMs: 1, maxBackoffMs: 20 });
+    store.diskRoomBytes = 800;
+    const big = { ...row(1), requestBody: { pad: 'x'.repeat(2_000) } };
+    for (const r of [row(0), big, row(2)]) recorder.record(r);
+    await until(() => store.attempts >= 12);
+    expect(recorder.status()).toMatchObject({ dropped: 0, storeOk: false });
+    store.diskRoomBytes = null;
+    await recorder.drain();
+    expect([...store.stored.keys()].sort()).toEqual([row(0).id, row(1).id, row(2).id]);
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 3, dropped: 0, storeOk: true });
+    expect(reports.some((m) => m.includes('dropped'))).toBe(false);
+  });
+
+  test('isStoreOutage: disk full, I/O errors, read-only files and lost connections; not a bad row', () => {
+    for (const m of ['database or disk is full', 'disk I/O error', 'attempt to write a readonly database', 'SQLITE_FULL: x', 'write ENOSPC', 'connect ECONNREFUSED 127.0.0.1:27017', 'the SQLite writer stopped: x']) {
+      expect(isStoreOutage(new Error(m))).toBe(true);
+    }
+    expect(isStoreOutage(Object.assign(new Error('x'), { name: 'MongoNetworkError' }))).toBe(true);
+    for (const m of ['document log-1 is invalid', 'UNIQUE constraint failed: logs.id', 'Document exceeds maximum size']) expect(isStoreOutage(new Error(m))).toBe(false);
   });
 
   test('a refused row alone in its batch is dropped after its retries and does not block later rows', async () => {

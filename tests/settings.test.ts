@@ -22,6 +22,9 @@ const DEFAULTS: Settings = {
   logMaxRows: null,
   metricsToken: null,
   streamIdleTimeoutMs: 600_000,
+  trustedProxies: [],
+  adminAllowedOrigins: [],
+  corsOrigins: [],
 };
 
 describe('loadSettings', () => {

@@ -4,7 +4,8 @@
  * given the renderer), so a 401 from /graphql is a GraphQL error and one from /export is JSON.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { UnauthorizedError } from '../errors.ts';
+import { type HttpError, TooManyAttemptsError, UnauthorizedError } from '../errors.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 
 /** The token of an `Authorization: Bearer …` header; the scheme name is case-insensitive (RFC 9110 §11.1). */
 export function bearerToken(header: string | null): string | null {
@@ -26,13 +27,28 @@ export function isAuthorized(header: string | null, token: string): boolean {
 export const ADMIN_TOKEN_MISSING = 'Missing or wrong admin token: send Authorization: Bearer <token>';
 
 /**
- * A guard for one token: `check(request)` gives null when the request may pass, else the 401 in
- * the surface's own shape. A null token leaves the route open (METRICS_TOKEN unset).
+ * A guard for one token: `check(request)` gives null when the request may pass, else the 401 (or,
+ * from an address that failed too often, the 429 of the throttle) in the surface's own shape. A
+ * null token leaves the route open (METRICS_TOKEN unset).
  */
-export function bearerGuard(opts: { token: string | null; message: string; render: (err: UnauthorizedError) => Response }) {
+export function bearerGuard(opts: {
+  token: string | null;
+  message: string;
+  render: (err: HttpError) => Response;
+  /** Failed attempts per client address; the address as ipOf gives it (client-ip.ts). */
+  throttle?: { limiter: LoginThrottle; ipOf: (request: Request) => string | null };
+}) {
+  const tooMany = (seconds: number) => opts.render(new TooManyAttemptsError(seconds));
   return {
-    check(request: Request): Response | null {
+    async check(request: Request): Promise<Response | null> {
       if (opts.token === null || isAuthorized(request.headers.get('authorization'), opts.token)) return null;
+      const ip = opts.throttle?.ipOf(request);
+      if (opts.throttle && ip) {
+        const blocked = await opts.throttle.limiter.blockedFor(ip);
+        if (blocked > 0) return tooMany(blocked);
+        const starts = await opts.throttle.limiter.failed(ip);
+        if (starts > 0) return tooMany(starts);
+      }
       return opts.render(new UnauthorizedError(opts.message));
     },
   };

@@ -6,6 +6,7 @@ import { staticPlugin } from '@elysiajs/static';
 import { Elysia } from 'elysia';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { securityHeaders } from './security-headers.ts';
 
 export const CLIENT_DIST = join(import.meta.dir, '../../client/dist');
 
@@ -33,8 +34,8 @@ export function adminClient(distDir = CLIENT_DIST) {
     return app;
   }
   // The page is small and changes with each build: never cached, so a new build shows at once.
-  const page = () => new Response(Bun.file(index), { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } });
+  const page = () => new Response(Bun.file(index), { headers: { ...securityHeaders(), 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } });
   for (const path of PAGES) app.get(path, page);
   // Asset names carry a content hash, so they may be cached for good.
-  return app.use(staticPlugin({ assets: join(distDir, 'assets'), prefix: '/assets', directive: 'immutable', maxAge: 31_536_000 }));
+  return app.use(staticPlugin({ assets: join(distDir, 'assets'), prefix: '/assets', directive: 'immutable', maxAge: 31_536_000, headers: securityHeaders() }));
 }

@@ -103,8 +103,8 @@ const badParams = (err: unknown): Response => {
 export function logDownloadRoutes(deps: { store: Store; guard: BearerGuard }) {
   const tickets = new DownloadTickets();
   return new Elysia()
-    .post('/export/logs/ticket', ({ request }) => {
-      const refused = deps.guard.check(request);
+    .post('/export/logs/ticket', async ({ request }) => {
+      const refused = await deps.guard.check(request);
       if (refused) return refused;
       const search = new URL(request.url).searchParams;
       try {
@@ -115,7 +115,7 @@ export function logDownloadRoutes(deps: { store: Store; guard: BearerGuard }) {
       const id = tickets.issue(search.toString());
       return Response.json({ url: `/export/logs?ticket=${id}`, expiresInSeconds: TICKET_TTL_MS / 1000 });
     })
-    .get('/export/logs', ({ request, server }) => {
+    .get('/export/logs', async ({ request, server }) => {
       let search = new URL(request.url).searchParams;
       const ticket = search.get('ticket');
       if (ticket !== null) {
@@ -126,7 +126,7 @@ export function logDownloadRoutes(deps: { store: Store; guard: BearerGuard }) {
         if (query === null) return jsonErrorResponse(new UnauthorizedError('This download link was used already or has expired: start the download again.'));
         search = new URLSearchParams(query);
       } else {
-        const refused = deps.guard.check(request);
+        const refused = await deps.guard.check(request);
         if (refused) return refused;
       }
       let parsed: ReturnType<typeof parseExportParams>;

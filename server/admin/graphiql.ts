@@ -1,36 +1,126 @@
 /**
- * The GraphiQL page: @graphql-yoga/render-graphiql's own page (editor inlined, no CDN), opened with
- * the admin's token already in its headers editor. The page is public and the same for everyone,
- * so the token is never in it nor in the URL: the admin client keeps the token in localStorage on
- * this same origin, and a few lines of script read it there, in the browser, when the page starts.
+ * The GraphiQL page: @graphql-yoga/render-graphiql's editor (no CDN), served as a small page and
+ * its files under /graphiql/, each made once on first use, gzipped once (off the event loop) and
+ * then answered from memory with an ETag. The package's own page inlines 8.6 MB of script (and its
+ * workers as blobs), which a Content-Security-Policy without inline script cannot allow and which
+ * cost the event loop a render per visit; here every script is a same-origin file.
+ *
+ * The page is public and the same for everyone, so the token is never in it nor in the URL: the
+ * admin client keeps the token in localStorage on this same origin, and start.js reads it there, in
+ * the browser, when the page starts.
  */
-import type { GraphiQLOptions } from 'graphql-yoga';
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { securityHeaders } from './security-headers.ts';
 
 /** Where client/src/lib/auth.ts keeps the admin token (tests/e2e-log-detail.test.ts pins the pair). */
 export const ADMIN_TOKEN_STORAGE_KEY = 'lite-proxy.admin-token';
+export const GRAPHIQL_PREFIX = '/graphiql/';
 
-/** The template's one call that starts GraphiQL with the options we gave it (as a JSON literal). */
-const START_CALL = 'YogaGraphiQL.renderYogaGraphiQL(';
+const gzipAsync = promisify(gzip);
+
+interface Asset {
+  type: string;
+  body: Uint8Array<ArrayBuffer>;
+  gzipped: Uint8Array<ArrayBuffer>;
+  etag: string;
+}
+
+/** What GraphiQL starts with; `shouldPersistHeaders: false` keeps it from copying the token into its own storage. */
+export function graphiqlOptions(title: string, endpoint: string) {
+  return { title, endpoint, shouldPersistHeaders: false };
+}
 
 /**
- * Runs in the browser in place of the call above. `headers` fills the headers editor of a new tab;
- * `shouldPersistHeaders: false` keeps GraphiQL from copying the token into its own storage, where
- * it would outlive a logout. Without a stored token (or with storage blocked) the page still opens
- * with empty headers, and an operation gets the server's 401 message.
+ * Runs in the browser: Monaco's workers from their files, then GraphiQL with the admin's token in
+ * the headers editor of a new tab. Without a stored token (or with storage blocked) the page still
+ * opens with empty headers, and an operation gets the server's 401 message.
  */
-const START_WITH_TOKEN = `(function (root, options) {
+function startScript(options: ReturnType<typeof graphiqlOptions>): string {
+  return `self.MonacoEnvironment = {
+  globalAPI: false,
+  getWorkerUrl: function (moduleId, label) {
+    return ${JSON.stringify(GRAPHIQL_PREFIX)} + (label === 'json' || label === 'graphql' ? label : 'editor') + '.worker.js';
+  },
+};
+(function (root, options) {
   var token = null;
   try { token = window.localStorage.getItem(${JSON.stringify(ADMIN_TOKEN_STORAGE_KEY)}); } catch (e) { /* storage blocked: no token */ }
   if (token) options = Object.assign({}, options, { headers: JSON.stringify({ Authorization: 'Bearer ' + token }, null, 2) });
   return YogaGraphiQL.renderYogaGraphiQL(root, options);
-})(`;
+})(window.document.querySelector('#root'), ${JSON.stringify(options)});
+`;
+}
 
-export async function renderAdminGraphiQL(options: GraphiQLOptions): Promise<string> {
-  // Imported on first use: the bundle it carries costs ~25 MB of memory.
-  const { renderGraphiQL } = await import('@graphql-yoga/render-graphiql');
-  const html = renderGraphiQL({ ...options, shouldPersistHeaders: false });
-  const at = html.lastIndexOf(START_CALL);
-  // A template that changed shape would open GraphiQL without the token: fail loudly instead (tests/graphiql.test.ts).
-  if (at < 0) throw new Error('@graphql-yoga/render-graphiql: the page no longer calls YogaGraphiQL.renderYogaGraphiQL(');
-  return html.slice(0, at) + START_WITH_TOKEN + html.slice(at + START_CALL.length);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function pageHtml(title: string, favicon: string): string {
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${escapeHtml(title)}</title>
+    <link rel="icon" href="${escapeHtml(favicon)}" />
+    <link rel="stylesheet" href="${GRAPHIQL_PREFIX}graphiql.css" />
+  </head>
+  <body id="body" class="no-focus-outline">
+    <noscript>You need to enable JavaScript to run this app.</noscript>
+    <div id="root"></div>
+    <script src="${GRAPHIQL_PREFIX}graphiql.js"></script>
+    <script src="${GRAPHIQL_PREFIX}start.js"></script>
+  </body>
+</html>
+`;
+}
+
+const JS = 'text/javascript; charset=utf-8';
+
+export class GraphiQLFiles {
+  private files: Promise<Map<string, Asset>> | null = null;
+
+  constructor(private readonly opts: { title: string; endpoint: string }) {}
+
+  /** Made on first use: the editor's bundle costs ~25 MB of memory, which a server nobody browses never pays. */
+  private load(): Promise<Map<string, Asset>> {
+    this.files ??= (async () => {
+      const g = await import('@graphql-yoga/render-graphiql/graphiql');
+      const sources: [string, string, string][] = [
+        ['page', 'text/html; charset=utf-8', pageHtml(this.opts.title, g.favicon)],
+        ['graphiql.css', 'text/css; charset=utf-8', g.css],
+        ['graphiql.js', JS, g.js],
+        ['start.js', JS, startScript(graphiqlOptions(this.opts.title, this.opts.endpoint))],
+        ['editor.worker.js', JS, g.editorWorkerService],
+        ['json.worker.js', JS, g.jsonWorker],
+        ['graphql.worker.js', JS, g.graphqlWorker],
+      ];
+      const out = new Map<string, Asset>();
+      for (const [name, type, text] of sources) {
+        const body = new TextEncoder().encode(text);
+        const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+        out.set(name, { type, body, gzipped: new Uint8Array(await gzipAsync(body, { level: 9 })), etag });
+      }
+      return out;
+    })();
+    this.files.catch(() => (this.files = null));
+    return this.files;
+  }
+
+  /** The page (`name` = 'page') or one of its files; null for a name that is none of them. */
+  async answer(request: Request, name: string): Promise<Response | null> {
+    const asset = (await this.load()).get(name);
+    if (!asset) return null;
+    const headers: Record<string, string> = {
+      ...securityHeaders(),
+      'content-type': asset.type,
+      etag: asset.etag,
+      // Revalidated each time (the names carry no hash), answered 304 while unchanged.
+      'cache-control': 'no-cache',
+      vary: 'accept-encoding',
+    };
+    if (request.headers.get('if-none-match') === asset.etag) return new Response(null, { status: 304, headers });
+    const gzipOk = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+    if (gzipOk) headers['content-encoding'] = 'gzip';
+    return new Response(gzipOk ? asset.gzipped : asset.body, { headers });
+  }
 }

@@ -1,4 +1,5 @@
 import type { ConfigService } from '../configs/service.ts';
+import { inputError } from './errors.ts';
 import type { ChatEvent, ChatInput } from '../admin/chat.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { LogDetail, Store } from '../store/types.ts';
@@ -23,6 +24,13 @@ export interface GraphQLContext extends GraphQLServices {
   logDetail: (id: string) => Promise<LogDetail | null>;
 }
 
+/**
+ * Entries whose bodies one operation may read. Bodies weigh up to LOG_BODY_BYTES each, and an
+ * answer is serialised on the proxy's thread: a list of hundreds of entries with their bodies would
+ * hold it for seconds. The admin page reads bodies one entry at a time (`log(id)`).
+ */
+export const MAX_DETAILS_PER_OPERATION = 20;
+
 export function createContext(services: GraphQLServices): GraphQLContext {
   const details = new Map<string, Promise<LogDetail | null>>();
   return {
@@ -30,6 +38,9 @@ export function createContext(services: GraphQLServices): GraphQLContext {
     logDetail(id) {
       let detail = details.get(id);
       if (!detail) {
+        if (details.size >= MAX_DETAILS_PER_OPERATION) {
+          throw inputError(`One operation may read the bodies, headers or chunks of at most ${MAX_DETAILS_PER_OPERATION} log entries: leave them out of logs { nodes } and ask log(id) for each`);
+        }
         detail = services.store.getLog(id);
         details.set(id, detail);
       }

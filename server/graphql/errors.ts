@@ -13,6 +13,7 @@ function codeOf(err: HttpError): string {
   if (err.status === 404) return 'NOT_FOUND';
   if (err.status === 401) return 'UNAUTHENTICATED';
   if (err.status === 403) return 'FORBIDDEN';
+  if (err.status === 429) return 'TOO_MANY_REQUESTS';
   return err.status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
 }
 
@@ -68,9 +69,17 @@ export function renderingTypedErrors<T extends object>(resolvers: T): T {
  * path, and wrap nothing or another GraphQL error such as a scalar's refusal) are the caller's
  * mistake and get BAD_USER_INPUT; everything else is masked.
  */
+/** graphql-armor's refusals (yoga.ts ARMOR): an operation over a limit is answered 400. */
+const OVER_A_LIMIT = /\b(Token|Aliases|Directives|Depth|Query Cost) limit of \d+/i;
+
+/** A refusal of the caller's input from below the root resolvers (a LogEntry field, say). */
+export const inputError = (message: string) => createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
 export function maskAdminError(error: unknown, message: string, isDev?: boolean): Error {
   if (error instanceof GraphQLError && !error.path && (!error.originalError || error.originalError instanceof GraphQLError)) {
-    (error.extensions as Record<string, unknown>).code ??= 'BAD_USER_INPUT';
+    const extensions = error.extensions as Record<string, unknown>;
+    extensions.code ??= 'BAD_USER_INPUT';
+    if (OVER_A_LIMIT.test(error.message)) extensions.http = { status: 400 };
     return error;
   }
   return maskError(error, message, isDev);

@@ -4,23 +4,38 @@
  * by graphql/errors.ts.
  */
 import { readFileSync } from 'node:fs';
-import { createSchema, createYoga } from 'graphql-yoga';
-import { renderAdminGraphiQL } from '../admin/graphiql.ts';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createSchema, createYoga, type YogaServerOptions } from 'graphql-yoga';
 import { createContext, type GraphQLServices } from './context.ts';
 import { maskAdminError, renderingTypedErrors } from './errors.ts';
 import { resolvers } from './resolvers/index.ts';
 
+/** Exported for tests/graphql-limits.test.ts. */
+export const ARMOR = {
+  maxTokens: { n: 2_000 },
+  maxDepth: { n: 12 },
+  maxAliases: { n: 20 },
+  maxDirectives: { n: 20 },
+  costLimit: { maxCost: 20_000 },
+} as const;
+
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
-export function createAdminYoga(services: GraphQLServices, graphqlEndpoint = '/graphql') {
+export function createAdminYoga(services: GraphQLServices, opts: { graphqlEndpoint: string; cors: YogaServerOptions<object, object>['cors'] }) {
+  const { graphqlEndpoint } = opts;
   return createYoga({
+    // Same-origin unless ADMIN_ALLOWED_ORIGINS lists origins (cors.ts): Yoga's default echoes any Origin.
+    cors: opts.cors,
     schema: createSchema({ typeDefs, resolvers: renderingTypedErrors(resolvers) }),
     graphqlEndpoint,
     context: () => createContext(services),
-    // Served from the package itself (the default page loads its assets from a CDN and is blank
-    // offline), opened with the admin token from the browser's storage in its headers.
-    renderGraphiQL: renderAdminGraphiQL,
-    graphiql: { title: 'Lite Proxy GraphQL' },
+    // The GraphiQL page is admin/graphiql.ts's (its files served apart, under the CSP); app.ts
+    // answers a browser's GET before Yoga sees it.
+    graphiql: false,
+    // Limits on what one operation may ask (graphql-armor): far above what the admin page sends,
+    // low enough that no operation, however built, costs the event loop much. Over one: a 400
+    // GraphQL error, checked before anything runs (tokens while parsing, the rest while validating).
+    plugins: [EnvelopArmorPlugin(ARMOR)],
     landingPage: false,
     logging: 'warn',
     maskedErrors: { maskError: maskAdminError },

@@ -7,6 +7,7 @@
  * Written rows are also counted into the dashboard's rollups, once per row, by the RollupWriter
  * (rollup-writer.ts): rollups are added only after the rows are stored.
  */
+import { isStoreOutage } from '../store/outage.ts';
 import type { LogRow, Store } from '../store/types.ts';
 import { RollupWriter } from './rollup-writer.ts';
 
@@ -125,9 +126,19 @@ export class LogRecorder {
       this.stats.writeFailures++;
       this.stats.lastError = String(err);
       this.stats.lastErrorAt = new Date();
-      if (!(await this.storeReachable())) return this.retryLater(batch, err);
+      // A full disk, an I/O error or a lost connection is the store's outage, not the rows' fault:
+      // all of them wait (smaller rows may still fit a full disk; larger ones must not be dropped for it).
+      if (isStoreOutage(err) || !(await this.storeReachable())) return this.retryLater(batch, err);
       // The store answers: find out whether it refuses some rows or every row.
-      const { written, refused } = await this.writeOneByOne(batch);
+      let parts: Awaited<ReturnType<LogRecorder['writeOneByOne']>>;
+      try {
+        parts = await this.writeOneByOne(batch);
+      } catch (outage) {
+        // The store went down halfway: the whole batch waits (rows written meanwhile are ignored on
+        // the retry, inserts being idempotent by id, and their rollups are added once, then).
+        return this.retryLater(batch, outage);
+      }
+      const { written, refused } = parts;
       if (written.length > 0) {
         await this.rollups.add(written);
         this.succeeded(written);
@@ -170,6 +181,7 @@ export class LogRecorder {
         await this.opts.store.insertLogs([row]);
         written.push(row);
       } catch (err) {
+        if (isStoreOutage(err)) throw err;
         refused.push([row, err]);
       }
     }

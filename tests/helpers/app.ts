@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ThrottleOptions } from '../../server/admin/login-throttle.ts';
 import { createApp, serveLimits } from '../../server/app.ts';
 import { ConfigService } from '../../server/configs/service.ts';
 import { MongoStore } from '../../server/store/mongo.ts';
@@ -60,6 +61,12 @@ export interface TestAppOptions {
   maxBodyBytes?: number;
   logBodyBytes?: number;
   streamIdleTimeoutMs?: number;
+  trustedProxies?: string[];
+  loginThrottle?: ThrottleOptions;
+  /** Console messages of the app (the default drops them). */
+  report?: (message: string) => void;
+  adminAllowedOrigins?: string[];
+  corsOrigins?: string[];
   logQueueMax?: number;
   logRequests?: boolean;
   /** Seconds an idle connection may stay open (Bun's idleTimeout); main.ts uses 30. */
@@ -85,6 +92,9 @@ export async function startApp(opts: TestAppOptions = {}) {
       maxBodyBytes: opts.maxBodyBytes ?? 25 * 1024 * 1024,
       logBodyBytes: opts.logBodyBytes ?? 1024 * 1024,
       streamIdleTimeoutMs: opts.streamIdleTimeoutMs,
+      trustedProxies: opts.trustedProxies,
+      adminAllowedOrigins: opts.adminAllowedOrigins,
+      corsOrigins: opts.corsOrigins,
       logQueueMax: opts.logQueueMax ?? 10_000,
       logRequests: opts.logRequests ?? true,
       logRetentionDays: opts.logRetentionDays ?? 30,
@@ -99,7 +109,9 @@ export async function startApp(opts: TestAppOptions = {}) {
     unhealthyAfterMs: opts.unhealthyAfterMs,
     retentionOptions: { batchSize: opts.upkeep?.batchSize, pauseMs: opts.upkeep?.pauseMs ?? 0, sweepEveryMs: opts.upkeep?.sweepEveryMs },
     pingEveryMs: opts.upkeep?.pingEveryMs,
-    report: () => {},
+    report: opts.report ?? (() => {}),
+    // Suites that send wrong tokens on purpose share one address: only the throttle's own test throttles.
+    loginThrottle: opts.loginThrottle ?? { failures: 1_000_000 },
   });
   if (opts.upkeep) built.startUpkeep();
   built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30, ...serveLimits() });
