@@ -60,6 +60,32 @@ export class WorkerPort {
   }
 }
 
+/** How much lower than the proxy's thread a SQLite Worker runs (Linux nice, 0–19). */
+const WORKER_NICE = 10;
+
+/**
+ * Lowers the calling thread's scheduling priority (Linux: setpriority on its thread id, through
+ * libc). Where the machine has fewer cores than busy threads, a Worker paging through a many-GB
+ * file then yields the core to the proxy's thread whenever that has work, instead of sharing it
+ * evenly. Elsewhere (another OS, no libc) nothing changes.
+ */
+export function lowerThreadPriority(nice = WORKER_NICE): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const { dlopen, FFIType } = require('bun:ffi') as typeof import('bun:ffi');
+    const libc = dlopen('libc.so.6', {
+      gettid: { args: [], returns: FFIType.i32 },
+      setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+    });
+    const PRIO_PROCESS = 0;
+    const ok = libc.symbols.setpriority(PRIO_PROCESS, libc.symbols.gettid(), nice) === 0;
+    libc.close();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
 /** A handler's answer whose buffers move to the proxy's thread instead of being copied. */
 export class Transferred<T> {
   constructor(readonly value: T, readonly transfer: ArrayBuffer[]) {}
@@ -76,6 +102,7 @@ export function serveWorker<I>(self: Worker, open: (init: I) => Record<string, (
   self.onmessage = async (message: MessageEvent<I | WorkerCall>) => {
     if (!handlers && failed === null) {
       try {
+        lowerThreadPriority();
         handlers = open(message.data as I);
       } catch (err) {
         failed = `the SQLite file did not open: ${err instanceof Error ? err.message : String(err)}`;
