@@ -27,6 +27,7 @@ import { TrustedProxies } from './client-ip.ts';
 import { adminCors, ProxyCors } from './cors.ts';
 import { GraphiQLFiles } from './admin/graphiql.ts';
 import { LoginThrottle, type ThrottleOptions } from './admin/login-throttle.ts';
+import type { LogSpool } from './logs/spool.ts';
 import { DEFAULT_STREAM_IDLE_MS, type Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
 
@@ -47,6 +48,8 @@ export interface AppDeps {
   pingEveryMs?: number;
   /** Where background failures are reported; the console by default. */
   report?: (message: string) => void;
+  /** Where log entries wait while the store cannot take them (main.ts: DATA_DIR/spool). */
+  spool?: LogSpool;
   /** Failed-login throttling (tests shorten it). */
   loginThrottle?: ThrottleOptions;
   /** How long failing writes or pings may last before /health answers 503 (tests shorten it). */
@@ -60,6 +63,7 @@ function createLogPipeline(deps: AppDeps) {
   const recorder = new LogRecorder({
     store,
     maxQueue: settings.logQueueMax,
+    spool: deps.spool,
     ...deps.recorderOptions,
     onWritten: (rows) => {
       // Most of the time nobody watches the live tail: then publishing would only make garbage.
@@ -204,7 +208,10 @@ function healthResponse(h: HealthReport): Response {
       kind: h.storeKind, ok: h.storeOk, lastErrorAt: h.recorder.lastErrorAt,
       downSince: h.ping.downSince ?? h.recorder.failingSince, logRows: h.retention.size?.logRows ?? null, bytes: h.retention.size?.bytes ?? null,
     },
-    logQueue: { depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures },
+    logQueue: {
+      depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,
+      spooled: h.recorder.spooled, spoolBytes: h.recorder.spoolBytes, spoolDropped: h.recorder.spoolDropped,
+    },
   }, { status: h.status === 'unavailable' ? 503 : 200 });
 }
 

@@ -3,7 +3,9 @@
  */
 import { ensureClientBuilt } from './admin/client.ts';
 import { loadAdminToken } from './admin/token.ts';
+import { join } from 'node:path';
 import { createApp, serveLimits } from './app.ts';
+import { LogSpool } from './logs/spool.ts';
 import { ConfigService } from './configs/service.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
@@ -26,7 +28,9 @@ async function main() {
   const configs = new ConfigService(store);
   await configs.start(CONFIG_REFRESH_MS);
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
-  const { app, recorder, startUpkeep, stopUpkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token });
+  const spool = new LogSpool({ dir: join(settings.dataDir, 'spool'), maxBytes: settings.spoolMaxBytes });
+  if (!spool.empty) console.log(`  log spool:       ${spool.status().rows} entries from an earlier run, replayed once the store answers`);
+  const { app, recorder, startUpkeep, stopUpkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token, spool });
 
   app.listen({
     hostname: settings.host,
@@ -80,6 +84,7 @@ async function main() {
     // Streams cut just now record their log entry on the next turns of the event loop.
     await Bun.sleep(50);
     await recorder.drain(settings.shutdownGraceMs);
+    await spool.close();
     await store.close();
     console.log('stopped');
     process.exit(0);

@@ -72,6 +72,12 @@ export class ProxyMetrics {
         this.set(recorder().queueDepth);
       },
     });
+    new Gauge({
+      name: 'lite_proxy_log_spool_entries', help: 'Log entries in the spool on disk, waiting to be replayed into the store.', registers,
+      collect() {
+        this.set(recorder().spooled);
+      },
+    });
     totalFrom(registers, 'lite_proxy_log_writes_total', 'Log entries written to the store.', () => recorder().written);
     totalFrom(registers, 'lite_proxy_log_write_failures_total', 'Failed log batch writes.', () => recorder().writeFailures);
     totalFrom(registers, 'lite_proxy_log_dropped_total', 'Log entries dropped (queue full, or refused by the store).', () => recorder().dropped);

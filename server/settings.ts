@@ -41,6 +41,8 @@ export interface Settings {
   readonly adminAllowedOrigins: readonly string[];
   /** CORS_ORIGINS: origins (or `*`) that may call /v1 from a browser, without credentials; none by default. */
   readonly corsOrigins: readonly string[];
+  /** SPOOL_MAX_BYTES: the most the log spool (DATA_DIR/spool) may hold; past it the oldest entries go. */
+  readonly spoolMaxBytes: number;
 }
 
 export class SettingsError extends Error {
@@ -133,6 +135,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     trustedProxies: Object.freeze(trustedProxies),
     adminAllowedOrigins: origins('ADMIN_ALLOWED_ORIGINS', false),
     corsOrigins: origins('CORS_ORIGINS', true),
+    spoolMaxBytes: integer(env, 'SPOOL_MAX_BYTES', 1024 * MiB, MiB, 1024 * 1024 * MiB),
   });
 }
 

@@ -3,7 +3,12 @@
  * never throwing, riding out an outage without loss or duplicates, dropping only a refused row,
  * the bounded queue, drain() and onWritten.
  */
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JsonText } from '../server/json.ts';
+import { LogSpool } from '../server/logs/spool.ts';
 import { LogRecorder, type RecorderOptions } from '../server/logs/recorder.ts';
 import { isStoreOutage } from '../server/store/outage.ts';
 import { rollupKey } from '../server/stats/rollup.ts';
@@ -426,5 +431,136 @@ describe('LogRecorder', () => {
     await recorder.drain();
     // The dropped rollup does not come back.
     expect(store.minuteRequests()).toBe(16);
+  });
+});
+
+describe('the log spool', () => {
+  const dirs: string[] = [];
+  const spoolDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'lp-spool-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test('appends are fsynced in batches; replay gives rows back in order, as they were, and goes on after a restart', async () => {
+    const dir = spoolDir();
+    const spool = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024 });
+    const big = { ...row(1), requestBody: new JsonText('{"pad":"é€😀"}') };
+    spool.append([row(0), big, row(2)]);
+    expect(spool.status().rows).toBe(3);
+    await spool.flush();
+    const first = (await spool.next())!;
+    expect(first.rows).toEqual([row(0), { ...big, requestBody: { pad: 'é€😀' } as never }, row(2)]);
+    expect(first.rows[0]!.timestamp).toBeInstanceOf(Date);
+    // Not acknowledged: a restart gives the same rows again.
+    await spool.close();
+    const again = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024 });
+    const second = (await again.next())!;
+    expect(ids(second.rows)).toEqual(ids(rows(0, 3)));
+    second.ack();
+    again.append([row(3)]);
+    await again.close();
+    const third = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024 });
+    expect(third.status().rows).toBe(1);
+    const rest = (await third.next())!;
+    expect(ids(rest.rows)).toEqual([row(3).id]);
+    rest.ack();
+    expect(await third.next()).toBeNull();
+    expect(third.empty).toBe(true);
+    await third.close();
+  });
+
+  test('a line cut by a crash, or garbled, is skipped and said; the rest replays', async () => {
+    const dir = spoolDir();
+    const spool = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024 });
+    spool.append([row(0), row(1)]);
+    await spool.close();
+    const [file] = readdirSync(dir).filter((f) => f.endsWith('.jsonl'));
+    appendFileSync(join(dir, file!), 'not json\n{"id":"cut-off","timest');
+    const reports: string[] = [];
+    const reopened = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024, report: (m) => reports.push(m) });
+    const chunk = (await reopened.next())!;
+    expect(ids(chunk.rows)).toEqual(ids(rows(0, 2)));
+    chunk.ack();
+    const tail = (await reopened.next())!;
+    expect(tail.rows).toEqual([]);
+    tail.ack();
+    expect(reports.join('\n')).toContain('could not be read');
+    expect(await reopened.next()).toBeNull();
+    await reopened.close();
+  });
+
+  test('SPOOL_MAX_BYTES bounds it: past it the oldest entries go, counted', async () => {
+    const dir = spoolDir();
+    const spool = new LogSpool({ dir, maxBytes: 1024 * 1024 });
+    const padded = (n: number) => ({ ...row(n), requestBody: { pad: 'x'.repeat(10_000) } });
+    for (let i = 0; i < 300; i++) {
+      spool.append([padded(i)]);
+      if (i % 20 === 19) await spool.flush();
+    }
+    await spool.flush();
+    const s = spool.status();
+    expect(s.dropped).toBeGreaterThan(0);
+    expect(s.rows + s.dropped).toBe(300);
+    expect(s.bytes).toBeLessThanOrEqual(1024 * 1024 + 200_000);
+    const chunk = (await spool.next())!;
+    // The oldest still kept comes first.
+    expect(chunk.rows[0]!.id).toBe(padded(s.dropped).id);
+    await spool.close();
+  });
+
+  test('while the store is down entries go to the spool; when it answers, every one is stored once, with its rollups', async () => {
+    const spool = new LogSpool({ dir: spoolDir(), maxBytes: 64 * 1024 * 1024 });
+    const { store, recorder } = setup({ spool, batchSize: 10, retryBaseMs: 5, maxBackoffMs: 50 });
+    store.down = true;
+    for (const r of rows(0, 100)) recorder.record(r);
+    await until(() => recorder.status().spooled >= 90);
+    expect(recorder.status().queueDepth).toBeLessThanOrEqual(10);
+    for (const r of rows(100, 150)) recorder.record(r);
+    expect(recorder.status().queueDepth).toBeLessThanOrEqual(10);
+    store.down = false;
+    await until(() => store.stored.size === 150, 5_000);
+    await recorder.drain();
+    expect(recorder.status()).toMatchObject({ spooled: 0, dropped: 0, queueDepth: 0, written: 150 });
+    // Each entry counts once in its minute's rollup (and once in its hour's).
+    const counted = (size: number) => [...store.rollupRequests].filter(([k]) => k.startsWith(`${size}:`)).reduce((a, [, n]) => a + n, 0);
+    expect([counted(60), counted(3600)]).toEqual([150, 150]);
+    // New entries go straight to the store again.
+    const before = store.batches.length;
+    recorder.record(row(150));
+    await recorder.drain();
+    expect(store.batches.length).toBe(before + 1);
+    await spool.close();
+  });
+
+  test('a queue past its high-water mark spills to the spool instead of dropping entries', async () => {
+    const spool = new LogSpool({ dir: spoolDir(), maxBytes: 64 * 1024 * 1024 });
+    const { store, recorder } = setup({ spool, maxQueue: 100, batchSize: 50 });
+    let open!: () => void;
+    store.gate = new Promise((r) => (open = r));
+    for (const r of rows(0, 300)) recorder.record(r);
+    expect(recorder.status().queueDepth).toBeLessThanOrEqual(80);
+    expect(recorder.status().spooled).toBeGreaterThan(200);
+    store.gate = null;
+    open();
+    await until(() => store.stored.size === 300, 5_000);
+    await recorder.drain();
+    expect(recorder.status()).toMatchObject({ dropped: 0, spooled: 0 });
+    await spool.close();
+  });
+
+  test('a spool left by an earlier run is replayed at start', async () => {
+    const dir = spoolDir();
+    const first = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024 });
+    first.append(rows(0, 25));
+    await first.close();
+    const spool = new LogSpool({ dir, maxBytes: 64 * 1024 * 1024 });
+    const { store, recorder } = setup({ spool, retryBaseMs: 5 });
+    await until(() => store.stored.size === 25);
+    expect(recorder.status().spooled).toBe(0);
+    await spool.close();
   });
 });

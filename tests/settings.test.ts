@@ -25,6 +25,7 @@ const DEFAULTS: Settings = {
   trustedProxies: [],
   adminAllowedOrigins: [],
   corsOrigins: [],
+  spoolMaxBytes: 1024 * 1024 * 1024,
 };
 
 describe('loadSettings', () => {

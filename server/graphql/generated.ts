@@ -161,6 +161,11 @@ export type LogQueueHealth = {
   __typename?: 'LogQueueHealth';
   depth: Scalars['Int']['output'];
   dropped: Scalars['Int']['output'];
+  spoolBytes: Scalars['Float']['output'];
+  /** Entries the spool dropped when it was full (SPOOL_MAX_BYTES). */
+  spoolDropped: Scalars['Int']['output'];
+  /** Entries in the spool on disk (DATA_DIR/spool), waiting for the store; replayed when it answers. */
+  spooled: Scalars['Int']['output'];
   writeFailures: Scalars['Int']['output'];
   written: Scalars['Int']['output'];
 };
@@ -621,6 +626,9 @@ export type LogPageResolvers<ContextType = GraphQLContext, ParentType extends Re
 export type LogQueueHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogQueueHealth'] = ResolversParentTypes['LogQueueHealth']> = ResolversObject<{
   depth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   dropped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  spoolBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  spoolDropped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  spooled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   writeFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;

@@ -10,6 +10,7 @@
 import { isStoreOutage } from '../store/outage.ts';
 import type { LogRow, Store } from '../store/types.ts';
 import { RollupWriter } from './rollup-writer.ts';
+import type { LogSpool } from './spool.ts';
 
 export interface RecorderOptions {
   store: Store;
@@ -24,6 +25,11 @@ export interface RecorderOptions {
   onWritten?: (rows: LogRow[]) => void;
   /** Where failures are reported; the console by default. */
   report?: (message: string) => void;
+  /**
+   * Where entries go while the store cannot take them (spool.ts): past the queue's high-water
+   * mark, and all but one batch once a write failed for an outage. Replayed when the store answers.
+   */
+  spool?: LogSpool;
 }
 
 export interface RecorderStatus {
@@ -36,6 +42,10 @@ export interface RecorderStatus {
   lastErrorAt: Date | null;
   /** When the current run of failed writes began; null while writes succeed. */
   failingSince: Date | null;
+  /** Entries in the spool, waiting to be replayed (0 without a spool), and what it dropped when full. */
+  spooled: number;
+  spoolBytes: number;
+  spoolDropped: number;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -49,7 +59,12 @@ export class LogRecorder {
   private failuresInARow = 0;
   private rowAttempts = new WeakMap<LogRow, number>();
   private readonly rollups: RollupWriter;
-  private readonly stats: Omit<RecorderStatus, 'queueDepth'> = {
+  /** While set, new rows go to the spool (after their elders), until a replay empties it. */
+  private spooling = false;
+  private replaying: Promise<void> | null = null;
+  private replayTimer: Timer | null = null;
+  private replayFailures = 0;
+  private readonly stats: Omit<RecorderStatus, 'queueDepth' | 'spooled' | 'spoolBytes' | 'spoolDropped'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null, failingSince: null,
   };
   private readonly batchSize: number;
@@ -61,9 +76,27 @@ export class LogRecorder {
     this.flushDelayMs = opts.flushDelayMs ?? 20;
     this.report = opts.report ?? ((m) => console.error(m));
     this.rollups = new RollupWriter({ store: opts.store, report: this.report, maxAttempts: MAX_ROW_ATTEMPTS });
+    // A spool left by an earlier run (an outage, a crash) is replayed once the store answers.
+    if (opts.spool && !opts.spool.empty) {
+      this.spooling = true;
+      this.scheduleReplay(0);
+    }
+  }
+
+  /** Past this the queue spills to the spool rather than dropping its oldest rows. */
+  private get highWater(): number {
+    return Math.floor(this.opts.maxQueue * 0.8);
   }
 
   record(row: LogRow): void {
+    const spool = this.opts.spool;
+    if (spool && (this.spooling || this.queue.length >= this.highWater)) {
+      if (!this.spooling) this.report(`[logs] the log queue passed ${this.highWater} entries: spooling to disk until the store catches up`);
+      this.spooling = true;
+      spool.append([row]);
+      this.scheduleReplay(this.replayDelay());
+      return;
+    }
     this.queue.push(row);
     if (this.queue.length > this.opts.maxQueue) {
       const over = this.queue.length - this.opts.maxQueue;
@@ -75,7 +108,8 @@ export class LogRecorder {
   }
 
   status(): RecorderStatus {
-    return { queueDepth: this.queue.length, ...this.stats };
+    const spool = this.opts.spool?.status();
+    return { queueDepth: this.queue.length, ...this.stats, spooled: spool?.rows ?? 0, spoolBytes: spool?.bytes ?? 0, spoolDropped: spool?.dropped ?? 0 };
   }
 
   /** Writes everything queued; gives up after `timeoutMs` (at least one second) if the store keeps failing. */
@@ -86,8 +120,77 @@ export class LogRecorder {
       await (this.writing ?? this.writeBatch());
       if (this.queue.length > 0 && this.failuresInARow > 0) await Bun.sleep(Math.min(200, deadline - Date.now()));
     }
+    // The spool is written out (a restart replays it); while the store answers, it is replayed now.
+    const spool = this.opts.spool;
+    if (spool) {
+      await spool.flush();
+      while (!spool.empty && this.failuresInARow === 0 && Date.now() < deadline) {
+        if (!(await this.replayOnce())) break;
+      }
+      await spool.flush();
+    }
     if (!this.writing) await this.rollups.flush();
     if (this.queue.length > 0) this.report(`[logs] ${this.queue.length} entries could not be written before shutdown`);
+  }
+
+  private replayDelay(): number {
+    return Math.min(this.opts.maxBackoffMs ?? MAX_BACKOFF_MS, (this.opts.retryBaseMs ?? 100) * 2 ** this.replayFailures);
+  }
+
+  private scheduleReplay(delayMs: number): void {
+    if (this.replayTimer || this.replaying) return;
+    this.replayTimer = setTimeout(() => {
+      this.replayTimer = null;
+      this.replaying = this.replay().finally(() => (this.replaying = null));
+    }, delayMs);
+    // Retrying alone must not keep the process alive (drain() replays at shutdown).
+    this.replayTimer.unref();
+  }
+
+  /** Replays the spool chunk by chunk while the store takes it; tries again later when it does not. */
+  private async replay(): Promise<void> {
+    while (await this.replayOnce()) await Bun.sleep(1);
+    const spool = this.opts.spool!;
+    if (!spool.empty) this.scheduleReplay(this.replayDelay());
+  }
+
+  /**
+   * One chunk of the spool into the store; false when the spool is empty or the store refused it.
+   * One at a time (the timer's replay and drain() may both ask): a chunk is taken until acked.
+   */
+  private replayOnce(): Promise<boolean> {
+    const run = this.replayChain.then(() => this.replayChunk());
+    this.replayChain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private replayChain: Promise<void> = Promise.resolve();
+
+  private async replayChunk(): Promise<boolean> {
+    const spool = this.opts.spool!;
+    const chunk = await spool.next();
+    if (!chunk) {
+      if (spool.empty) {
+        if (this.spooling) this.report('[logs] the spool is replayed: new entries go to the store again');
+        this.spooling = false;
+      }
+      return false;
+    }
+    try {
+      if (chunk.rows.length > 0) {
+        await this.opts.store.insertLogs(chunk.rows);
+        await this.rollups.add(chunk.rows);
+      }
+      chunk.ack();
+      this.replayFailures = 0;
+      this.succeeded(chunk.rows);
+      return true;
+    } catch (err) {
+      this.replayFailures++;
+      this.stats.lastError = String(err);
+      this.stats.lastErrorAt = new Date();
+      return false;
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -171,6 +274,14 @@ export class LogRecorder {
     this.stats.failingSince ??= new Date();
     if (this.failuresInARow === 1) this.report(`[logs] store write failed, will retry: ${String(err)}`);
     this.requeue(rows);
+    // The store is out: all but one batch wait on disk, where a crash or a long outage cannot take them.
+    const spool = this.opts.spool;
+    if (spool && this.queue.length > this.batchSize) {
+      if (!this.spooling) this.report('[logs] spooling log entries to disk until the store answers');
+      this.spooling = true;
+      spool.append(this.queue.splice(this.batchSize));
+      this.scheduleReplay(this.replayDelay());
+    }
   }
 
   private async writeOneByOne(batch: LogRow[]) {
@@ -190,6 +301,7 @@ export class LogRecorder {
 
   private succeeded(rows: LogRow[]): void {
     if (this.failuresInARow > 0) this.report('[logs] store writes succeed again');
+    if (this.opts.spool && this.spooling) this.scheduleReplay(0);
     this.failuresInARow = 0;
     this.stats.storeOk = true;
     this.stats.failingSince = null;

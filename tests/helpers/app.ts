@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ThrottleOptions } from '../../server/admin/login-throttle.ts';
+import type { LogSpool } from '../../server/logs/spool.ts';
 import { createApp, serveLimits } from '../../server/app.ts';
 import { ConfigService } from '../../server/configs/service.ts';
 import { MongoStore } from '../../server/store/mongo.ts';
@@ -63,6 +64,8 @@ export interface TestAppOptions {
   streamIdleTimeoutMs?: number;
   trustedProxies?: string[];
   loginThrottle?: ThrottleOptions;
+  /** The log spool (main.ts always has one, in DATA_DIR/spool). */
+  spool?: LogSpool;
   /** Console messages of the app (the default drops them). */
   report?: (message: string) => void;
   adminAllowedOrigins?: string[];
@@ -110,6 +113,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     retentionOptions: { batchSize: opts.upkeep?.batchSize, pauseMs: opts.upkeep?.pauseMs ?? 0, sweepEveryMs: opts.upkeep?.sweepEveryMs },
     pingEveryMs: opts.upkeep?.pingEveryMs,
     report: opts.report ?? (() => {}),
+    spool: opts.spool,
     // Suites that send wrong tokens on purpose share one address: only the throttle's own test throttles.
     loginThrottle: opts.loginThrottle ?? { failures: 1_000_000 },
   });
