@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps) {
     .use(adminClient(deps.clientDir))
     .use(logDownloadRoutes({ store, guard: adminGuard(jsonErrorResponse) }))
     .get('/graphiql/:name', async ({ request, params }) => (await graphiql.answer(request, params.name)) ?? jsonErrorResponse(new NotFoundError("No such file")))
-    .get('/health', () => healthResponse(health()))
+    .get('/health', () => healthResponse(health(), deps.configs.source))
     .get('/metrics', async ({ request }) => {
       const refused = await metricsGuard.check(request);
       if (refused) return refused;
@@ -200,10 +200,12 @@ function callerOf(request: Request, server: BunServer, proxies: TrustedProxies):
 }
 
 /** Public: no error text here (it may name hosts); the admin API's `health` query has it. */
-function healthResponse(h: HealthReport): Response {
+function healthResponse(h: HealthReport, configs: 'store' | 'snapshot'): Response {
   return Response.json({
     status: h.status,
     version: h.version,
+    // 'last-known' while the store is unreachable since start: routing uses the configs kept in DATA_DIR.
+    configs: configs === 'store' ? 'store' : 'last-known',
     store: {
       kind: h.storeKind, ok: h.storeOk, lastErrorAt: h.recorder.lastErrorAt,
       downSince: h.ping.downSince ?? h.recorder.failingSince, logRows: h.retention.size?.logRows ?? null, bytes: h.retention.size?.bytes ?? null,

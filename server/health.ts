@@ -11,6 +11,7 @@ import { VERSION } from './version.ts';
 /** Writes failing this long, or a queue this full, put logs at risk: /health answers 503. */
 export const STORE_DOWN_UNHEALTHY_MS = 30_000;
 const QUEUE_AT_RISK = 0.8;
+const SPOOL_AT_RISK = 0.9;
 
 export interface PingStatus {
   reachable: boolean;
@@ -94,8 +95,11 @@ export function assessHealth(s: HealthSources, now = Date.now()): HealthReport {
   // Unreachable (pings fail) or refusing writes while it answers pings (disk full, read-only).
   const since = [ping.downSince, recorder.failingSince].filter((d): d is Date => d !== null);
   const failingSince = since.length > 0 ? new Date(Math.min(...since.map((d) => d.getTime()))) : null;
-  const atRisk = (failingSince !== null && now - failingSince.getTime() >= (s.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
-    || recorder.queueDepth >= QUEUE_AT_RISK * s.logQueueMax;
+  // With a spool, entries are safe on disk however long the outage: at risk only when it is nearly full.
+  const atRisk = recorder.spoolMaxBytes !== null
+    ? recorder.spoolBytes >= SPOOL_AT_RISK * recorder.spoolMaxBytes
+    : (failingSince !== null && now - failingSince.getTime() >= (s.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
+      || recorder.queueDepth >= QUEUE_AT_RISK * s.logQueueMax;
   const storeOk = recorder.storeOk && ping.reachable;
   return {
     status: atRisk ? 'unavailable' : storeOk ? 'ok' : 'degraded',

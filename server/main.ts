@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { createApp, serveLimits } from './app.ts';
 import { LogSpool } from './logs/spool.ts';
 import { ConfigService } from './configs/service.ts';
+import { ConfigSnapshot } from './configs/snapshot.ts';
+import { deferredStore } from './store/deferred.ts';
+import { isStoreOutage } from './store/outage.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
 import { VERSION } from './version.ts';
@@ -14,19 +17,37 @@ import { VERSION } from './version.ts';
 // Other writers may edit configs (instances sharing a MongoDB database, `bun run cli import-configs`
 // on either store); re-read them this often. On SQLite the read costs microseconds.
 const CONFIG_REFRESH_MS = 5_000;
+/** How often a store that was unreachable at start is tried again. */
+const STORE_RETRY_MS = 5_000;
 
 async function main() {
   const settings = loadSettings(process.env);
   const token = loadAdminToken({ fromEnv: settings.adminToken, dataDir: settings.dataDir });
-  const store = await createStore(settings);
+  let store = await createStore(settings);
+  const snapshot = new ConfigSnapshot(join(settings.dataDir, 'configs-last-known.json'));
+  let configs: ConfigService;
+  let unreachableAtStart = false;
   try {
     // Upgrades an older schema first, saying so (and, on SQLite, where the copy from before it is).
     await store.init({ report: (m) => console.log(m) });
   } catch (err) {
-    throw new Error(`cannot open the store (${describeStore(settings)}): ${(err as Error).message}`);
+    // MongoDB out at start: serve from the last known configs, logging to the spool, and keep trying.
+    // A SQLite file that does not open (or any non-outage failure) still stops the server.
+    if (!settings.mongodbUri || !isStoreOutage(err)) throw new Error(`cannot open the store (${describeStore(settings)}): ${(err as Error).message}`);
+    const kept = snapshot.load();
+    console.warn(`WARNING: ${describeStore(settings)} is unreachable (${(err as Error).message}).`);
+    console.warn(kept
+      ? `  Serving the ${kept.configs.length} configs last seen (${kept.savedAt}, kept in ${snapshot.path}); log entries wait in the spool until the store answers.`
+      : '  No configs were seen before: serving none until the store answers; log entries wait in the spool.');
+    unreachableAtStart = true;
+    const deferred = deferredStore(store, {
+      retryMs: STORE_RETRY_MS, report: (m) => console.log(m),
+      onReady: () => void configs.reload().catch((e) => console.error(`[configs] reload failed: ${String(e)}`)),
+    });
+    store = deferred.store;
   }
-  const configs = new ConfigService(store);
-  await configs.start(CONFIG_REFRESH_MS);
+  configs = new ConfigService(store, snapshot);
+  await configs.start(CONFIG_REFRESH_MS, { fromSnapshot: unreachableAtStart });
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
   const spool = new LogSpool({ dir: join(settings.dataDir, 'spool'), maxBytes: settings.spoolMaxBytes });
   if (!spool.empty) console.log(`  log spool:       ${spool.status().rows} entries from an earlier run, replayed once the store answers`);

@@ -195,8 +195,9 @@ describe('/health when the store fails', () => {
 
   test('a store that answers pings but refuses every write turns 503 too (disk full, read-only)', async () => {
     const handle = makeStore('sqlite');
+    let refuse = true;
     const refusing: Store = Object.create(handle.store, {
-      insertLogs: { value: () => Promise.reject(new Error('attempt to write a readonly database')) },
+      insertLogs: { value: (rows: LogRow[]) => (refuse ? Promise.reject(new Error('attempt to write a readonly database')) : handle.store.insertLogs(rows)) },
     });
     app = await startApp({ store: refusing, unhealthyAfterMs: 300 });
     app.recorder.record(row(1, 0));
@@ -209,6 +210,9 @@ describe('/health when the store fails', () => {
     res = await fetch(`${app.url}/health`);
     expect(res.status).toBe(503);
     expect((await res.json()).store.downSince).toBeString();
+    // A read-only file is an outage: its entries wait (they are not dropped), and go in once it is writable.
+    expect((await (await fetch(`${app.url}/health`)).json()).logQueue.dropped).toBe(0);
+    refuse = false;
     await app.stop();
     app = null;
     await handle.destroy();

@@ -40,6 +40,7 @@ const HEALTHY = (kind: string) => ({
   // logRows and bytes: measured by the first sweep right after start (null until then).
   store: expect.objectContaining({ kind, ok: true, lastErrorAt: null, downSince: null }),
   logQueue: { depth: 0, written: expect.any(Number), dropped: 0, writeFailures: 0, spooled: 0, spoolBytes: 0, spoolDropped: 0 },
+  configs: 'store',
 });
 
 describe('generated admin token, /health and the port', () => {

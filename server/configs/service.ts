@@ -5,6 +5,7 @@
 import { InputError, NotFoundError } from '../errors.ts';
 import { RouteTable } from '../proxy/route.ts';
 import type { ConfigPatch, ConfigRow, Store } from '../store/types.ts';
+import type { ConfigSnapshot } from './snapshot.ts';
 
 export interface ConfigInput {
   proxyModelName?: string | null;
@@ -81,14 +82,31 @@ export class ConfigService {
   readonly routes = new RouteTable();
   private refreshTimer: Timer | null = null;
 
-  constructor(private readonly store: Store) {}
+  private refreshFailing = false;
+  /** Where the table came from: the store, or the last known configs (DATA_DIR) while it is unreachable. */
+  source: 'store' | 'snapshot' = 'store';
 
-  /** Loads the route table; with `refreshMs`, reloads it periodically so that other instances' edits apply. */
-  async start(refreshMs?: number): Promise<void> {
-    await this.reload();
+  constructor(private readonly store: Store, private readonly snapshot: ConfigSnapshot | null = null) {}
+
+  /**
+   * Loads the route table; with `refreshMs`, reloads it periodically so that other instances' edits
+   * apply. `fromSnapshot`: the store is unreachable, so the table starts from the last known configs.
+   */
+  async start(refreshMs?: number, opts: { fromSnapshot?: boolean } = {}): Promise<void> {
+    if (opts.fromSnapshot) {
+      this.routes.replace(this.snapshot?.load()?.configs ?? []);
+      this.source = 'snapshot';
+    } else await this.reload();
     if (refreshMs) {
       this.refreshTimer = setInterval(() => {
-        this.reload().catch((err) => console.error(`[configs] refresh failed: ${String(err)}`));
+        this.reload().then(() => {
+          if (this.refreshFailing) console.error('[configs] refresh works again');
+          this.refreshFailing = false;
+        }, (err) => {
+          // Said once per outage; the table keeps what it had.
+          if (!this.refreshFailing) console.error(`[configs] refresh failed, keeping the configs in use: ${String(err)}`);
+          this.refreshFailing = true;
+        });
       }, refreshMs);
       this.refreshTimer.unref();
     }
@@ -99,7 +117,10 @@ export class ConfigService {
   }
 
   async reload(): Promise<void> {
-    this.routes.replace(await this.store.listConfigs());
+    const rows = await this.store.listConfigs();
+    this.routes.replace(rows);
+    this.source = 'store';
+    this.snapshot?.save(rows);
   }
 
   list(): Promise<ConfigRow[]> {

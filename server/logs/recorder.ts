@@ -46,6 +46,8 @@ export interface RecorderStatus {
   spooled: number;
   spoolBytes: number;
   spoolDropped: number;
+  /** SPOOL_MAX_BYTES, or null without a spool (then the queue alone holds entries during an outage). */
+  spoolMaxBytes: number | null;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -64,7 +66,7 @@ export class LogRecorder {
   private replaying: Promise<void> | null = null;
   private replayTimer: Timer | null = null;
   private replayFailures = 0;
-  private readonly stats: Omit<RecorderStatus, 'queueDepth' | 'spooled' | 'spoolBytes' | 'spoolDropped'> = {
+  private readonly stats: Omit<RecorderStatus, 'queueDepth' | 'spooled' | 'spoolBytes' | 'spoolDropped' | 'spoolMaxBytes'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null, failingSince: null,
   };
   private readonly batchSize: number;
@@ -109,7 +111,10 @@ export class LogRecorder {
 
   status(): RecorderStatus {
     const spool = this.opts.spool?.status();
-    return { queueDepth: this.queue.length, ...this.stats, spooled: spool?.rows ?? 0, spoolBytes: spool?.bytes ?? 0, spoolDropped: spool?.dropped ?? 0 };
+    return {
+      queueDepth: this.queue.length, ...this.stats,
+      spooled: spool?.rows ?? 0, spoolBytes: spool?.bytes ?? 0, spoolDropped: spool?.dropped ?? 0, spoolMaxBytes: spool?.maxBytes ?? null,
+    };
   }
 
   /** Writes everything queued; gives up after `timeoutMs` (at least one second) if the store keeps failing. */
@@ -124,7 +129,7 @@ export class LogRecorder {
     const spool = this.opts.spool;
     if (spool) {
       await spool.flush();
-      while (!spool.empty && this.failuresInARow === 0 && Date.now() < deadline) {
+      while (!spool.empty && Date.now() < deadline) {
         if (!(await this.replayOnce())) break;
       }
       await spool.flush();
@@ -274,12 +279,13 @@ export class LogRecorder {
     this.stats.failingSince ??= new Date();
     if (this.failuresInARow === 1) this.report(`[logs] store write failed, will retry: ${String(err)}`);
     this.requeue(rows);
-    // The store is out: all but one batch wait on disk, where a crash or a long outage cannot take them.
+    // The store is out: every entry waits on disk, where a crash or a long outage cannot take it,
+    // and the replay (with its backoff) is what tries the store again.
     const spool = this.opts.spool;
-    if (spool && this.queue.length > this.batchSize) {
+    if (spool) {
       if (!this.spooling) this.report('[logs] spooling log entries to disk until the store answers');
       this.spooling = true;
-      spool.append(this.queue.splice(this.batchSize));
+      spool.append(this.queue.splice(0));
       this.scheduleReplay(this.replayDelay());
     }
   }

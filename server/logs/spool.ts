@@ -31,6 +31,7 @@ export interface SpoolStatus {
   bytes: number;
   /** Entries the spool dropped because it was full (SPOOL_MAX_BYTES). */
   dropped: number;
+  maxBytes: number;
 }
 
 const segName = (seq: number) => `${String(seq).padStart(10, '0')}.jsonl`;
@@ -68,7 +69,7 @@ export class LogSpool {
   status(): SpoolStatus {
     const rows = this.segments.reduce((n, s) => n + s.rows - s.doneRows, 0) + this.pending.length;
     const bytes = this.segments.reduce((n, s) => n + s.bytes - s.doneBytes, 0) + this.pendingBytes;
-    return { rows, bytes, dropped: this.dropped };
+    return { rows, bytes, dropped: this.dropped, maxBytes: this.opts.maxBytes };
   }
 
   get empty(): boolean {
