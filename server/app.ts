@@ -123,10 +123,10 @@ export function createApp(deps: AppDeps) {
       return new Response(await metrics.render(), { headers: { 'content-type': metrics.registry.contentType } });
     })
     // The proxy reads the body itself (size limit, byte-exact forwarding).
-    .all('/v1/*', async ({ request, server }) => {
-      if (proxyCors.none) return proxy(request, callerOf(request, server, trustedProxies));
-      return proxyCors.preflight(request) ?? proxyCors.decorate(request, await proxy(request, callerOf(request, server, trustedProxies)));
-    }, { parse: 'none' })
+    // Without CORS_ORIGINS (the default) the handler adds nothing to the proxy's own path.
+    .all('/v1/*', ({ request, server }) => (proxyCors.none
+      ? proxy(request, callerOf(request, server, trustedProxies))
+      : proxyCors.preflight(request) ?? proxy(request, callerOf(request, server, trustedProxies)).then((res) => proxyCors.decorate(request, res))), { parse: 'none' })
     .all(
       '/graphql',
       async ({ request, server }) => {
