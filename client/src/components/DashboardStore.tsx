@@ -67,6 +67,8 @@ export function DashboardStore(props: DashboardStoreProps) {
     const parts = [t('dashboard.store.queueDepth', { count: count(q.depth) })];
     if (q.dropped > 0) parts.push(t('dashboard.store.queueDropped', { count: count(q.dropped) }));
     if (q.writeFailures > 0) parts.push(t('dashboard.store.queueFailures', { count: count(q.writeFailures) }));
+    if (q.spooled > 0) parts.push(t('dashboard.store.queueSpooled', { count: count(q.spooled) }));
+    if (q.spoolDropped > 0) parts.push(t('dashboard.store.queueSpoolDropped', { count: count(q.spoolDropped) }));
     return parts.join(' · ');
   };
 
@@ -78,7 +80,7 @@ export function DashboardStore(props: DashboardStoreProps) {
       { name: 'size', label: t('dashboard.store.size'), value: formatBytes(s.bytes, props.localeTag) ?? unknown() },
       { name: 'retention', label: t('dashboard.store.retention'), value: retention() },
       { name: 'retention-deleted', label: t('dashboard.store.retentionDeleted'), value: count(s.retentionDeleted), title: t('dashboard.store.retentionDeletedHint') },
-      { name: 'queue', label: t('dashboard.store.queue'), value: queue(), bad: props.health!.logQueue.dropped > 0 },
+      { name: 'queue', label: t('dashboard.store.queue'), value: queue(), bad: props.health!.logQueue.dropped > 0 || props.health!.logQueue.spoolDropped > 0 },
     ];
   };
 
