@@ -40,11 +40,10 @@ async function main() {
       ? `  Serving the ${kept.configs.length} configs last seen (${kept.savedAt}, kept in ${snapshot.path}); log entries wait in the spool until the store answers.`
       : '  No configs were seen before: serving none until the store answers; log entries wait in the spool.');
     unreachableAtStart = true;
-    const deferred = deferredStore(store, {
+    store = deferredStore(store, {
       retryMs: STORE_RETRY_MS, report: (m) => console.log(m),
       onReady: () => void configs.reload().catch((e) => console.error(`[configs] reload failed: ${String(e)}`)),
     });
-    store = deferred.store;
   }
   configs = new ConfigService(store, snapshot);
   await configs.start(CONFIG_REFRESH_MS, { fromSnapshot: unreachableAtStart });

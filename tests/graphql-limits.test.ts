@@ -6,7 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { getIntrospectionQuery } from 'graphql';
-import { JsonText } from '../server/json.ts';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.ts';
 import { type MockUpstream, startMockUpstream } from './helpers/mock-upstream.ts';
 
@@ -62,7 +61,6 @@ describe('GraphQL limits', () => {
     expect(ok.data.logs.nodes).toHaveLength(20);
     const over = await app.gql('{ logs(first: 30) { nodes { id requestBody } } }');
     expect(over.errors![0]!.message).toContain('log(id)');
-    void JsonText;
   });
 
   test('the heaviest operation within the limits holds up proxied requests by about 50 ms at most', async () => {

@@ -12,12 +12,11 @@ export class ConfigSnapshot {
   constructor(readonly path: string) {}
 
   save(rows: readonly ConfigRow[]): void {
-    const text = JSON.stringify({ savedAt: new Date().toISOString(), configs: rows });
     const body = JSON.stringify(rows);
     if (body === this.last) return;
     try {
       const tmp = `${this.path}.tmp`;
-      writeFileSync(tmp, text, { mode: 0o600 });
+      writeFileSync(tmp, `{"savedAt":${JSON.stringify(new Date().toISOString())},"configs":${body}}`, { mode: 0o600 });
       chmodSync(tmp, 0o600);
       renameSync(tmp, this.path);
       this.last = body;

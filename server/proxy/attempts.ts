@@ -55,7 +55,8 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ignoreSslVerify: config.ignoreSslVerify,
   });
-  const headers = config.apiKey ? maskHeaders(downstreamHeaders(upstream.headers.toJSON()), config.apiKey) : downstreamHeaders(upstream.headers.toJSON());
+  const forwarded = downstreamHeaders(upstream.headers.toJSON());
+  const headers = config.apiKey ? maskHeaders(forwarded, config.apiKey) : forwarded;
   o.exchange.responseHead(upstream.status, headers);
   return { upstream, watch, mask: config.apiKey ? new KeyMask(config.apiKey) : null, config, headers, sentAfterMs };
 }

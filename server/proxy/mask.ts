@@ -9,12 +9,25 @@ import type { HeaderRecord } from '../redact.ts';
 
 const MASK = Buffer.from(REDACTED);
 
+/** The key's bytes, made once per key rather than once per request (keys are few and change rarely). */
+const keyBytes = new Map<string, Buffer>();
+const KEYS_KEPT = 1_000;
+
+function bytesOf(key: string): Buffer {
+  let bytes = keyBytes.get(key);
+  if (!bytes) {
+    if (keyBytes.size >= KEYS_KEPT) keyBytes.clear();
+    keyBytes.set(key, (bytes = Buffer.from(key)));
+  }
+  return bytes;
+}
+
 export class KeyMask {
   private readonly key: Buffer;
   private carry: Buffer | null = null;
 
   constructor(key: string) {
-    this.key = Buffer.from(key);
+    this.key = bytesOf(key);
   }
 
   /** The chunk with the key masked; may hold back its last few bytes (given back by the next call or by end()). */
@@ -41,10 +54,6 @@ export class KeyMask {
   /** A whole body, masked. */
   all(bytes: Uint8Array): Uint8Array {
     return this.replace(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-
-  text(value: string): string {
-    return value.replaceAll(this.key.toString(), REDACTED);
   }
 
   private replace(bytes: Buffer): Buffer {

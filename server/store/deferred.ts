@@ -34,7 +34,5 @@ export function deferredStore(store: Store, opts: { retryMs: number; report: (me
       return () => Promise.reject(new Error(STORE_NOT_OPEN));
     },
   });
-  return { store: proxy as Store, get ready() {
-    return ready;
-  } };
+  return proxy as Store;
 }

@@ -17,7 +17,8 @@ export interface ReaderInit {
   logs: string;
 }
 
-export type ReaderOp = 'queryLogs' | 'queryLogRows' | 'getLog' | 'countLogs' | 'countLogsUpTo' | 'readRollups';
+export const READER_OPS = ['queryLogs', 'queryLogRows', 'getLog', 'countLogs', 'countLogsUpTo', 'readRollups'] as const;
+export type ReaderOp = (typeof READER_OPS)[number];
 
 serveWorker<ReaderInit>(self, (init) => {
   const db = new Database(init.main, { readonly: true });
@@ -27,9 +28,8 @@ serveWorker<ReaderInit>(self, (init) => {
   // One read transaction per call: its statements see one snapshot, so an entry the upgrade moves
   // meanwhile is counted once, and a legacy table dropped meanwhile is either wholly there or gone.
   const read = (op: ReaderOp) => (...args: unknown[]) => db.transaction(() => (queries[op] as (...a: unknown[]) => unknown).apply(queries, args))();
-  const ops: ReaderOp[] = ['queryLogs', 'queryLogRows', 'getLog', 'countLogs', 'countLogsUpTo', 'readRollups'];
   return {
-    ...Object.fromEntries(ops.map((op) => [op, read(op)])),
+    ...Object.fromEntries(READER_OPS.map((op) => [op, read(op)])),
     // Formatted here, beside the rows: the proxy's thread gets the page's bytes, moved, not copied.
     exportPage: (q: LogQuery, format: LogExportFormat) => {
       const page = db.transaction(() => exportPageOf(format, format === 'csv' ? queries.queryLogs(q) : queries.queryLogRows(q, 'text')))();

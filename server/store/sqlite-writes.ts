@@ -116,10 +116,9 @@ export class SqliteWrites {
 }
 
 /** The calls the store makes, each answered as a promise, whether the writes run in the Worker or inline. */
-export type WriteOp = 'insertLogs' | 'deleteLogs' | 'compact' | 'upgradePending' | 'awaitUpgrade' | 'insertConfig' | 'updateConfig'
-  | 'deleteConfig' | 'applyConfigChanges' | 'addRollups' | 'deleteRollups' | 'putRollups' | 'ping';
-export const WRITE_OPS: readonly WriteOp[] = ['insertLogs', 'deleteLogs', 'compact', 'upgradePending', 'awaitUpgrade', 'insertConfig',
-  'updateConfig', 'deleteConfig', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'];
+export const WRITE_OPS = ['insertLogs', 'deleteLogs', 'compact', 'upgradePending', 'awaitUpgrade', 'insertConfig', 'updateConfig',
+  'deleteConfig', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'] as const;
+export type WriteOp = (typeof WRITE_OPS)[number];
 
 type Calls<T, K extends keyof T> = { [P in K]: T[P] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
@@ -134,19 +133,23 @@ export interface WriterInit {
   logs: string;
 }
 
+/** StoreWrites from one function that makes each call, the backlog as it is now, and close. */
+function storeWrites(call: (op: WriteOp, args: unknown[]) => Promise<unknown>, pending: () => number, close: () => Promise<void>): StoreWrites {
+  const calls = Object.fromEntries(WRITE_OPS.map((op) => [op, (...a: unknown[]) => call(op, a)])) as unknown as Calls<SqliteWrites, WriteOp>;
+  // Onto the object with the getter: Object.assign would copy a getter's value, not the getter.
+  return Object.assign({
+    get pending() {
+      return pending();
+    },
+    close,
+  }, calls);
+}
+
 /** The writes on the store's own connection: for ':memory:'. */
 export function inlineWrites(db: Database, opts: Omit<WritesOptions, 'progress'>): StoreWrites {
   let pending = 0;
   const writes = new SqliteWrites(db, { ...opts, progress: (n) => (pending = n) });
-  const calls = Object.fromEntries(WRITE_OPS.map((op) => [op, async (...a: unknown[]) => (writes[op] as (...x: unknown[]) => unknown)(...a)]));
-  // Onto the object with the getter: Object.assign would copy a getter's value, not the getter.
-  const api = {
-    get pending() {
-      return pending;
-    },
-    close: () => writes.stop(),
-  };
-  return Object.assign(api, calls as unknown as Calls<SqliteWrites, WriteOp>);
+  return storeWrites(async (op, args) => (writes[op] as (...x: unknown[]) => unknown).apply(writes, args), () => pending, () => writes.stop());
 }
 
 /** The proxy thread's side of the writer Worker. */
@@ -169,14 +172,7 @@ export class WorkerWrites {
   /** Starts the Worker and waits until its connection is open (and the upgrade's backlog known). */
   static async open(init: WriterInit, report: (message: string) => void): Promise<StoreWrites> {
     const w = new WorkerWrites(init, report);
-    const calls = Object.fromEntries(WRITE_OPS.map((op) => [op, (...a: unknown[]) => w.port.call(op, a)])) as unknown as Calls<SqliteWrites, WriteOp>;
-    await calls.ping();
-    const api = {
-      get pending() {
-        return w.pendingRows;
-      },
-      close: () => w.port.close(10_000),
-    };
-    return Object.assign(api, calls);
+    await w.port.call('ping', []);
+    return storeWrites((op, args) => w.port.call(op, args), () => w.pendingRows, () => w.port.close(10_000));
   }
 }
