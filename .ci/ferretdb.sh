@@ -5,13 +5,15 @@
 #   MONGODB_URI=mongodb://127.0.0.1:27017 bun test tests/store-contract.test.ts
 #   kill "$(cat /tmp/ferretdb.pid)"
 #
-# Installs FerretDB with Go when no working binary is found. Data and the log live in a fresh temp dir.
+# Installs FerretDB with Go when no working binary is found. Data and the log live in a fresh temp dir,
+# or in FERRETDB_DATA_DIR when set (created if missing; an existing one keeps its data, so the chaos
+# tests restart FerretDB on what it held). FERRETDB_PORT listens elsewhere than 27017.
 set -euo pipefail
 
 VERSION=v1.24.2
 MODULE=github.com/FerretDB/FerretDB
 HOST=127.0.0.1
-PORT=27017
+PORT=${FERRETDB_PORT:-27017}
 WAIT_SECONDS=30
 PID_FILE=${1:-}
 
@@ -51,7 +53,12 @@ fi
 # Otherwise the wait below would succeed against whatever already listens there while ours fails to bind.
 port_open && fail "$HOST:$PORT already accepts connections; stop that server first"
 
-data_dir=$(mktemp -d "${TMPDIR:-/tmp}/ferretdb.XXXXXX")
+if [[ -n ${FERRETDB_DATA_DIR:-} ]]; then
+  data_dir=$FERRETDB_DATA_DIR
+  mkdir -p "$data_dir"
+else
+  data_dir=$(mktemp -d "${TMPDIR:-/tmp}/ferretdb.XXXXXX")
+fi
 log="$data_dir/ferretdb.log"
 nohup "$bin" \
   --handler=sqlite \
@@ -61,7 +68,7 @@ nohup "$bin" \
   --debug-addr=- \
   --telemetry=disable \
   --log-level=warn \
-  </dev/null >"$log" 2>&1 &
+  </dev/null >>"$log" 2>&1 &
 pid=$!
 
 deadline=$((SECONDS + WAIT_SECONDS))

@@ -213,6 +213,7 @@ function healthResponse(h: HealthReport, configs: 'store' | 'snapshot'): Respons
     logQueue: {
       depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,
       spooled: h.recorder.spooled, spoolBytes: h.recorder.spoolBytes, spoolDropped: h.recorder.spoolDropped,
+      spoolFailing: h.recorder.spoolFailing,
     },
   }, { status: h.status === 'unavailable' ? 503 : 200 });
 }

@@ -95,9 +95,10 @@ export function assessHealth(s: HealthSources, now = Date.now()): HealthReport {
   // Unreachable (pings fail) or refusing writes while it answers pings (disk full, read-only).
   const since = [ping.downSince, recorder.failingSince].filter((d): d is Date => d !== null);
   const failingSince = since.length > 0 ? new Date(Math.min(...since.map((d) => d.getTime()))) : null;
-  // With a spool, entries are safe on disk however long the outage: at risk only when it is nearly full.
+  // With a spool, entries are safe on disk however long the outage: at risk only when it is nearly
+  // full, or when its disk refuses it too (its entries then wait in memory).
   const atRisk = recorder.spoolMaxBytes !== null
-    ? recorder.spoolBytes >= SPOOL_AT_RISK * recorder.spoolMaxBytes
+    ? recorder.spoolBytes >= SPOOL_AT_RISK * recorder.spoolMaxBytes || recorder.spoolFailing !== null
     : (failingSince !== null && now - failingSince.getTime() >= (s.unhealthyAfterMs ?? STORE_DOWN_UNHEALTHY_MS))
       || recorder.queueDepth >= QUEUE_AT_RISK * s.logQueueMax;
   const storeOk = recorder.storeOk && ping.reachable;

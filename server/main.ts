@@ -48,7 +48,7 @@ async function main() {
   configs = new ConfigService(store, snapshot);
   await configs.start(CONFIG_REFRESH_MS, { fromSnapshot: unreachableAtStart });
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
-  const spool = new LogSpool({ dir: join(settings.dataDir, 'spool'), maxBytes: settings.spoolMaxBytes });
+  const spool = new LogSpool({ dir: join(settings.dataDir, 'spool'), maxBytes: settings.spoolMaxBytes, maxMemoryRows: settings.logQueueMax, report: (m) => console.error(m) });
   if (!spool.empty) console.log(`  log spool:       ${spool.status().rows} entries from an earlier run, replayed once the store answers`);
   const { app, recorder, startUpkeep, stopUpkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token, spool });
 

@@ -39,7 +39,7 @@ const HEALTHY = (kind: string) => ({
   version: (JSON.parse(readFileSync(join(import.meta.dir, '../package.json'), 'utf8')) as { version: string }).version,
   // logRows and bytes: measured by the first sweep right after start (null until then).
   store: expect.objectContaining({ kind, ok: true, lastErrorAt: null, downSince: null }),
-  logQueue: { depth: 0, written: expect.any(Number), dropped: 0, writeFailures: 0, spooled: 0, spoolBytes: 0, spoolDropped: 0 },
+  logQueue: { depth: 0, written: expect.any(Number), dropped: 0, writeFailures: 0, spooled: 0, spoolBytes: 0, spoolDropped: 0, spoolFailing: null },
   configs: 'store',
 });
 

@@ -162,8 +162,10 @@ export type LogQueueHealth = {
   depth: Scalars['Int']['output'];
   dropped: Scalars['Int']['output'];
   spoolBytes: Scalars['Float']['output'];
-  /** Entries the spool dropped when it was full (SPOOL_MAX_BYTES). */
+  /** Entries the spool dropped when it was full (SPOOL_MAX_BYTES), or when its disk refused it for longer than LOG_QUEUE_MAX entries. */
   spoolDropped: Scalars['Int']['output'];
+  /** Set while the spool's disk refuses writes (full, failing): the error. Its entries then wait in memory, and /health answers 503. */
+  spoolFailing?: Maybe<Scalars['String']['output']>;
   /** Entries in the spool on disk (DATA_DIR/spool), waiting for the store; replayed when it answers. */
   spooled: Scalars['Int']['output'];
   writeFailures: Scalars['Int']['output'];
@@ -628,6 +630,7 @@ export type LogQueueHealthResolvers<ContextType = GraphQLContext, ParentType ext
   dropped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   spoolBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   spoolDropped?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  spoolFailing?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   spooled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   writeFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

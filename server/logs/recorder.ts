@@ -48,6 +48,8 @@ export interface RecorderStatus {
   spoolDropped: number;
   /** SPOOL_MAX_BYTES, or null without a spool (then the queue alone holds entries during an outage). */
   spoolMaxBytes: number | null;
+  /** Set while the spool's disk refuses writes (its entries then wait in memory): the error. */
+  spoolFailing: string | null;
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -66,7 +68,7 @@ export class LogRecorder {
   private replaying: Promise<void> | null = null;
   private replayTimer: Timer | null = null;
   private replayFailures = 0;
-  private readonly stats: Omit<RecorderStatus, 'queueDepth' | 'spooled' | 'spoolBytes' | 'spoolDropped' | 'spoolMaxBytes'> = {
+  private readonly stats: Omit<RecorderStatus, 'queueDepth' | 'spooled' | 'spoolBytes' | 'spoolDropped' | 'spoolMaxBytes' | 'spoolFailing'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null, failingSince: null,
   };
   private readonly batchSize: number;
@@ -113,7 +115,7 @@ export class LogRecorder {
     const spool = this.opts.spool?.status();
     return {
       queueDepth: this.queue.length, ...this.stats,
-      spooled: spool?.rows ?? 0, spoolBytes: spool?.bytes ?? 0, spoolDropped: spool?.dropped ?? 0, spoolMaxBytes: spool?.maxBytes ?? null,
+      spooled: spool?.rows ?? 0, spoolBytes: spool?.bytes ?? 0, spoolDropped: spool?.dropped ?? 0, spoolMaxBytes: spool?.maxBytes ?? null, spoolFailing: spool?.failing ?? null,
     };
   }
 

@@ -5,6 +5,10 @@
  * the oldest segment a chunk at a time and remembers how far it got (`<segment>.done`, renamed into
  * place), so that a restart goes on from there; a segment is deleted once all of it is stored.
  * Bounded by SPOOL_MAX_BYTES: past it the oldest segment goes, and its entries are counted as dropped.
+ *
+ * A disk that refuses the spool too (full, failing) loses nothing either: the lines stay in memory
+ * (at most `maxMemoryRows`, LOG_QUEUE_MAX, and past that the oldest are dropped and counted), a
+ * partly written append is cut back off the file, and the write is tried again every second.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -12,6 +16,8 @@ import { join } from 'node:path';
 import type { LogRow } from '../store/types.ts';
 
 const FLUSH_MS = 50;
+/** How soon a write the disk refused is tried again. */
+const RETRY_MS = 1_000;
 /** A replay chunk: at most this many bytes of lines. */
 const CHUNK_BYTES = 256 * 1024;
 
@@ -32,6 +38,8 @@ export interface SpoolStatus {
   /** Entries the spool dropped because it was full (SPOOL_MAX_BYTES). */
   dropped: number;
   maxBytes: number;
+  /** Set while the disk refuses the spool: the error, and the entries waiting in memory meanwhile. */
+  failing: string | null;
 }
 
 const segName = (seq: number) => `${String(seq).padStart(10, '0')}.jsonl`;
@@ -51,8 +59,10 @@ export class LogSpool {
   private handle: { seq: number; file: FileHandle } | null = null;
   private dropped = 0;
   private readonly segmentBytes: number;
+  private failing: string | null = null;
+  private retryTimer: Timer | null = null;
 
-  constructor(private readonly opts: { dir: string; maxBytes: number; report?: (message: string) => void }) {
+  constructor(private readonly opts: { dir: string; maxBytes: number; maxMemoryRows?: number; report?: (message: string) => void }) {
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     this.segmentBytes = Math.max(64 * 1024, Math.floor(opts.maxBytes / 8));
     for (const name of readdirSync(opts.dir).filter((n) => /^\d{10}\.jsonl$/.test(n)).sort()) {
@@ -69,7 +79,7 @@ export class LogSpool {
   status(): SpoolStatus {
     const rows = this.segments.reduce((n, s) => n + s.rows - s.doneRows, 0) + this.pending.length;
     const bytes = this.segments.reduce((n, s) => n + s.bytes - s.doneBytes, 0) + this.pendingBytes;
-    return { rows, bytes, dropped: this.dropped, maxBytes: this.opts.maxBytes };
+    return { rows, bytes, dropped: this.dropped, maxBytes: this.opts.maxBytes, failing: this.failing };
   }
 
   get empty(): boolean {
@@ -107,8 +117,9 @@ export class LogSpool {
   }
 
   private async write(lines: string[]): Promise<void> {
+    const text = Buffer.from(lines.join(''));
+    let seg = this.segments.at(-1);
     try {
-      let seg = this.segments.at(-1);
       if (!seg || seg.bytes >= this.segmentBytes || this.handle?.seq !== seg.seq) {
         if (!seg || seg.bytes >= this.segmentBytes) {
           seg = { seq: (seg?.seq ?? 0) + 1, path: '', bytes: 0, rows: 0, doneBytes: 0, doneRows: 0 };
@@ -116,19 +127,48 @@ export class LogSpool {
           this.segments.push(seg);
         }
         await this.handle?.file.close();
+        this.handle = null;
         this.handle = { seq: seg.seq, file: await open(seg.path, 'a', 0o600) };
       }
-      const text = lines.join('');
-      await this.handle.file.write(text);
+      // A nearly full disk may take part of a write without an error: the rest goes on, or fails.
+      for (let at = 0; at < text.length;) {
+        const { bytesWritten } = await this.handle.file.write(text, at, text.length - at);
+        if (bytesWritten <= 0) throw new Error('the disk took none of the bytes (ENOSPC)');
+        at += bytesWritten;
+      }
       await this.handle.file.sync();
-      seg.bytes += Buffer.byteLength(text);
+      seg.bytes += text.length;
       seg.rows += lines.length;
+      if (this.failing) this.opts.report?.('[logs] the spool is written again');
+      this.failing = null;
       this.enforceBound();
     } catch (err) {
-      // The disk under the spool failed too: these entries are lost, and said so.
-      this.dropped += lines.length;
-      this.opts.report?.(`[logs] the spool could not be written, ${lines.length} entries lost: ${String(err)}`);
+      // Whatever part of the append reached the file is cut off again, so that no line is left half written.
+      if (seg && this.handle?.seq === seg.seq) await this.handle.file.truncate(seg.bytes).catch(() => {});
+      this.keepInMemory(lines, text.length, err);
     }
+  }
+
+  /** Lines the disk refused wait in memory, before any appended since, and are tried again soon. */
+  private keepInMemory(lines: string[], bytes: number, err: unknown): void {
+    this.pending = [...lines, ...this.pending];
+    this.pendingBytes += bytes;
+    const max = this.opts.maxMemoryRows ?? 10_000;
+    if (this.pending.length > max) {
+      const over = this.pending.splice(0, this.pending.length - max);
+      this.pendingBytes -= over.reduce((n, l) => n + Buffer.byteLength(l), 0);
+      this.dropped += over.length;
+      this.opts.report?.(`[logs] the spool's disk still refuses writes and ${max} entries wait in memory: dropped the ${over.length} oldest`);
+    }
+    if (!this.failing) {
+      this.opts.report?.(`[logs] the spool could not be written (${String(err)}): ${this.pending.length} entries wait in memory and are tried again every second`);
+    }
+    this.failing = String(err);
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = null;
+      void this.flush();
+    }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   /** Past SPOOL_MAX_BYTES the oldest segment goes (never the one being written). */
@@ -204,8 +244,10 @@ export class LogSpool {
 
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timer = this.retryTimer = null;
     await this.flush();
+    if (this.pending.length > 0) this.opts.report?.(`[logs] the spool's disk refuses writes: ${this.pending.length} entries are lost at shutdown`);
     await this.handle?.file.close();
     this.handle = null;
   }

@@ -69,6 +69,7 @@ export function DashboardStore(props: DashboardStoreProps) {
     if (q.writeFailures > 0) parts.push(t('dashboard.store.queueFailures', { count: count(q.writeFailures) }));
     if (q.spooled > 0) parts.push(t('dashboard.store.queueSpooled', { count: count(q.spooled) }));
     if (q.spoolDropped > 0) parts.push(t('dashboard.store.queueSpoolDropped', { count: count(q.spoolDropped) }));
+    if (q.spoolFailing) parts.push(t('dashboard.store.queueSpoolFailing'));
     return parts.join(' · ');
   };
 
@@ -80,7 +81,7 @@ export function DashboardStore(props: DashboardStoreProps) {
       { name: 'size', label: t('dashboard.store.size'), value: formatBytes(s.bytes, props.localeTag) ?? unknown() },
       { name: 'retention', label: t('dashboard.store.retention'), value: retention() },
       { name: 'retention-deleted', label: t('dashboard.store.retentionDeleted'), value: count(s.retentionDeleted), title: t('dashboard.store.retentionDeletedHint') },
-      { name: 'queue', label: t('dashboard.store.queue'), value: queue(), bad: props.health!.logQueue.dropped > 0 || props.health!.logQueue.spoolDropped > 0 },
+      { name: 'queue', label: t('dashboard.store.queue'), value: queue(), bad: props.health!.logQueue.dropped > 0 || props.health!.logQueue.spoolDropped > 0 || !!props.health!.logQueue.spoolFailing },
     ];
   };
 

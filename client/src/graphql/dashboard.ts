@@ -50,7 +50,7 @@ export const STORE_HEALTH = gql<DashboardHealthQuery, DashboardHealthQueryVariab
     health {
       status
       store { kind ok lastError downSince logRows bytes sizeCheckedAt retentionDays maxRows retentionDeleted }
-      logQueue { depth written dropped writeFailures spooled spoolDropped }
+      logQueue { depth written dropped writeFailures spooled spoolDropped spoolFailing }
     }
   }
 `;

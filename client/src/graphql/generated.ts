@@ -99,7 +99,7 @@ export type DashboardTickSubscription = { logTail: { id: string } };
 export type DashboardHealthQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DashboardHealthQuery = { health: { status: string, store: { kind: string, ok: boolean, lastError: string | null, downSince: string | null, logRows: number | null, bytes: number | null, sizeCheckedAt: string | null, retentionDays: number, maxRows: number | null, retentionDeleted: number }, logQueue: { depth: number, written: number, dropped: number, writeFailures: number, spooled: number, spoolDropped: number } } };
+export type DashboardHealthQuery = { health: { status: string, store: { kind: string, ok: boolean, lastError: string | null, downSince: string | null, logRows: number | null, bytes: number | null, sizeCheckedAt: string | null, retentionDays: number, maxRows: number | null, retentionDeleted: number }, logQueue: { depth: number, written: number, dropped: number, writeFailures: number, spooled: number, spoolDropped: number, spoolFailing: string | null } } };
 
 export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string };
 

@@ -47,6 +47,7 @@ export const Health: HealthResolvers = {
   logQueue: (h) => ({
     depth: h.recorder.queueDepth, written: h.recorder.written, dropped: h.recorder.dropped, writeFailures: h.recorder.writeFailures,
     spooled: h.recorder.spooled, spoolBytes: h.recorder.spoolBytes, spoolDropped: h.recorder.spoolDropped,
+    spoolFailing: h.recorder.spoolFailing,
   }),
 };
 
