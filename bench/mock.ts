@@ -6,6 +6,8 @@
  *   stream:<n>:<ms>           n chat chunks, the first at once, then one every ms, then [DONE]
  *   first-byte-after:<ms>     a chat.completion after ms of silence
  *   silent-after-first:<ms>   one chunk, ms of silence, one more chunk, [DONE]
+ *   big:<mb>                  a chat.completion of mb MB, in 64 KiB chunks without a length, usage at its end
+ *   bomb:<mb>                 a gzip answer that inflates to mb MB (about 1 KB of gzip per MB)
  * `GET /stats` counts streams started, completed and cancelled by their client.
  * Started by bench/run.ts as its own process; prints its port on the first line of stdout.
  */
@@ -32,6 +34,35 @@ function chunk(i: number): Uint8Array {
     chunkCache.set(i, c);
   }
   return c;
+}
+
+/** A chat.completion of `mb` MB: its content is filler, its usage at the very end. */
+function bigAnswer(mb: number): Uint8Array<ArrayBuffer> {
+  const head = '{"id":"chatcmpl-big","object":"chat.completion","created":1,"model":"bench","choices":[{"index":0,"message":{"role":"assistant","content":"';
+  const tail = '"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}';
+  return encoder.encode(head + 'x'.repeat(mb * 1024 * 1024 - head.length - tail.length) + tail);
+}
+const bigCache = new Map<number, Uint8Array<ArrayBuffer>>();
+const bombCache = new Map<number, Uint8Array<ArrayBuffer>>();
+
+function big(mb: number): Response {
+  let bytes = bigCache.get(mb);
+  if (!bytes) bigCache.set(mb, (bytes = bigAnswer(mb)));
+  let at = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.subarray(at, at + 65536));
+      at += 65536;
+    },
+  });
+  return new Response(body, { headers: JSON_HEADERS });
+}
+
+function bomb(mb: number): Response {
+  let bytes = bombCache.get(mb);
+  if (!bytes) bombCache.set(mb, (bytes = Bun.gzipSync(bigAnswer(mb), { level: 9 }) as Uint8Array<ArrayBuffer>));
+  return new Response(bytes, { headers: { ...JSON_HEADERS, 'content-encoding': 'gzip' } });
 }
 
 /** Streams begun, finished, and cancelled by their client (the proxy passing on a disconnect). */
@@ -77,6 +108,10 @@ const server = Bun.serve({
         return stream(Number(a), () => Number(b), request.signal);
       case 'silent-after-first':
         return stream(2, () => Number(a), request.signal);
+      case 'big':
+        return big(Number(a));
+      case 'bomb':
+        return bomb(Number(a));
       case 'first-byte-after':
         await Bun.sleep(Number(a));
         return new Response(COMPLETION, { headers: JSON_HEADERS });

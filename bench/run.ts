@@ -3,7 +3,7 @@
  * a fast mock upstream, each figure taken against direct calls to the same mock in the same run.
  *   bun run bench              the full run (about 13 minutes with MongoDB); writes bench/results/<date>.json
  *   bun run bench --quick      a few seconds; fails only on breakage (CI's smoke test)
- *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,silence,soak,logging,mongodb,logs
+ *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,large-answers,silence,soak,logging,mongodb,logs
  *   bun run bench --soak-seconds=60
  *   bun run bench --only=logs --logs-entries=100000   the logs scenario (1,000,000 entries by default; --quick: 100,000)
  *       --logs-refill makes the 0.1.0 fill again instead of using bench/.cache/; --logs-keep keeps its DATA_DIR
@@ -52,7 +52,7 @@ const check = (ok: boolean, what: string) => {
   if (!ok) failures.push(what);
 };
 
-const BEHAVIOURS = ['json', 'stream:64:20', 'stream:16:10', 'stream:50:20', 'stream:10:10', 'stream:20:500', 'first-byte-after:60000', 'silent-after-first:60000'];
+const BEHAVIOURS = ['json', 'big:50', 'bomb:200', 'stream:64:20', 'stream:16:10', 'stream:50:20', 'stream:10:10', 'stream:20:500', 'first-byte-after:60000', 'silent-after-first:60000'];
 
 async function withProxy<T>(mock: Mock, env: Record<string, string>, fn: (proxy: Proxy) => Promise<T>): Promise<T> {
   const proxy = await startProxy({ core: PROXY_CORE, env: { ...proxyEnv, ...env } });
@@ -64,7 +64,7 @@ async function withProxy<T>(mock: Mock, env: Record<string, string>, fn: (proxy:
   }
 }
 
-const MAIN_ITEMS = ['latency', 'throughput', 'streaming', 'cancel', 'open-streams', 'silence'];
+const MAIN_ITEMS = ['latency', 'throughput', 'streaming', 'cancel', 'open-streams', 'large-answers', 'silence'];
 
 async function mainRun(mock: Mock, env: Record<string, string>, label: string) {
   let throughput: s.Throughput | undefined;
@@ -113,6 +113,30 @@ async function mainRun(mock: Mock, env: Record<string, string>, label: string) {
       row('RSS with 1,000 open streams (baseline)', `${fmt(r.maxOpenMb, 'MB')} (${fmt(r.baselineMb, 'MB')})`, '≤ 200 MB', r.maxOpenMb <= 200);
       row('RSS after they ended', fmt(r.afterMb, 'MB'));
       row('streams completed', `${r.completed} of ${r.count}`, 'all', r.completed === r.count);
+    }
+    if (wanted('large-answers')) {
+      // --quick (CI): smaller answers, checked for breakage only.
+      const [bigMb, bombMb] = quick ? [5, 20] : [50, 200];
+      console.log(`\n[4b] large answers: the proxy's memory for a ${bigMb} MB JSON answer and a gzip bomb (inflates to ${bombMb} MB)`);
+      const cases = [
+        { key: 'big', label: `${bigMb} MB JSON answer, streamed without a length`, model: `big:${bigMb}`, accept: null, bytes: bigMb * 2 ** 20 },
+        { key: 'bombPassed', label: `gzip bomb (${bombMb} MB inflated), client takes gzip`, model: `bomb:${bombMb}`, accept: 'gzip', bytes: null },
+        { key: 'bombInflated', label: `gzip bomb (${bombMb} MB inflated), client takes no gzip`, model: `bomb:${bombMb}`, accept: null, bytes: bombMb * 2 ** 20 },
+      ] as const;
+      const large: Record<string, s.LargeAnswer> = {};
+      if (quick) await addModels(proxy, mock.url, [`big:${bigMb}`, `bomb:${bombMb}`]);
+      for (const c of cases) {
+        // Once to warm the code paths (their first run compiles and allocates for good), then measured.
+        await s.largeAnswer(proxy, c.model, c.accept, { settleMs: 0 });
+        const r = await s.largeAnswer(proxy, c.model, c.accept);
+        large[c.key] = r;
+        const growth = r.peakMb - r.baselineMb;
+        row(`RSS growth, ${c.label}`, `${fmt(growth, 'MB')} (${fmt(r.baselineMb, 'MB')} → ${fmt(r.peakMb, 'MB')}; ${fmt(r.bytesRead / 2 ** 20, 'MB')} read${r.contentEncoding ? ` as ${r.contentEncoding}` : ''} in ${fmt(r.ms)})`, '≤ 32 MB', quick ? null : growth <= 32);
+        check(r.status === 200, `${c.label}: status ${r.status}`);
+        if (c.bytes !== null) check(r.bytesRead === c.bytes, `${c.label}: the client read ${r.bytesRead} of ${c.bytes} bytes`);
+        else check(r.contentEncoding === 'gzip', `${c.label}: it did not pass as gzip`);
+      }
+      results.largeAnswers = large;
     }
     if (wanted('silence') && !quick) {
       console.log('\n[8] 60 s of backend silence');

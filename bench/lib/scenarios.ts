@@ -215,3 +215,43 @@ export async function longSilence(mock: Mock, proxy: Proxy, seconds: number) {
 }
 
 export { median };
+
+export interface LargeAnswer {
+  /** What the client read (compressed bytes when it took gzip). */
+  bytesRead: number;
+  status: number;
+  contentEncoding: string | null;
+  /** The proxy's RSS before the request, and its peak while the answer passed (sampled every 10 ms). */
+  baselineMb: number;
+  peakMb: number;
+  ms: number;
+}
+
+/**
+ * One large answer through the proxy (a 50 MB JSON answer, or a gzip bomb that inflates to 200 MB)
+ * while the proxy's RSS is sampled: what the answer costs it in memory. The client reads as fast
+ * as it can; `acceptEncoding` is what it says it takes.
+ */
+export async function largeAnswer(proxy: Proxy, model: string, acceptEncoding: string | null, opts = { settleMs: 2_000 }): Promise<LargeAnswer> {
+  // Settle first: the figure is the growth the answer causes, not what earlier items left.
+  await Bun.sleep(opts.settleMs);
+  const baselineMb = proxy.rssMb();
+  let peakMb = baselineMb;
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      peakMb = Math.max(peakMb, proxy.rssMb());
+      await Bun.sleep(10);
+    }
+  })();
+  const started = performance.now();
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (acceptEncoding !== null) headers['accept-encoding'] = acceptEncoding;
+  const res = await fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', headers, body: chatBody(model), decompress: false });
+  let bytesRead = 0;
+  for await (const chunk of res.body!) bytesRead += chunk.byteLength;
+  const ms = performance.now() - started;
+  done = true;
+  await sampler;
+  return { bytesRead, status: res.status, contentEncoding: res.headers.get('content-encoding'), baselineMb, peakMb, ms };
+}

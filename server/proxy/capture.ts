@@ -7,6 +7,7 @@
 import { ClientClosedError, type HttpError, UpstreamFailedError, UpstreamIdleError, UpstreamTimeoutError } from '../errors.ts';
 import { JsonText, type LoggedJson } from '../json.ts';
 import { SseReader, StreamAssembler, type StreamResult } from '../openai/stream.ts';
+import { type Coding, InflateTap } from './encoding.ts';
 import type { KeyMask } from './mask.ts';
 import type { UpstreamWatch } from './upstream.ts';
 
@@ -45,6 +46,12 @@ export interface PassOptions {
   finalEvent?: (err: HttpError) => Uint8Array;
   /** The config's key, masked wherever the backend echoes it (mask.ts); null when it has none. */
   mask: KeyMask | null;
+  /**
+   * Set when the body is compressed and goes to the client so (encoding.ts): the log and the mask
+   * see a copy inflated chunk by chunk, within `inflateLimit` plain bytes when there is no key to
+   * look for. The backend's bytes then cannot be changed: an echoed key ends the answer before it.
+   */
+  encoded?: { coding: Coding; inflateLimit: number } | null;
 }
 
 /** Why a body that was flowing stopped: silence past the idle limit, or the backend's failure. */
@@ -69,11 +76,20 @@ function passThrough(
   // The first call wins: an error followed by the client's cancel records the error.
   const end = (error: string | null) => {
     o.watch.stop();
-    settle({ firstChunkAt, endedAt: performance.now() - o.startedAt, bytes, error });
+    settle({ firstChunkAt, endedAt: performance.now() - o.startedAt, bytes, error: error ?? copyFailed() });
   };
   let sourceDone = false;
+  /** The log's view of a chunk: counted and parsed; the log's parser never holds back the client's bytes. */
+  const show = (plain: Uint8Array) => {
+    bytes += plain.byteLength;
+    try {
+      onChunk(plain);
+    } catch {
+      // (see above)
+    }
+  };
   /** The next chunk as the client gets it (the config's key masked), shown to the log on its way. */
-  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+  const readPlain = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     for (;;) {
       if (sourceDone) return { done: true, value: undefined };
       const chunk = await reader.read();
@@ -86,15 +102,14 @@ function passThrough(
       // A chunk held back whole (it may begin the key) waits for the next one.
       if (value!.byteLength === 0) continue;
       firstChunkAt ??= performance.now() - o.startedAt;
-      bytes += value!.byteLength;
-      try {
-        onChunk(value!);
-      } catch {
-        // The log's parser never holds back the client's bytes.
-      }
+      show(value!);
       return { done: false, value: value! };
     }
   };
+  const encoded = o.encoded ? readEncoded(reader, o.encoded, o.mask, show, () => (firstChunkAt ??= performance.now() - o.startedAt)) : null;
+  const read = encoded?.read ?? readPlain;
+  /** Why the log's inflated copy of a compressed body stopped short (the client got the bytes as they came). */
+  const copyFailed = () => encoded?.failed() ?? null;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const ahead = head.shift();
@@ -109,7 +124,8 @@ function passThrough(
       } catch (err) {
         const broken = breakError(err, o);
         end(broken instanceof UpstreamIdleError ? broken.message : `backend stream failed: ${broken.message}`);
-        if (!o.finalEvent) return controller.error(err);
+        // A final event cannot be added to a compressed stream.
+        if (!o.finalEvent || o.encoded) return controller.error(err);
         controller.enqueue(o.finalEvent(broken));
         return controller.close();
       }
@@ -152,6 +168,73 @@ function passThrough(
     o.watch.idle(o.idleMs);
   };
   return { stream, done, prefetch };
+}
+
+/** Thrown when a compressed answer that passes as it is turns out to hold the config's key. */
+class KeyEchoedError extends Error {
+  constructor() {
+    super('the backend echoed the config\'s key in a compressed answer: the answer was cut before it');
+  }
+}
+
+/**
+ * Reads a compressed body chunk by chunk: each chunk's inflated copy goes to the log (masked) and
+ * is checked for the key before the chunk itself goes on. A chunk whose copy ends with what may
+ * begin the key waits for the next one; one that holds the key ends the answer.
+ */
+function readEncoded(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  encoded: { coding: Coding; inflateLimit: number },
+  mask: KeyMask | null,
+  show: (plain: Uint8Array) => void,
+  first: () => void,
+): { read: () => Promise<ReadableStreamReadResult<Uint8Array>>; failed: () => string | null } {
+  const tap = new InflateTap(encoded.coding, (plain) => {
+    const masked = mask ? mask.push(plain) : plain;
+    if (masked.byteLength > 0) show(masked);
+  }, mask ? Infinity : encoded.inflateLimit);
+  let held: Uint8Array[] = [];
+  let ended = false;
+  const release = (last: Uint8Array | null): Uint8Array => {
+    const parts = last ? [...held, last] : held;
+    held = [];
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  };
+  const read = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    for (;;) {
+      if (ended) return { done: true, value: undefined };
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        tap.close();
+        throw err;
+      }
+      if (chunk.done) {
+        ended = true;
+        await tap.end();
+        const rest = mask?.end();
+        if (rest && rest.byteLength > 0) show(rest);
+        if (mask?.found) throw new KeyEchoedError();
+        if (held.length === 0) return { done: true, value: undefined };
+        first();
+        return { done: false, value: release(null) };
+      }
+      await tap.push(chunk.value);
+      if (mask?.found) {
+        tap.close();
+        throw new KeyEchoedError();
+      }
+      // Its copy may end with the key's start: this chunk goes with the next, once that is checked.
+      if (mask?.holding && !tap.failed) {
+        held.push(chunk.value.slice());
+        continue;
+      }
+      first();
+      return { done: false, value: release(chunk.value) };
+    }
+  };
+  return { read, failed: () => tap.failed };
 }
 
 /** A stream whose first event has come (or that ended first), ready to go to the client. */
@@ -233,27 +316,34 @@ const TAIL_BYTES = 64 * 1024;
 export function captureJson(body: ReadableStream<Uint8Array>, opts: PassOptions & { budgetBytes: number }): PassThrough<JsonCapture> {
   const head: Uint8Array[] = [];
   let headBytes = 0;
-  let tail: Uint8Array[] = [];
-  let tailBytes = 0;
+  // The last TAIL_BYTES in a ring written in place: a large answer's chunks are not copied again.
+  const tail = Buffer.allocUnsafe(TAIL_BYTES);
+  let tailAt = 0;
+  let seen = 0;
   const { stream, done } = passThrough(body, opts, (bytes) => {
     if (headBytes < opts.budgetBytes) {
       const part = bytes.subarray(0, opts.budgetBytes - headBytes);
       head.push(part.slice());
       headBytes += part.byteLength;
     }
-    tail.push(bytes.slice(Math.max(0, bytes.byteLength - TAIL_BYTES)));
-    tailBytes += Math.min(bytes.byteLength, TAIL_BYTES);
-    // Keep the window near TAIL_BYTES: drop whole chunks from its front once they are not needed.
-    while (tail.length > 1 && tailBytes - tail[0]!.byteLength >= TAIL_BYTES) tailBytes -= tail.shift()!.byteLength;
+    seen += bytes.byteLength;
+    let from = Math.max(0, bytes.byteLength - TAIL_BYTES);
+    while (from < bytes.byteLength) {
+      const n = Math.min(bytes.byteLength - from, TAIL_BYTES - tailAt);
+      tail.set(bytes.subarray(from, from + n), tailAt);
+      tailAt = (tailAt + n) % TAIL_BYTES;
+      from += n;
+    }
   });
   return {
     stream,
     done: done.then((outcome) => {
       const text = new TextDecoder().decode(Buffer.concat(head), { stream: true });
       const over = outcome.bytes > opts.budgetBytes;
-      // The window may start inside a character: decoding with replacement there costs nothing that matters.
-      const end = over ? new TextDecoder().decode(Buffer.concat(tail)) : null;
-      tail = [];
+      // In order: the ring from its write position on (once it wrapped), then up to it. The window may
+      // start inside a character: decoding with replacement there costs nothing that matters.
+      const window = seen >= TAIL_BYTES ? Buffer.concat([tail.subarray(tailAt), tail.subarray(0, tailAt)]) : tail.subarray(0, seen);
+      const end = over ? new TextDecoder().decode(window) : null;
       return { ...outcome, text, tail: end };
     }),
   };

@@ -10,9 +10,10 @@ const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
   'host', 'content-length', 'proxy-authorization', 'proxy-authenticate',
 ]);
-// Bun's fetch negotiates compression itself and hands us decoded bytes.
-const NOT_FORWARDED_UP = new Set([...HOP_BY_HOP, 'accept-encoding']);
-const NOT_FORWARDED_DOWN = new Set([...HOP_BY_HOP, 'content-encoding']);
+// The client's Accept-Encoding goes up and the backend's Content-Encoding comes down: fetch inflates
+// nothing (upstream.ts), and respond.ts passes compressed bytes on or inflates them (encoding.ts).
+const NOT_FORWARDED_UP = HOP_BY_HOP;
+const NOT_FORWARDED_DOWN = HOP_BY_HOP;
 
 /** Headers that the Connection header names are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | null {

@@ -25,6 +25,8 @@ function bytesOf(key: string): Buffer {
 export class KeyMask {
   private readonly key: Buffer;
   private carry: Buffer | null = null;
+  /** Whether the key came up (a compressed answer that passes as it is cannot be masked: it is cut). */
+  found = false;
 
   constructor(key: string) {
     this.key = bytesOf(key);
@@ -44,6 +46,11 @@ export class KeyMask {
     return bytes.subarray(0, bytes.length - held);
   }
 
+  /** Whether the last chunk's end may begin the key (its bytes are held back). */
+  get holding(): boolean {
+    return this.carry !== null;
+  }
+
   /** What was held back (the body ended: a key cut short is not the key). */
   end(): Uint8Array | null {
     const rest = this.carry;
@@ -59,6 +66,7 @@ export class KeyMask {
   private replace(bytes: Buffer): Buffer {
     let at = bytes.indexOf(this.key);
     if (at < 0) return bytes;
+    this.found = true;
     const parts: Buffer[] = [];
     let from = 0;
     while (at >= 0) {

@@ -11,7 +11,9 @@ import { usageOfBody, usageOfTail } from '../openai/usage.ts';
 import type { Answer } from './attempts.ts';
 import { bodyForLog, captureBytes, captureJson, captureSse, captureText, type PassOptions, type PassThrough } from './capture.ts';
 import type { Exchange } from './exchange.ts';
+import { accepts, type Coding, codingOf, inflated } from './encoding.ts';
 import { responseInit } from './headers.ts';
+import type { HeaderRecord } from '../redact.ts';
 
 export const OVERHEAD_HEADER = 'x-lite-proxy-overhead-ms';
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -48,18 +50,50 @@ export function bodyKind(contentType: string): BodyKind {
 export function respond(o: RespondOptions): Promise<Response> | Response {
   const { upstream, headers } = o.answer;
   const kind = bodyKind(upstream.headers.get('content-type') ?? '');
-  if (!upstream.body || (kind === 'json' && readsWhole(upstream, o.logBodyBytes))) return respondWhole(o);
+  const coding = codingOf(upstream.headers.get('content-encoding'));
+  if (!upstream.body || (kind === 'json' && coding === null && readsWhole(upstream, o.logBodyBytes))) return respondWhole(o);
   headers[OVERHEAD_HEADER] = overhead(o.answer.sentAfterMs);
-  const init = { status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) };
-  if (kind === 'sse') return respondSse(o, upstream.body, init);
-  if (kind === 'json' && o.exchange.logging) return new Response(streamJson(o, upstream.body), init);
+  let body: ReadableStream<Uint8Array> = upstream.body;
+  let pass = passOf(o);
+  let clientHeaders = headers;
+  if (coding === 'other') {
+    // A coding the proxy cannot inflate goes on as it came, logged by its size.
+    return new Response(streamBinary(o, body, { ...pass, mask: null }, 'binary'), initOf(upstream, headers));
+  }
+  if (coding !== null) {
+    if (passesEncoded(o, coding)) {
+      // The backend's bytes as they are; the log and the mask read an inflated copy.
+      const inflateLimit = kind === 'sse' || kind === 'json' ? Infinity : kind === 'text' ? o.logBodyBytes : 0;
+      if (inflateLimit === 0 && !o.answer.mask) return new Response(streamBinary(o, body, pass, kind), initOf(upstream, headers));
+      pass = { ...pass, encoded: { coding, inflateLimit } };
+    } else {
+      // The client gets it inflated (at its own pace), without the backend's Content-Encoding.
+      body = inflated(body, coding);
+      const { 'content-encoding': _, ...rest } = headers;
+      clientHeaders = rest;
+    }
+  }
+  const init = initOf(upstream, clientHeaders);
+  if (kind === 'sse') return respondSse(o, body, init, pass);
+  if (kind === 'json' && o.exchange.logging) return new Response(streamJson(o, body, pass), init);
   // With logging off a body goes out only watched for its silences (no copy, no parse), so the
   // exchange ends, for the metrics and the admission, when its answer starts.
   if (!o.exchange.logging) {
     o.exchange.finish();
-    return new Response(captureBytes(upstream.body, passOf(o)).stream, init);
+    return new Response(captureBytes(body, pass).stream, init);
   }
-  return new Response(kind === 'text' ? streamText(o, upstream.body) : streamBinary(o, upstream.body), init);
+  return new Response(kind === 'text' ? streamText(o, body, pass) : streamBinary(o, body, pass, kind), init);
+}
+
+const initOf = (upstream: Response, headers: HeaderRecord): ResponseInit => ({ status: upstream.status, statusText: upstream.statusText, headers: responseInit(headers) });
+
+/**
+ * A compressed answer passes as it came when the client accepts its coding. A backend's error
+ * (4xx, 5xx) is inflated for the client instead: it is small, and it is where a backend echoes a
+ * key, which then can be masked rather than cut.
+ */
+function passesEncoded(o: RespondOptions, coding: Coding): boolean {
+  return o.answer.upstream.status < 400 && accepts(o.exchange.incoming['accept-encoding'], coding);
 }
 
 const passOf = (o: RespondOptions): PassOptions => ({ startedAt: o.exchange.startedAt, watch: o.answer.watch, idleMs: o.idleMs, mask: o.answer.mask });
@@ -74,8 +108,8 @@ function readsWhole(upstream: Response, budget: number): boolean {
   return length !== null && Number(length) <= budget;
 }
 
-function streamJson(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const capture = captureJson(body, { ...passOf(o), budgetBytes: o.logBodyBytes });
+function streamJson(o: RespondOptions, body: ReadableStream<Uint8Array>, pass: PassOptions): ReadableStream<Uint8Array> {
+  const capture = captureJson(body, { ...pass, budgetBytes: o.logBodyBytes });
   return endWhenDone(o.exchange, capture, (c) => {
     const parsed = c.tail === null ? tryParse(c.text) : undefined;
     o.exchange.finish({
@@ -104,10 +138,10 @@ const finalErrorEvent = (err: HttpError) => encoder.encode(`data: ${openAiErrorB
  * A stream goes to the client once its first event has come (within the config's timeoutMs, or
  * the client gets the 504 a silent backend gets), and then as it arrives.
  */
-async function respondSse(o: RespondOptions, body: ReadableStream<Uint8Array>, init: ResponseInit): Promise<Response> {
+async function respondSse(o: RespondOptions, body: ReadableStream<Uint8Array>, init: ResponseInit, pass: PassOptions): Promise<Response> {
   const { exchange, logBodyBytes } = o;
   const capture = await captureSse(body, {
-    ...passOf(o), finalEvent: finalErrorEvent,
+    ...pass, finalEvent: finalErrorEvent,
     chunkBudgetBytes: logBodyBytes, assemble: exchange.logging,
   });
   if (!exchange.logging) {
@@ -126,8 +160,8 @@ async function respondSse(o: RespondOptions, body: ReadableStream<Uint8Array>, i
   })), init);
 }
 
-function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const capture = captureText(body, { ...passOf(o), budgetBytes: o.logBodyBytes });
+function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>, pass: PassOptions): ReadableStream<Uint8Array> {
+  const capture = captureText(body, { ...pass, budgetBytes: o.logBodyBytes });
   return endWhenDone(o.exchange, capture, (c) => o.exchange.finish({
     durationMs: c.endedAt,
     responseBody: bodyForLog(c.text, c.bytes, o.logBodyBytes, false),
@@ -135,12 +169,21 @@ function streamText(o: RespondOptions, body: ReadableStream<Uint8Array>): Readab
   }));
 }
 
-function streamBinary(o: RespondOptions, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+/**
+ * A body logged by its type and size only: binary, or one whose coding is not inflated for the log
+ * (then `encoding` names it and `bytes` counts it compressed).
+ */
+function streamBinary(o: RespondOptions, body: ReadableStream<Uint8Array>, pass: PassOptions, kind: BodyKind): ReadableStream<Uint8Array> {
   const type = o.answer.upstream.headers.get('content-type');
-  const capture = captureBytes(body, passOf(o));
+  const encoding = pass.encoded ? null : o.answer.upstream.headers.get('content-encoding');
+  const capture = captureBytes(body, pass);
+  if (!o.exchange.logging) {
+    o.exchange.finish();
+    return capture.stream;
+  }
   return endWhenDone(o.exchange, capture, (c) => o.exchange.finish({
     durationMs: c.endedAt,
-    responseBody: { _binary: true, type, bytes: c.bytes },
+    responseBody: encoding === null ? { _binary: true, type, bytes: c.bytes } : { _encoded: true, type, encoding, kind, bytes: c.bytes },
     error: c.error ?? backendError(o.answer.upstream, null),
   }));
 }

@@ -108,6 +108,8 @@ export async function sendUpstream(req: UpstreamRequest): Promise<UpstreamAnswer
       body: req.body,
       signal: controller.signal,
       redirect: 'manual',
+      // Compressed answers come as they are (encoding.ts decides what the client gets).
+      decompress: false,
       tls: req.ignoreSslVerify ? INSECURE_TLS : undefined,
     });
     return { response, watch };
