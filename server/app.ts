@@ -6,6 +6,8 @@
  */
 import { Elysia } from 'elysia';
 import { ADMIN_TOKEN_MISSING, bearerGuard } from './admin/auth.ts';
+import { adminSessionRoutes } from './admin/session-routes.ts';
+import { AdminSessions, withRenewal } from './admin/sessions.ts';
 import { runChat } from './admin/chat.ts';
 import { adminClient } from './admin/client.ts';
 import { logDownloadRoutes } from './admin/downloads.ts';
@@ -52,6 +54,8 @@ export interface AppDeps {
   spool?: LogSpool;
   /** Failed-login throttling (tests shorten it). */
   loginThrottle?: ThrottleOptions;
+  /** How long an admin session lasts after its last use (12 h; tests shorten it). */
+  sessionTtlMs?: number;
   /** How long failing writes or pings may last before /health answers 503 (tests shorten it). */
   unhealthyAfterMs?: number;
 }
@@ -102,8 +106,16 @@ export function createApp(deps: AppDeps) {
   // The listening server, once app.listen() made it (main.ts, tests): it knows each request's peer.
   const serverOf = (): BunServer => (app as unknown as { server: BunServer }).server ?? null;
   const loginThrottle = { limiter: new LoginThrottle({ report: deps.report, ...deps.loginThrottle }), ipOf: (request: Request): string | null => clientIpOf(request, serverOf(), trustedProxies) };
-  const adminGuard = (render: (err: HttpError) => Response) => bearerGuard({ token: deps.adminToken, message: ADMIN_TOKEN_MISSING, render, throttle: loginThrottle });
-  const graphqlGuard = adminGuard(graphQLErrorResponse);
+  // The admin page's sessions (admin/sessions.ts): the cookie is Secure when the page came over HTTPS,
+  // directly or through a trusted proxy that says so.
+  const sessions = new AdminSessions({
+    ttlMs: deps.sessionTtlMs,
+    isHttps: (request) => new URL(request.url).protocol === 'https:'
+      || (request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https' && trustedProxies.trusts(serverOf()?.requestIP(request)?.address ?? null)),
+  });
+  const adminGuard = (render: (err: HttpError) => Response, csrf: 'header' | 'yoga' = 'header') =>
+    bearerGuard({ token: deps.adminToken, message: ADMIN_TOKEN_MISSING, render, throttle: loginThrottle, sessions, csrf });
+  const graphqlGuard = adminGuard(graphQLErrorResponse, 'yoga');
   const metricsGuard = bearerGuard({
     token: settings.metricsToken, message: 'Missing or wrong metrics token: send Authorization: Bearer <METRICS_TOKEN>', render: jsonErrorResponse,
     throttle: loginThrottle,
@@ -114,6 +126,7 @@ export function createApp(deps: AppDeps) {
   const app = new Elysia({ handler: { standardHostname: false } })
     .onError({ as: 'global' }, ({ code, error, request }) => renderUnhandled(code, error, request))
     .use(adminClient(deps.clientDir))
+    .use(adminSessionRoutes({ token: deps.adminToken, sessions, throttle: loginThrottle }))
     .use(logDownloadRoutes({ store, guard: adminGuard(jsonErrorResponse) }))
     .get('/graphiql/:name', async ({ request, params }) => (await graphiql.answer(request, params.name)) ?? jsonErrorResponse(new NotFoundError("No such file")))
     .get('/health', () => healthResponse(health(), deps.configs.source))
@@ -139,7 +152,8 @@ export function createApp(deps: AppDeps) {
         if (wantsPage) return graphiql.answer(request, 'page');
         // Subscriptions are long-lived SSE responses.
         server?.timeout(request, 0);
-        return yoga.fetch(request);
+        // A session's cookie is renewed now and then while it is used (its expiry slides).
+        return withRenewal(sessions, request, await yoga.fetch(request));
       },
       // Without this a body-reading hook locks the request stream and Yoga cannot read it.
       { parse: 'none' },
@@ -157,7 +171,7 @@ export function createApp(deps: AppDeps) {
     await retention.stop();
   };
 
-  return { app, recorder, pubsub, yoga, retention, watch, health, startUpkeep, stopUpkeep, closeLiveStreams };
+  return { app, recorder, pubsub, yoga, retention, watch, health, sessions, startUpkeep, stopUpkeep, closeLiveStreams };
 }
 
 export type App = ReturnType<typeof createApp>;

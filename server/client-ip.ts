@@ -45,6 +45,13 @@ export class TrustedProxies {
     return this.ranges.some(([range, bits]) => range.kind() === addr.kind() && addr.match(range as never, bits));
   }
 
+  /** Whether the peer is one of the trusted proxies (whose X-Forwarded-* headers count). */
+  trusts(peer: string | null): boolean {
+    if (peer === null || this.none) return false;
+    const addr = parse(peer);
+    return addr !== null && this.trusted(addr);
+  }
+
   /** The client: the peer, or (behind a trusted proxy) the right-most untrusted X-Forwarded-For hop. */
   clientIp(peer: string | null, forwardedFor: string | null): string | null {
     if (peer === null || this.none) return peer;

@@ -56,6 +56,13 @@ export class UnauthorizedError extends HttpError {
   }
 }
 
+/** Authenticated, but the request lacks what it needs to be trusted (the CSRF header of a cookie-signed request). */
+export class ForbiddenError extends HttpError {
+  constructor(message: string) {
+    super(message, 403, 'forbidden');
+  }
+}
+
 /** An address that failed to log in too often (admin/login-throttle.ts). */
 export class TooManyAttemptsError extends HttpError {
   constructor(retryAfterSeconds: number) {

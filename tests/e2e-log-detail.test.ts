@@ -262,20 +262,23 @@ describe.skipIf(!available)('log detail in Chromium', () => {
     expect(await page.textContent(string)).toBe(JSON.stringify(long));
   });
 
-  test('the playground opens from the navigation with the token in its headers, and a query works without typing one', async () => {
+  test('the playground opens from the navigation signed in by the session, and a query works without typing a token', async () => {
     await page.goto(`${app.url}/`);
     await page.waitForSelector('nav.nav');
     const [graphiql] = await Promise.all([context.waitForEvent('page'), page.click('nav a:has-text("GraphQL playground")')]);
     await graphiql.waitForSelector('.graphiql-editor-tool', { timeout: 20_000 });
     expect(new URL(graphiql.url()).search).toBe('');
-    expect(await editorText(graphiql, '.graphiql-editor-tool')).toContain(`"Authorization": "Bearer ${ADMIN_TOKEN}"`);
+    const headers = await editorText(graphiql, '.graphiql-editor-tool');
+    expect(headers).toContain('"x-lite-proxy-csrf": "1"');
+    expect(headers).not.toContain(ADMIN_TOKEN);
 
     await graphiql.goto(`${app.url}/graphql?query=${encodeURIComponent('{ health { status } }')}`);
     const response = await runInGraphiQL(graphiql);
     expect(JSON.parse(response)).toEqual({ data: { health: { status: 'ok' } } });
-    // The token stays where the admin keeps it: GraphiQL does not copy it into its own storage.
-    const stored = await graphiql.evaluate(() => Object.keys(localStorage).filter((k) => localStorage.getItem(k)!.includes('test-admin-token')));
-    expect(stored).toEqual(['lite-proxy.admin-token']);
+    // The token is nowhere a script could read it: not in storage, not in a readable cookie.
+    const readable = await graphiql.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookies: document.cookie }));
+    expect(readable).not.toContain(ADMIN_TOKEN);
+    expect(JSON.parse(readable).cookies).toBe('');
     await graphiql.close();
   }, 40_000);
 

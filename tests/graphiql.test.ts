@@ -1,11 +1,10 @@
 /**
  * The GraphiQL page that /graphql serves to a browser: the same public page for everyone, with no
  * token, no CDN and no inline script in it; its files are made once and served from memory,
- * gzipped, with an ETag; start.js reads the admin token from the browser's storage
+ * gzipped, with an ETag; its operations ride on the admin page's session cookie
  * (tests/e2e-log-detail.test.ts runs it in Chromium, under the Content-Security-Policy).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { ADMIN_TOKEN_STORAGE_KEY } from '../server/admin/graphiql.ts';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.ts';
 import { type MockUpstream, startMockUpstream } from './helpers/mock-upstream.ts';
 import { startServer } from './helpers/server-process.ts';
@@ -62,11 +61,12 @@ describe('GraphiQL page', () => {
     }
   });
 
-  test('start.js reads the token where the admin client keeps it and tells GraphiQL not to copy it', async () => {
+  test('start.js holds no token and reads none: GraphiQL sends the session cookie and the CSRF header, and stores no headers', async () => {
     const start = await (await file('start.js')).text();
-    expect(ADMIN_TOKEN_STORAGE_KEY).toBe('lite-proxy.admin-token');
-    expect(start).toContain(`localStorage.getItem(${JSON.stringify(ADMIN_TOKEN_STORAGE_KEY)})`);
-    expect(start).toContain('YogaGraphiQL.renderYogaGraphiQL(root, options)');
+    expect(start).not.toContain('localStorage');
+    expect(start).toContain('YogaGraphiQL.renderYogaGraphiQL(');
+    expect(start).toContain('"credentials":"same-origin"');
+    expect(start).toContain('x-lite-proxy-csrf');
     expect(start).toContain('"shouldPersistHeaders":false');
     expect(start).toContain('"endpoint":"/graphql"');
     expect(start).not.toContain(ADMIN_TOKEN);

@@ -1,6 +1,6 @@
 import { Route, Router, A, type RouteSectionProps } from '@solidjs/router';
 import { ErrorBoundary, lazy, Show } from 'solid-js';
-import { logout, token } from './lib/auth.ts';
+import { checkSession, logout, signedIn } from './lib/auth.ts';
 import { locale, setLocale, t } from './lib/i18n.ts';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Login } from './pages/Login.tsx';
@@ -10,9 +10,12 @@ import { Models } from './pages/Models.tsx';
 // Markdown and code highlighting are only needed on the Chat page: loaded when it is opened.
 const Chat = lazy(() => import('./pages/Chat.tsx').then((m) => ({ default: m.Chat })));
 
+void checkSession();
+
 function Layout(props: RouteSectionProps) {
   return (
-    <Show when={token()} fallback={<Login />}>
+    // Nothing until the first check says whether the browser is signed in (no flash of the login).
+    <Show when={signedIn()} fallback={<Show when={signedIn() === false}><Login /></Show>}>
       <div class="shell">
         <nav class="nav">
           <div class="brand">{t('app.title')}</div>
@@ -29,7 +32,7 @@ function Layout(props: RouteSectionProps) {
               <option value="zh">简体中文</option>
             </select>
           </label>
-          <button type="button" class="link" onClick={logout}>{t('nav.logout')}</button>
+          <button type="button" class="link" onClick={() => void logout()}>{t('nav.logout')}</button>
         </nav>
         <main class="main">
           {/* A page that throws shows what went wrong, not a blank screen; the menu stays usable. */}

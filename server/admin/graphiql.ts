@@ -5,17 +5,17 @@
  * workers as blobs), which a Content-Security-Policy without inline script cannot allow and which
  * cost the event loop a render per visit; here every script is a same-origin file.
  *
- * The page is public and the same for everyone, so the token is never in it nor in the URL: the
- * admin client keeps the token in localStorage on this same origin, and start.js reads it there, in
- * the browser, when the page starts.
+ * The page is public and the same for everyone, so no token is ever in it nor in the URL: its
+ * operations ride on the admin page's session cookie (same origin, admin/sessions.ts) with the CSRF
+ * header the server asks of them, which the headers editor starts with. Without a session an
+ * operation gets the 401; a token can still be sent as `Authorization: Bearer …` in the editor.
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { CSRF_HEADER } from './sessions.ts';
 import { securityHeaders } from './security-headers.ts';
 
-/** Where client/src/lib/auth.ts keeps the admin token (tests/e2e-log-detail.test.ts pins the pair). */
-export const ADMIN_TOKEN_STORAGE_KEY = 'lite-proxy.admin-token';
 export const GRAPHIQL_PREFIX = '/graphiql/';
 
 const gzipAsync = promisify(gzip);
@@ -27,16 +27,15 @@ interface Asset {
   etag: string;
 }
 
-/** What GraphiQL starts with; `shouldPersistHeaders: false` keeps it from copying the token into its own storage. */
+/**
+ * What GraphiQL starts with: the session cookie goes along, the headers editor holds the CSRF
+ * header, and `shouldPersistHeaders: false` keeps a token typed there out of the browser's storage.
+ */
 export function graphiqlOptions(title: string, endpoint: string) {
-  return { title, endpoint, shouldPersistHeaders: false };
+  return { title, endpoint, credentials: 'same-origin', headers: JSON.stringify({ [CSRF_HEADER]: '1' }, null, 2), shouldPersistHeaders: false };
 }
 
-/**
- * Runs in the browser: Monaco's workers from their files, then GraphiQL with the admin's token in
- * the headers editor of a new tab. Without a stored token (or with storage blocked) the page still
- * opens with empty headers, and an operation gets the server's 401 message.
- */
+/** Runs in the browser: Monaco's workers from their files, then GraphiQL with its options. */
 function startScript(options: ReturnType<typeof graphiqlOptions>): string {
   return `self.MonacoEnvironment = {
   globalAPI: false,
@@ -44,12 +43,7 @@ function startScript(options: ReturnType<typeof graphiqlOptions>): string {
     return ${JSON.stringify(GRAPHIQL_PREFIX)} + (label === 'json' || label === 'graphql' ? label : 'editor') + '.worker.js';
   },
 };
-(function (root, options) {
-  var token = null;
-  try { token = window.localStorage.getItem(${JSON.stringify(ADMIN_TOKEN_STORAGE_KEY)}); } catch (e) { /* storage blocked: no token */ }
-  if (token) options = Object.assign({}, options, { headers: JSON.stringify({ Authorization: 'Bearer ' + token }, null, 2) });
-  return YogaGraphiQL.renderYogaGraphiQL(root, options);
-})(window.document.querySelector('#root'), ${JSON.stringify(options)});
+YogaGraphiQL.renderYogaGraphiQL(window.document.querySelector('#root'), ${JSON.stringify(options)});
 `;
 }
 

@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { createSchema, createYoga, type YogaServerOptions } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { createSchema, createYoga, type Plugin, type YogaServerOptions } from 'graphql-yoga';
+import { CSRF_HEADER } from '../admin/sessions.ts';
 import { createContext, type GraphQLServices } from './context.ts';
 import { maskAdminError, renderingTypedErrors } from './errors.ts';
 import { resolvers } from './resolvers/index.ts';
@@ -18,6 +20,22 @@ export const ARMOR = {
   maxDirectives: { n: 20 },
   costLimit: { maxCost: 20_000 },
 } as const;
+
+/**
+ * Yoga's CSRF prevention for the requests a session cookie signs in (admin/sessions.ts): a GET or
+ * a "simple" POST must carry CSRF_HEADER, which a page of another origin cannot add without a
+ * preflight the admin's CORS refuses. A request with an Authorization header is no CSRF risk (a
+ * browser never adds one by itself), so curl and scripts need no extra header.
+ */
+function csrfForCookies(): Plugin {
+  const csrf = useCSRFPrevention({ requestHeaders: [CSRF_HEADER] });
+  return {
+    onRequestParse(payload) {
+      if (payload.request.headers.has('authorization')) return;
+      return csrf.onRequestParse!(payload);
+    },
+  };
+}
 
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
@@ -35,7 +53,7 @@ export function createAdminYoga(services: GraphQLServices, opts: { graphqlEndpoi
     // Limits on what one operation may ask (graphql-armor): far above what the admin page sends,
     // low enough that no operation, however built, costs the event loop much. Over one: a 400
     // GraphQL error, checked before anything runs (tokens while parsing, the rest while validating).
-    plugins: [EnvelopArmorPlugin(ARMOR)],
+    plugins: [csrfForCookies(), EnvelopArmorPlugin(ARMOR)],
     landingPage: false,
     logging: 'warn',
     maskedErrors: { maskError: maskAdminError },

@@ -64,6 +64,8 @@ export interface TestAppOptions {
   streamIdleTimeoutMs?: number;
   trustedProxies?: string[];
   loginThrottle?: ThrottleOptions;
+  /** How long an admin session lasts after its last use (12 h by default). */
+  sessionTtlMs?: number;
   /** The log spool (main.ts always has one, in DATA_DIR/spool). */
   spool?: LogSpool;
   /** Console messages of the app (the default drops them). */
@@ -116,6 +118,7 @@ export async function startApp(opts: TestAppOptions = {}) {
     spool: opts.spool,
     // Suites that send wrong tokens on purpose share one address: only the throttle's own test throttles.
     loginThrottle: opts.loginThrottle ?? { failures: 1_000_000 },
+    sessionTtlMs: opts.sessionTtlMs,
   });
   if (opts.upkeep) built.startUpkeep();
   built.app.listen({ port: 0, hostname: '127.0.0.1', reusePort: false, idleTimeout: opts.idleTimeout ?? 30, ...serveLimits() });

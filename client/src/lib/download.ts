@@ -5,7 +5,7 @@
  * link itself, so a large file streams to disk instead of into the page's memory.
  */
 import type { LogFilter } from '../graphql/operations.ts';
-import { logout, token } from './auth.ts';
+import { CSRF_HEADERS, sessionEnded } from './auth.ts';
 
 /**
  * Some browsers read the object URL after click() returns: it is freed a little later, not at once.
@@ -60,8 +60,8 @@ async function failure(res: Response): Promise<Error> {
  */
 export async function downloadLogs(format: LogFormat, filter: LogFilter): Promise<void> {
   const ticketUrl = logExportUrl(format, filter).replace('/export/logs?', '/export/logs/ticket?');
-  const res = await fetch(ticketUrl, { method: 'POST', headers: { authorization: `Bearer ${token() ?? ''}` } });
-  if (res.status === 401) logout();
+  const res = await fetch(ticketUrl, { method: 'POST', credentials: 'same-origin', headers: CSRF_HEADERS });
+  if (res.status === 401) sessionEnded();
   if (!res.ok) throw await failure(res);
   const { url } = (await res.json()) as { url: string };
   // The server names the file (Content-Disposition); `download` keeps the page where it is.

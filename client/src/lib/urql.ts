@@ -7,7 +7,7 @@ import {
   type AnyVariables, Client, cacheExchange, createRequest, fetchExchange, mapExchange, type OperationResult,
   type TypedDocumentNode,
 } from '@urql/core';
-import { logout, token } from './auth.ts';
+import { CSRF_HEADERS, sessionEnded } from './auth.ts';
 import { t } from './i18n.ts';
 
 export const client = new Client({
@@ -19,12 +19,13 @@ export const client = new Client({
     cacheExchange,
     mapExchange({
       onError(error) {
-        if (error.response?.status === 401) logout();
+        if (error.response?.status === 401) sessionEnded();
       },
     }),
     fetchExchange,
   ],
-  fetchOptions: () => ({ headers: { authorization: `Bearer ${token() ?? ''}` } }),
+  // The session cookie goes along (same origin); the header is what the server's CSRF check asks of it.
+  fetchOptions: () => ({ credentials: 'same-origin', headers: CSRF_HEADERS }),
 });
 
 /** A readable message for an operation's error (network, GraphQL or HTTP). */

@@ -1,6 +1,6 @@
 import { createSignal } from 'solid-js';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
-import { checkToken, setToken } from '../lib/auth.ts';
+import { signIn } from '../lib/auth.ts';
 import { t } from '../lib/i18n.ts';
 
 export function Login() {
@@ -12,10 +12,9 @@ export function Login() {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const result = await checkToken(value().trim());
+    const result = await signIn(value().trim());
     setBusy(false);
-    if (result === 'ok') setToken(value().trim());
-    else setError(t(result === 'wrong' ? 'login.wrong' : 'login.unreachable'));
+    if (result !== 'ok') setError(t(result === 'wrong' ? 'login.wrong' : result === 'throttled' ? 'login.throttled' : 'login.unreachable'));
   }
 
   return (
