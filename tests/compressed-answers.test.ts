@@ -208,3 +208,43 @@ describe('compressed answers', () => {
     expect(row.responseBody).toMatchObject({ _encoded: true, encoding: 'compress', bytes: bodies.get('unknown-coding')!.byteLength });
   });
 });
+
+describe('compressed answers with logging off', () => {
+  test('pass as they came without being inflated, and an echoed key still never reaches the client', async () => {
+    const key = 'sk-backend-unlogged-0123456789abcdef';
+    const backend = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(request) {
+        const { model } = (await request.json()) as { model: string };
+        const content = model === 'leaky' ? `your key is ${key}` : 'quiet';
+        return new Response(gzipSync(JSON.stringify(completion(content))) as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+      },
+    });
+    const app = await startApp({ logRequests: false });
+    try {
+      for (const model of ['quiet', 'leaky']) {
+        await app.addConfig({ proxyModelName: model, baseUrl: `http://127.0.0.1:${backend.port}/v1`, backendModelName: model, apiKey: key });
+      }
+      const post = (model: string) => fetch(`${app.baseUrl}/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' }, body: JSON.stringify({ model }), decompress: false,
+      });
+      const quiet = await post('quiet');
+      expect(quiet.headers.get('content-encoding')).toBe('gzip');
+      expect(JSON.parse(gunzipSync(new Uint8Array(await quiet.arrayBuffer())).toString())).toMatchObject({ choices: [{ message: { content: 'quiet' } }] });
+      let got = Buffer.alloc(0);
+      let failed = false;
+      try {
+        const leaky = await post('leaky');
+        got = Buffer.from(await leaky.arrayBuffer());
+      } catch {
+        failed = true;
+      }
+      expect(failed).toBe(true);
+      expect(got.includes(Buffer.from(key))).toBe(false);
+    } finally {
+      await app.stop();
+      backend.stop(true);
+    }
+  });
+});

@@ -62,8 +62,10 @@ export function respond(o: RespondOptions): Promise<Response> | Response {
   }
   if (coding !== null) {
     if (passesEncoded(o, coding)) {
-      // The backend's bytes as they are; the log and the mask read an inflated copy.
-      const inflateLimit = kind === 'sse' || kind === 'json' ? Infinity : kind === 'text' ? o.logBodyBytes : 0;
+      // The backend's bytes as they are; the log and the mask read an inflated copy: a stream's to
+      // its end (its first event is awaited, its log assembled), JSON's too (its usage is at the
+      // end), text's within the log's budget, none of a binary body or of one not logged.
+      const inflateLimit = kind === 'sse' ? Infinity : !o.exchange.logging ? 0 : kind === 'json' ? Infinity : kind === 'text' ? o.logBodyBytes : 0;
       if (inflateLimit === 0 && !o.answer.mask) return new Response(streamBinary(o, body, pass, kind), initOf(upstream, headers));
       pass = { ...pass, encoded: { coding, inflateLimit } };
     } else {
