@@ -12,6 +12,7 @@ import { deferredStore } from './store/deferred.ts';
 import { isStoreOutage } from './store/outage.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
 import { createStore, describeStore } from './store/index.ts';
+import { loadSecretKey } from './store/secret-box.ts';
 import { VERSION } from './version.ts';
 
 // Other writers may edit configs (instances sharing a MongoDB database, `bun run cli import-configs`
@@ -23,8 +24,10 @@ const STORE_RETRY_MS = 5_000;
 async function main() {
   const settings = loadSettings(process.env);
   const token = loadAdminToken({ fromEnv: settings.adminToken, dataDir: settings.dataDir });
-  let store = await createStore(settings);
-  const snapshot = new ConfigSnapshot(join(settings.dataDir, 'configs-last-known.json'));
+  // Backend keys are sealed at rest under this key (store/secret-box.ts), in the store and in the snapshot.
+  const secret = loadSecretKey({ fromEnv: settings.secretKey, dataDir: settings.dataDir });
+  let store = await createStore(settings, secret.box, { sealPlaintext: true });
+  const snapshot = new ConfigSnapshot(join(settings.dataDir, 'configs-last-known.json'), secret.box);
   let configs: ConfigService;
   let unreachableAtStart = false;
   try {
@@ -74,6 +77,7 @@ async function main() {
     console.log(`  admin token:     ${token.token}`);
     console.log(`                   (generated now and saved to ${token.source.path}; it is not shown again)`);
   } else console.log(`  admin token:     in ${token.source.path}`);
+  console.log(`  backend keys:    sealed at rest (AES-256-GCM) under ${secret.source.kind === 'env' ? 'SECRET_KEY' : `${secret.source.path}${secret.source.created ? ' (generated now: back it up with the database)' : ''}`}, id ${secret.box.keyId}`);
   console.log(`  backend requests: up to ${settings.maxUpstreamRequests} at once`);
   const retention = settings.logRetentionDays > 0 ? `${settings.logRetentionDays} days` : 'forever';
   console.log(`  logs kept:       ${retention}${settings.logMaxRows ? `, at most ${settings.logMaxRows} entries` : ''}`);

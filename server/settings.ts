@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { TrustedProxies } from './client-ip.ts';
 import { parseOrigins } from './cors.ts';
+import { parseSecretKey } from './store/secret-box.ts';
 
 export interface Settings {
   readonly host: string;
@@ -15,6 +16,8 @@ export interface Settings {
   readonly databaseName: string;
   /** From ADMIN_TOKEN; null means "generate one and keep it in DATA_DIR". */
   readonly adminToken: string | null;
+  /** SECRET_KEY: the master key that seals backend keys at rest (else DATA_DIR/secret-key). */
+  readonly secretKey: string | null;
   readonly maxBodyBytes: number;
   readonly logBodyBytes: number;
   /** Entries waiting for the store beyond this are dropped (oldest first) and counted. */
@@ -88,6 +91,14 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
   }
 
   const adminToken = env.ADMIN_TOKEN?.trim() || null;
+  const secretKey = env.SECRET_KEY?.trim() || null;
+  if (secretKey) {
+    try {
+      parseSecretKey(secretKey);
+    } catch (err) {
+      throw new SettingsError((err as Error).message);
+    }
+  }
   if (adminToken !== null && adminToken.length < 16) {
     throw new SettingsError('ADMIN_TOKEN must be at least 16 characters long');
   }
@@ -119,6 +130,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     mongodbUri,
     databaseName,
     adminToken,
+    secretKey,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 25 * MiB, 1024, 1024 * MiB),
     // Capped at 4 MiB so that a log document (two bodies, chunks, text) stays under MongoDB's 16 MiB.
     logBodyBytes: integer(env, 'LOG_BODY_BYTES', MiB, 1024, 4 * MiB),

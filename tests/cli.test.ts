@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { rollupsOf, ROLLUP_SIZES } from '../server/stats/rollup.ts';
 import { type RollupRow } from '../server/store/types.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
+import { loadSecretKey } from '../server/store/secret-box.ts';
 import { JsonText } from '../server/json.ts';
 import { type ConfigRow, type LogRow, type Store } from '../server/store/types.ts';
 import { tempDir } from './helpers/app.ts';
@@ -188,7 +189,10 @@ describe('cli: export-configs and import-configs', () => {
     expect(first.stdout).toStartWith('created 3, updated 0, unchanged 0, deleted 0 (SQLite at ');
     const strip = (rows: ConfigRow[]) => rows.map(({ id: _i, createdAt: _c, updatedAt: _u, ...rest }) => rest);
     const imported = await withSqlite(join(to, 'lite-proxy.sqlite'), (s) => s.listConfigs());
-    expect(strip(imported)).toEqual(strip(CONFIGS));
+    // Stored sealed (the import made the target's secret key); opened, they are the originals.
+    const box = loadSecretKey({ fromEnv: null, dataDir: to, create: false })!.box;
+    expect(imported.every((c) => c.apiKey === null || c.apiKey.startsWith('lp-sealed:v1:'))).toBe(true);
+    expect(strip(imported.map((c) => ({ ...c, apiKey: c.apiKey && box.open(c.apiKey) })))).toEqual(strip(CONFIGS));
 
     const again = await run(['import-configs', plainFile], to);
     expect(again.stdout).toStartWith('created 0, updated 0, unchanged 3, deleted 0');
@@ -198,7 +202,7 @@ describe('cli: export-configs and import-configs', () => {
     writeFileSync(onlyAlpha, JSON.stringify({ ...plain, configs: [{ ...plain.configs[0], backendModelName: 'gpt-4.1' }] }));
     const replaced = await run(['import-configs', onlyAlpha, '--replace'], to);
     expect(replaced.stdout).toStartWith('created 0, updated 1, unchanged 0, deleted 2');
-    const left = await withSqlite(join(to, 'lite-proxy.sqlite'), (s) => s.listConfigs());
+    const left = (await withSqlite(join(to, 'lite-proxy.sqlite'), (s) => s.listConfigs())).map((c) => ({ ...c, apiKey: c.apiKey && box.open(c.apiKey) }));
     expect(strip(left)).toEqual([{ ...strip(CONFIGS)[0]!, backendModelName: 'gpt-4.1' }]);
 
     for (const r of runs) for (const key of KEYS) expect(r.stdout + r.stderr).not.toContain(key);

@@ -166,7 +166,7 @@ for (const kind of STORE_KINDS) {
       // Ask for every field the schema has, whatever it is called.
       const type = (await app.gql('{ __type(name: "ProxyConfig") { fields { name type { kind ofType { kind } } } } }')).data.__type;
       const names = (type.fields as { name: string }[]).map((f) => f.name);
-      expect(names.filter((n) => /key/i.test(n)).sort()).toEqual(['apiKeyPreview', 'hasApiKey']);
+      expect(names.filter((n) => /key/i.test(n)).sort()).toEqual(['apiKeyPreview', 'apiKeyUnreadable', 'hasApiKey']);
       const all = await app.gql(`query($id: ID!) { config(id: $id) { ${names.join(' ')} } configs { ${names.join(' ')} } }`, { id: created.id });
       expect(all.errors).toBeUndefined();
       const text = JSON.stringify(all.data);

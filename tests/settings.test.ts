@@ -12,6 +12,7 @@ const DEFAULTS: Settings = {
   mongodbUri: null,
   databaseName: 'lite_proxy',
   adminToken: null,
+  secretKey: null,
   maxBodyBytes: 25 * MiB,
   logBodyBytes: MiB,
   logQueueMax: 10_000,

@@ -4,6 +4,7 @@
  * code 1, never a stack trace. Backend keys are written only into the file `export-configs
  * --with-keys --out` names, never to the terminal.
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { exportDocument, importConfigs } from '../configs/transfer.ts';
 import { InputError } from '../errors.ts';
 import { loadSettings, type Settings, SettingsError } from '../settings.ts';
 import { createStore, describeStore, SQLITE_FILE } from '../store/index.ts';
+import { isSealed, loadSecretKey, parseSecretKey, SecretBox, SecretMismatchError, writeSecretKeyFile } from '../store/secret-box.ts';
 import type { Store } from '../store/types.ts';
 import { CliError, defaultCheckpointPath, firstLine, migrate, parseStoreSpec, plural } from './migrate.ts';
 
@@ -37,11 +39,19 @@ Usage: bun run cli <command> [options]
       repeating it copies nothing twice. --batch-size: log entries per batch (default 500; lower
       it when logged bodies are large, as a batch is held in memory).
 
+  rotate-secret
+      Re-seals every backend key under a new secret key and reports how many. Without SECRET_KEY
+      the new key is generated into DATA_DIR/secret-key (the old one kept as secret-key.old); with
+      SECRET_KEY set, give the new one as NEW_SECRET_KEY and set it as SECRET_KEY afterwards.
+      Stop the server first, and start it again after.
+
   help
       Shows this text.
 
-export-configs and import-configs work on the store the server is configured with: DATA_DIR,
-or MONGODB_URI and DATABASE_NAME, read from the environment as the server reads them.
+export-configs, import-configs and rotate-secret work on the store the server is configured with:
+DATA_DIR, or MONGODB_URI and DATABASE_NAME, and SECRET_KEY, read from the environment as the server
+reads them. migrate copies backend keys sealed as they are: run the server on the target with the
+same secret key.
 `;
 
 const EXIT_STOPPED_EARLY = 2;
@@ -52,12 +62,14 @@ type Out = { out: (line: string) => void; err: (line: string) => void };
  * The store the server is configured with, its schema brought to this release's version; what the
  * upgrade reports goes to stderr (stdout may be the exported document).
  */
-async function openConfiguredStore(settings: Settings, opts: { mustExist: boolean; report: (line: string) => void }): Promise<Store> {
+async function openConfiguredStore(settings: Settings, opts: { mustExist: boolean; report: (line: string) => void; sealed?: boolean; writes?: boolean }): Promise<Store> {
   const where = describeStore(settings);
   if (!settings.mongodbUri && opts.mustExist && !existsSync(join(settings.dataDir, SQLITE_FILE))) {
     throw new CliError(`no database at ${join(settings.dataDir, SQLITE_FILE)}: set DATA_DIR (or MONGODB_URI) as for the server`);
   }
-  const store = await createStore(settings);
+  // Reading needs the secret key only if there is one (no key, nothing sealed); writing makes one, as the server would.
+  const secret = opts.sealed === false ? null : loadSecretKey({ fromEnv: settings.secretKey, dataDir: settings.dataDir, ...(opts.writes ? {} : { create: false as const }) });
+  const store = await createStore(settings, secret?.box);
   try {
     await store.init({ report: opts.report });
   } catch (err) {
@@ -73,7 +85,13 @@ async function exportConfigsCommand(args: string[], settings: Settings, io: Out)
   if (withKeys && !values.out) throw new CliError('--with-keys needs --out <file>: keys are never printed to the terminal');
   const store = await openConfiguredStore(settings, { mustExist: true, report: io.err });
   try {
-    const doc = exportDocument(await store.listConfigs(), { withKeys });
+    const rows = await store.listConfigs();
+    if (withKeys && rows.some((c) => c.apiKey !== null && isSealed(c.apiKey))) {
+      throw new CliError('the backend keys are sealed, but there is no secret key to open them: set SECRET_KEY, or run where DATA_DIR/secret-key is');
+    }
+    const unreadable = rows.filter((c) => c.apiKeyUnreadable);
+    if (withKeys && unreadable.length > 0) throw new CliError(`the backend key of config ${unreadable[0]!.id} cannot be read with this secret key (${unreadable[0]!.apiKeyUnreadable}); nothing was written`);
+    const doc = exportDocument(rows, { withKeys });
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     if (!values.out) {
       await Bun.write(Bun.stdout, text);
@@ -114,7 +132,7 @@ async function importConfigsCommand(args: string[], settings: Settings, io: Out)
   if (positionals.length !== 1) throw new CliError('import-configs takes one file: bun run cli import-configs <file> [--replace]');
   const file = positionals[0]!;
   const document = readJsonFile(file);
-  const store = await openConfiguredStore(settings, { mustExist: false, report: io.err });
+  const store = await openConfiguredStore(settings, { mustExist: false, report: io.err, writes: true });
   try {
     const r = await importConfigs({ store }, document, { replace: values.replace ?? false }).catch((err: unknown) => {
       throw err instanceof InputError ? new CliError(`${file}: ${err.message}; nothing was imported`) : err;
@@ -122,6 +140,51 @@ async function importConfigsCommand(args: string[], settings: Settings, io: Out)
     io.out(`created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, deleted ${r.deleted} (${describeStore(settings)})`);
     if (r.created + r.updated + r.deleted > 0) {
       io.out('A running server picks the change up within 5 seconds.');
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function rotateSecretCommand(settings: Settings, env: Record<string, string | undefined>, io: Out): Promise<number> {
+  const current = loadSecretKey({ fromEnv: settings.secretKey, dataDir: settings.dataDir });
+  let next: Buffer;
+  if (current.source.kind === 'env') {
+    if (!env.NEW_SECRET_KEY) throw new CliError('SECRET_KEY is set: give the new key as NEW_SECRET_KEY (e.g. `openssl rand -base64 32`), then set it as SECRET_KEY');
+    try {
+      next = parseSecretKey(env.NEW_SECRET_KEY);
+    } catch (err) {
+      throw new CliError(`NEW_SECRET_KEY: ${(err as Error).message.replace(/^SECRET_KEY /, '')}`);
+    }
+  } else next = randomBytes(32);
+  const box = new SecretBox(next);
+  if (box.keyId === current.box.keyId) throw new CliError('the new secret key is the current one');
+  // The raw rows: their keys as stored, sealed under the current key (or plaintext from an older release).
+  const store = await openConfiguredStore(settings, { mustExist: true, report: io.err, sealed: false });
+  try {
+    const update = [];
+    for (const c of await store.listConfigs()) {
+      if (c.apiKey === null || c.apiKey === '') continue;
+      let plain: string;
+      try {
+        plain = current.box.open(c.apiKey);
+      } catch (err) {
+        if (err instanceof SecretMismatchError) throw new CliError(`the backend key of config ${c.id} (${c.proxyModelName}) cannot be read with the current secret key (${err.message}); nothing was changed`);
+        throw err;
+      }
+      update.push({ id: c.id, patch: { apiKey: box.seal(plain), updatedAt: c.updatedAt } });
+    }
+    // The new key is on disk before anything is sealed under it.
+    const pending = current.source.kind === 'file' ? `${current.source.path}.new` : null;
+    if (pending) writeFileSync(pending, `${next.toString('base64')}\n`, { mode: 0o600 });
+    await store.applyConfigChanges({ insert: [], update, remove: [] });
+    if (pending) {
+      const path = writeSecretKeyFile(settings.dataDir, next);
+      await Bun.file(pending).delete();
+      io.out(`re-sealed ${plural(update.length, 'backend key', 'backend keys')} under a new secret key (id ${box.keyId}), written to ${path}; the old one is kept in ${path}.old`);
+    } else {
+      io.out(`re-sealed ${plural(update.length, 'backend key', 'backend keys')} under NEW_SECRET_KEY (id ${box.keyId}): set SECRET_KEY to it before the server starts again`);
     }
     return 0;
   } finally {
@@ -171,6 +234,8 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         return await importConfigsCommand(args, loadSettings(env), io);
       case 'migrate':
         return await migrateCommand(args, io);
+      case 'rotate-secret':
+        return await rotateSecretCommand(loadSettings(env), env, io);
       case undefined:
         io.err(USAGE.trimEnd());
         return 1;

@@ -1,25 +1,30 @@
 /**
- * The last configs this server saw, kept in DATA_DIR (readable by its owner only: it holds backend
- * keys), so that a server whose MongoDB is unreachable at start still routes as it did.
- * Rewritten (to a temporary file, then renamed) only when the configs changed.
+ * The last configs this server saw, kept in DATA_DIR (readable by its owner only), so that a server
+ * whose MongoDB is unreachable at start still routes as it did. Their backend keys are sealed as in
+ * the store (store/secret-box.ts). Rewritten (to a temporary file, then renamed) only when the
+ * configs changed.
  */
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type SecretBox, SecretMismatchError } from '../store/secret-box.ts';
 import type { ConfigRow } from '../store/types.ts';
 
 export class ConfigSnapshot {
   private last: string | null = null;
 
-  constructor(readonly path: string) {}
+  constructor(readonly path: string, private readonly box: SecretBox | null = null) {}
 
   save(rows: readonly ConfigRow[]): void {
-    const body = JSON.stringify(rows);
-    if (body === this.last) return;
+    // Compared in the clear (a seal differs every time), written sealed.
+    const plain = JSON.stringify(rows);
+    if (plain === this.last) return;
+    const box = this.box;
+    const body = box ? JSON.stringify(rows.map((r) => (r.apiKey ? { ...r, apiKey: box.seal(r.apiKey) } : r))) : plain;
     try {
       const tmp = `${this.path}.tmp`;
       writeFileSync(tmp, `{"savedAt":${JSON.stringify(new Date().toISOString())},"configs":${body}}`, { mode: 0o600 });
       chmodSync(tmp, 0o600);
       renameSync(tmp, this.path);
-      this.last = body;
+      this.last = plain;
     } catch (err) {
       console.error(`[configs] could not keep the last known configs in ${this.path}: ${String(err)}`);
     }
@@ -30,10 +35,20 @@ export class ConfigSnapshot {
     try {
       const data = JSON.parse(readFileSync(this.path, 'utf8')) as { savedAt: string; configs: (ConfigRow & { createdAt: string; updatedAt: string })[] };
       if (!Array.isArray(data.configs)) return null;
-      const configs = data.configs.map((c) => ({ ...c, createdAt: new Date(c.createdAt), updatedAt: new Date(c.updatedAt) }));
+      const configs = data.configs.map((c) => this.opened({ ...c, createdAt: new Date(c.createdAt), updatedAt: new Date(c.updatedAt) }));
       return { configs, savedAt: data.savedAt };
     } catch {
       return null;
+    }
+  }
+
+  private opened(row: ConfigRow): ConfigRow {
+    if (!this.box || !row.apiKey) return row;
+    try {
+      return { ...row, apiKey: this.box.open(row.apiKey) };
+    } catch (err) {
+      if (!(err instanceof SecretMismatchError)) throw err;
+      return { ...row, apiKey: null, apiKeyUnreadable: err.message };
     }
   }
 }

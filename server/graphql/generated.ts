@@ -236,6 +236,8 @@ export type ProxyConfig = {
   __typename?: 'ProxyConfig';
   /** A short hint such as `sk-…9c`. */
   apiKeyPreview?: Maybe<Scalars['String']['output']>;
+  /** Set when the stored key cannot be read with this server's SECRET_KEY (sealed under another one): the config serves nothing until the right key is given, or a new apiKey is set. */
+  apiKeyUnreadable?: Maybe<Scalars['String']['output']>;
   backendModelName: Scalars['String']['output'];
   /** The backend's API root, version segment included, e.g. https://api.openai.com/v1. */
   baseUrl: Scalars['String']['output'];
@@ -656,6 +658,7 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
 
 export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProxyConfig'] = ResolversParentTypes['ProxyConfig']> = ResolversObject<{
   apiKeyPreview?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  apiKeyUnreadable?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   backendModelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   baseUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;

@@ -25,7 +25,8 @@ export class RouteTable {
         g = { enabled: [], next: this.groups.get(c.proxyModelName)?.next ?? 0 };
         groups.set(c.proxyModelName, g);
       }
-      if (c.enabled) g.enabled.push(c);
+      // A config whose backend key cannot be read (another SECRET_KEY) serves nothing (store/sealed.ts).
+      if (c.enabled && !c.apiKeyUnreadable) g.enabled.push(c);
     }
     this.groups = groups;
     this.all = configs;
@@ -45,7 +46,7 @@ export class RouteTable {
    * config is worth testing before it is switched on. Round-robin positions are left alone.
    */
   resolvePinned(model: string, configId: string): Resolution {
-    const config = this.all.find((c) => c.id === configId && c.proxyModelName === model);
+    const config = this.all.find((c) => c.id === configId && c.proxyModelName === model && !c.apiKeyUnreadable);
     return config ? { config } : { missing: 'unknown' };
   }
 
@@ -53,7 +54,7 @@ export class RouteTable {
   models(): { id: string; created: Date }[] {
     const out = new Map<string, Date>();
     for (const c of this.all) {
-      if (!c.enabled) continue;
+      if (!c.enabled || c.apiKeyUnreadable) continue;
       const seen = out.get(c.proxyModelName);
       if (!seen || c.createdAt < seen) out.set(c.proxyModelName, c.createdAt);
     }

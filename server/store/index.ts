@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Settings } from '../settings.ts';
+import type { SecretBox } from './secret-box.ts';
+import { sealedStore } from './sealed.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { Store } from './types.ts';
 
@@ -7,14 +9,16 @@ export const SQLITE_FILE = 'lite-proxy.sqlite';
 
 /**
  * MongoDB when MONGODB_URI is set, else the embedded SQLite file in DATA_DIR. The MongoDB driver is
- * imported only when used: loading it costs ~40 MB of memory.
+ * imported only when used: loading it costs ~40 MB of memory. With `box`, backend keys are sealed
+ * at rest (sealed.ts): main.ts and the CLI always give one.
  */
-export async function createStore(settings: Pick<Settings, 'mongodbUri' | 'databaseName' | 'dataDir'>): Promise<Store> {
+export async function createStore(settings: Pick<Settings, 'mongodbUri' | 'databaseName' | 'dataDir'>, box?: SecretBox, opts: { sealPlaintext?: boolean } = {}): Promise<Store> {
+  let store: Store;
   if (settings.mongodbUri) {
     const { MongoStore } = await import('./mongo.ts');
-    return new MongoStore(settings.mongodbUri, settings.databaseName);
-  }
-  return new SqliteStore(join(settings.dataDir, SQLITE_FILE));
+    store = new MongoStore(settings.mongodbUri, settings.databaseName);
+  } else store = new SqliteStore(join(settings.dataDir, SQLITE_FILE));
+  return box ? sealedStore(store, box, opts) : store;
 }
 
 /** "mongodb://db.internal:27017/…" without credentials, for the start-up message. */

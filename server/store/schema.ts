@@ -72,7 +72,7 @@ export const CONFIG_FIELDS = {
   timeoutMs: { column: 'timeout_ms', kind: 'int', nullable: true },
   createdAt: { column: 'created_at', kind: 'date', fixed: true },
   updatedAt: { column: 'updated_at', kind: 'date' },
-} as const satisfies Record<keyof ConfigRow, FieldSpec>;
+} as const satisfies Record<Exclude<keyof ConfigRow, 'apiKeyUnreadable'>, FieldSpec>;
 
 export const LOG_FIELDS = {
   id: { column: 'id', kind: 'text', key: true, part: 'summary' },

@@ -17,9 +17,14 @@ export interface ConfigRow {
   timeoutMs: number | null;
   createdAt: Date;
   updatedAt: Date;
+  /**
+   * Set (by sealed.ts) when the stored backend key cannot be opened with this server's secret key:
+   * then `apiKey` is null and the config serves nothing until the right SECRET_KEY is given.
+   */
+  apiKeyUnreadable?: string;
 }
 
-export type ConfigPatch = Partial<Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt'>> & { updatedAt: Date };
+export type ConfigPatch = Partial<Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt' | 'apiKeyUnreadable'>> & { updatedAt: Date };
 
 /** The columns a log list shows; cheap to read in bulk. */
 export interface LogSummary {

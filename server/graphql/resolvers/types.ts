@@ -8,8 +8,9 @@ import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';
 
 export const ProxyConfig: ProxyConfigResolvers = {
-  hasApiKey: (c) => c.apiKey !== null,
+  hasApiKey: (c) => c.apiKey !== null || c.apiKeyUnreadable !== undefined,
   apiKeyPreview: (c) => keyPreview(c.apiKey),
+  apiKeyUnreadable: (c) => c.apiKeyUnreadable ?? null,
 };
 
 /** A heavy field comes with the parent when it was read whole, else from the per-operation loader. */
