@@ -13,6 +13,7 @@ const config: CodegenConfig = {
         contextType: './context.ts#GraphQLContext',
         mappers: {
           ProxyConfig: '../store/types.ts#ConfigRow',
+          ApiKey: '../store/types.ts#ApiKeyRow',
           LogEntry: './mappers.ts#LogEntryParent',
           Health: './mappers.ts#HealthParent',
         },

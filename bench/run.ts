@@ -3,7 +3,7 @@
  * a fast mock upstream, each figure taken against direct calls to the same mock in the same run.
  *   bun run bench              the full run (about 13 minutes with MongoDB); writes bench/results/<date>.json
  *   bun run bench --quick      a few seconds; fails only on breakage (CI's smoke test)
- *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,large-answers,silence,soak,logging,mongodb,logs
+ *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,large-answers,silence,soak,keys,logging,mongodb,logs
  *   bun run bench --soak-seconds=60
  *   bun run bench --only=logs --logs-entries=100000   the logs scenario (1,000,000 entries by default; --quick: 100,000)
  *       --logs-refill makes the 0.1.0 fill again instead of using bench/.cache/; --logs-keep keeps its DATA_DIR
@@ -160,6 +160,31 @@ async function soakRun(mock: Mock, env: Record<string, string>, label: string, k
   check(r.failed === 0, `${label}: ${r.failed} requests failed`);
 }
 
+/**
+ * The same proxy with a client key on every request (CLIENT_AUTH=required): the key's check, from
+ * memory, against the main run without one. Target: ≤ 5 % of throughput, ≤ 0.02 ms of median latency.
+ */
+async function keysRun(mock: Mock, without: { latency?: { addedMedianMs: number }; throughput?: s.Throughput }) {
+  console.log('\n[6b] client keys: every request with a key (CLIENT_AUTH=required)');
+  await withProxy(mock, { CLIENT_AUTH: 'required' }, async (proxy) => {
+    const created = await proxy.gql<{ createApiKey: { secret: string } }>('mutation { createApiKey(input: { name: "bench" }) { secret } }');
+    const headers = { authorization: `Bearer ${created.createApiKey.secret}` };
+    const lat = await s.latency(mock, proxy, quick ? { warmup: 50, rounds: 2, perRound: 50 } : { warmup: 500, rounds: 10, perRound: 300 }, headers);
+    results.keysLatency = lat;
+    const base = without.latency?.addedMedianMs;
+    row('added latency with a key, median (without)', `${fmt(lat.addedMedianMs)}${base !== undefined ? ` (${fmt(base)})` : ''}`,
+      '≤ +0.02 ms', base === undefined || quick ? null : lat.addedMedianMs - base <= 0.02);
+    if (!quick && hasWrk() && without.throughput) {
+      const t = await s.throughput(mock, proxy, { seconds: 10, connections: 64, core: LOAD_CORE, direct: without.throughput.direct, proxiedHeaders: headers });
+      results.keysThroughput = t;
+      const ratio = t.proxied.rps / without.throughput.proxied.rps;
+      row('throughput with a key ÷ without', round(ratio, 3).toString(), '≥ 0.95', ratio >= 0.95);
+      row('errors with a key', String(t.proxied.errors), '0', t.proxied.errors === 0);
+      check(t.proxied.errors === 0, `${t.proxied.errors} requests with a client key failed`);
+    }
+  });
+}
+
 async function loggingRun(mock: Mock, on: s.Throughput | undefined) {
   if (!on) return;
   console.log('\n[6] logging cost: throughput with LOG_REQUESTS=false');
@@ -229,6 +254,7 @@ const mock = await startMock(LOAD_CORE);
 try {
   const sqliteThroughput = await mainRun(mock, {}, 'SQLite');
   if (wanted('soak')) await soakRun(mock, {}, 'SQLite', 'soak');
+  if (wanted('keys')) await keysRun(mock, { latency: results.latency as { addedMedianMs: number } | undefined, throughput: sqliteThroughput });
   if (wanted('logging') && !quick) await loggingRun(mock, sqliteThroughput);
   if (wanted('mongodb') && !quick) await mongoRun(mock, sqliteThroughput);
   if (logsWanted) {

@@ -29,6 +29,7 @@ import { TrustedProxies } from './client-ip.ts';
 import { adminCors, ProxyCors } from './cors.ts';
 import { GraphiQLFiles } from './admin/graphiql.ts';
 import { LoginThrottle, type ThrottleOptions } from './admin/login-throttle.ts';
+import type { KeyService } from './keys/service.ts';
 import type { LogSpool } from './logs/spool.ts';
 import { DEFAULT_STREAM_IDLE_MS, type Settings } from './settings.ts';
 import type { Store } from './store/types.ts';
@@ -37,9 +38,11 @@ export { STORE_DOWN_UNHEALTHY_MS } from './health.ts';
 
 export interface AppDeps {
   settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logQueueMax' | 'logRequests' | 'logRetentionDays' | 'logMaxRows' | 'metricsToken'>
-    & Partial<Pick<Settings, 'streamIdleTimeoutMs' | 'trustedProxies' | 'adminAllowedOrigins' | 'corsOrigins'>>;
+    & Partial<Pick<Settings, 'streamIdleTimeoutMs' | 'trustedProxies' | 'adminAllowedOrigins' | 'corsOrigins' | 'clientAuth'>>;
   store: Store;
   configs: ConfigService;
+  /** The client keys for /v1 (keys/service.ts); without them (and CLIENT_AUTH) /v1 is open, as in 0.1.0. */
+  keys?: KeyService;
   adminToken: string;
   /** Where the built admin client is; defaults to client/dist. */
   clientDir?: string;
@@ -93,11 +96,12 @@ export function createApp(deps: AppDeps) {
   const metrics = new ProxyMetrics({ health });
   const proxyDeps: ProxyDeps = {
     routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },
+    clientAuth: deps.keys ? { mode: settings.clientAuth ?? 'auto', keys: deps.keys } : undefined,
   };
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const trustedProxies = new TrustedProxies(settings.trustedProxies ?? []);
   const services: GraphQLServices = {
-    configs: deps.configs, store, recorder, pubsub, health, closing: closing.signal,
+    configs: deps.configs, keys: deps.keys ?? null, store, recorder, pubsub, health, closing: closing.signal,
     chat: (input) => runChat(proxy, input, closing.signal),
   };
   const yoga = createAdminYoga(services, { graphqlEndpoint: '/graphql', cors: adminCors(settings.adminAllowedOrigins ?? []) });

@@ -80,6 +80,24 @@ export class ModelNotFoundError extends HttpError {
   }
 }
 
+/** What a client key cannot do, now or by retrying: the official SDKs read x-should-retry. */
+const NO_RETRY = { 'x-should-retry': 'false' };
+
+/** /v1 without a valid client key: OpenAI's 401 (the SDKs' AuthenticationError). The message never holds the key. */
+export class InvalidApiKeyError extends HttpError {
+  constructor(message: string) {
+    super(message, 401, 'invalid_api_key', { headers: { ...NO_RETRY, 'www-authenticate': 'Bearer' } });
+  }
+}
+
+/** A client key asking for a model it may not use: 403 (the SDKs' PermissionDeniedError). */
+export class ModelNotAllowedError extends HttpError {
+  constructor(model: string) {
+    const shown = model.length > 256 ? `${model.slice(0, 256)}…` : model;
+    super(`This API key may not use the model \`${shown}\``, 403, 'model_not_allowed', { param: 'model', headers: NO_RETRY });
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   constructor(limit: number) {
     super(`Request body is larger than the proxy's limit of ${limit} bytes`, 413, 'payload_too_large');

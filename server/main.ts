@@ -8,6 +8,7 @@ import { createApp, serveLimits } from './app.ts';
 import { LogSpool } from './logs/spool.ts';
 import { ConfigService } from './configs/service.ts';
 import { ConfigSnapshot } from './configs/snapshot.ts';
+import { KeyService } from './keys/service.ts';
 import { deferredStore } from './store/deferred.ts';
 import { isStoreOutage } from './store/outage.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
@@ -53,7 +54,9 @@ async function main() {
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
   const spool = new LogSpool({ dir: join(settings.dataDir, 'spool'), maxBytes: settings.spoolMaxBytes, maxMemoryRows: settings.logQueueMax, report: (m) => console.error(m) });
   if (!spool.empty) console.log(`  log spool:       ${spool.status().rows} entries from an earlier run, replayed once the store answers`);
-  const { app, recorder, startUpkeep, stopUpkeep, closeLiveStreams } = createApp({ settings, store, configs, adminToken: token.token, spool });
+  const keys = new KeyService(store);
+  await keys.start(CONFIG_REFRESH_MS);
+  const { app, recorder, startUpkeep, stopUpkeep, closeLiveStreams } = createApp({ settings, store, configs, keys, adminToken: token.token, spool });
 
   app.listen({
     hostname: settings.host,
@@ -87,8 +90,15 @@ async function main() {
         'long streams included. Start with `bun run server`, or set BUN_CONFIG_MAX_HTTP_REQUESTS (up to 65535).',
     );
   }
-  if (!isLoopback(settings.host)) {
-    console.warn(`WARNING: /v1 is open to anyone who can reach port ${server.port}: it has no client authentication yet.`);
+  const keyCount = keys.list().length;
+  if (settings.clientAuth === 'off') {
+    console.warn(`WARNING: CLIENT_AUTH=off: /v1 is open to anyone who can reach port ${server.port}, without a client key.`);
+  } else if (settings.clientAuth === 'required' || keyCount > 0) {
+    console.log(`  client keys:     required on every /v1 request (CLIENT_AUTH=${settings.clientAuth}; ${keyCount} key${keyCount === 1 ? '' : 's'})`);
+  } else {
+    console.log('  client keys:     none yet (CLIENT_AUTH=auto): only clients on this machine are served without one;');
+    console.log('                   create one in the admin (Keys) to serve others, then every client needs a key');
+    if (!isLoopback(settings.host)) console.log('                   (in a container, clients are not on loopback: create a key first)');
   }
 
   let stopping = false;
@@ -105,6 +115,7 @@ async function main() {
     }
     configs.stop();
     await stopUpkeep();
+    await keys.stop();
     // Streams cut just now record their log entry on the next turns of the event loop.
     await Bun.sleep(50);
     await recorder.drain(settings.shutdownGraceMs);

@@ -18,6 +18,11 @@ export interface Settings {
   readonly adminToken: string | null;
   /** SECRET_KEY: the master key that seals backend keys at rest (else DATA_DIR/secret-key). */
   readonly secretKey: string | null;
+  /**
+   * CLIENT_AUTH: who may call /v1. `auto`: loopback clients without a key until the first key is
+   * made, then a key for everyone; `required`: always a key; `off`: anyone.
+   */
+  readonly clientAuth: ClientAuth;
   readonly maxBodyBytes: number;
   readonly logBodyBytes: number;
   /** Entries waiting for the store beyond this are dropped (oldest first) and counted. */
@@ -47,6 +52,9 @@ export interface Settings {
   /** SPOOL_MAX_BYTES: the most the log spool (DATA_DIR/spool) may hold; past it the oldest entries go. */
   readonly spoolMaxBytes: number;
 }
+
+export const CLIENT_AUTH_MODES = ['auto', 'required', 'off'] as const;
+export type ClientAuth = (typeof CLIENT_AUTH_MODES)[number];
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
@@ -92,6 +100,8 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
 
   const adminToken = env.ADMIN_TOKEN?.trim() || null;
   const secretKey = env.SECRET_KEY?.trim() || null;
+  const clientAuth = (env.CLIENT_AUTH?.trim().toLowerCase() || 'auto') as ClientAuth;
+  if (!CLIENT_AUTH_MODES.includes(clientAuth)) throw new SettingsError(`CLIENT_AUTH must be one of ${CLIENT_AUTH_MODES.join(', ')}, got "${env.CLIENT_AUTH}"`);
   if (secretKey) {
     try {
       parseSecretKey(secretKey);
@@ -131,6 +141,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     databaseName,
     adminToken,
     secretKey,
+    clientAuth,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 25 * MiB, 1024, 1024 * MiB),
     // Capped at 4 MiB so that a log document (two bodies, chunks, text) stays under MongoDB's 16 MiB.
     logBodyBytes: integer(env, 'LOG_BODY_BYTES', MiB, 1024, 4 * MiB),

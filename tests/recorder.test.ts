@@ -118,6 +118,13 @@ class FakeStore implements Store {
   async deleteConfig() {
     return false;
   }
+  async listApiKeys() {
+    return [];
+  }
+  async insertApiKey() {}
+  async updateApiKey() {
+    return null;
+  }
   async queryLogs(): Promise<LogSummary[]> {
     return [];
   }

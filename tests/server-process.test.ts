@@ -226,13 +226,21 @@ describe('start-up refusals and warnings', () => {
     expect(server.stdout()).not.toContain('listening');
   });
 
-  test('a non-loopback HOST starts with a warning that /v1 is open', async () => {
+  test('the banner says who may call /v1: a non-loopback HOST in auto mode serves only this machine until a key exists; CLIENT_AUTH=off warns', async () => {
     const server = await startServer({ env: { DATA_DIR: newDir(), HOST: '0.0.0.0', ADMIN_TOKEN: 'warn-test-token-0123456789' } });
     expect(server.stdout()).toContain(`Lite Proxy listening on http://0.0.0.0:${server.port}`);
     expect(server.stdout()).toContain(`OpenAI base URL: http://localhost:${server.port}/v1`);
-    await server.waitForOutput(/WARNING: \/v1 is open to anyone/);
+    await server.waitForOutput(/client keys: {5}none yet \(CLIENT_AUTH=auto\): only clients on this machine/);
+    await server.waitForOutput(/in a container, clients are not on loopback/);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     expect(await server.stop()).toBe(0);
+
+    const open = await startServer({ env: { DATA_DIR: newDir(), HOST: '0.0.0.0', ADMIN_TOKEN: 'warn-test-token-0123456789', CLIENT_AUTH: 'off' } });
+    await open.waitForOutput(/WARNING: CLIENT_AUTH=off: \/v1 is open to anyone/);
+    expect(await open.stop()).toBe(0);
+    const bad = spawnServer({ env: { DATA_DIR: newDir(), CLIENT_AUTH: 'sometimes' } });
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.stderr()).toContain('CLIENT_AUTH must be one of auto, required, off');
   });
 });
 

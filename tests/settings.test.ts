@@ -13,6 +13,7 @@ const DEFAULTS: Settings = {
   databaseName: 'lite_proxy',
   adminToken: null,
   secretKey: null,
+  clientAuth: "auto",
   maxBodyBytes: 25 * MiB,
   logBodyBytes: MiB,
   logQueueMax: 10_000,

@@ -12,7 +12,7 @@ import { MongoClient } from 'mongodb';
 import { MongoStore } from '../server/store/mongo.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
 import { JsonText } from '../server/json.ts';
-import type { ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, RollupRow, Store } from '../server/store/types.ts';
+import type { ApiKeyRow, ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, RollupRow, Store } from '../server/store/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
@@ -132,6 +132,37 @@ function contract(name: string, makeStore: () => Promise<Store>) {
     });
 
     const ids = (rows: { id: string }[]) => rows.map((r) => r.id);
+
+    describe('client keys', () => {
+      const key = (over: Partial<ApiKeyRow> = {}): ApiKeyRow => ({
+        id: 'key-1', name: 'ci', publicId: 'abcdefghijkl', secretHash: 'f'.repeat(64), allowedModels: ['gpt-*', 'local'],
+        rpm: 60, tpm: null, maxParallel: 2, budgetTokens: 1e6, budgetUsd: 12.5, budgetPeriod: 'MONTH',
+        expiresAt: new Date('2027-01-01T00:00:00Z'), enabled: true, revokedAt: null, metadata: { team: 'search', owner: 'ana' },
+        createdAt: new Date('2026-12-01T10:00:00Z'), updatedAt: new Date('2026-12-01T10:00:00Z'), lastUsedAt: null, ...over,
+      });
+
+      test('insert then list returns the rows as given, oldest first', async () => {
+        await store.insertApiKey(key({ id: 'key-2', name: 'second', publicId: 'bbbbbbbbbbbb', createdAt: new Date('2026-12-02T00:00:00Z') }));
+        await store.insertApiKey(key());
+        expect(await store.listApiKeys()).toEqual([key(), key({ id: 'key-2', name: 'second', publicId: 'bbbbbbbbbbbb', createdAt: new Date('2026-12-02T00:00:00Z') })]);
+      });
+
+      test('names and public ids are unique', async () => {
+        await store.insertApiKey(key());
+        await expect(store.insertApiKey(key({ id: 'key-2', publicId: 'bbbbbbbbbbbb' }))).rejects.toThrow();
+        await expect(store.insertApiKey(key({ id: 'key-3', name: 'other' }))).rejects.toThrow();
+        expect(ids(await store.listApiKeys())).toEqual(['key-1']);
+      });
+
+      test('update sets what the patch gives (null clears), leaves the rest, and answers null for an unknown id', async () => {
+        await store.insertApiKey(key());
+        const at = new Date('2026-12-03T00:00:00Z');
+        const updated = await store.updateApiKey('key-1', { rpm: null, allowedModels: null, revokedAt: at, enabled: false, updatedAt: at, lastUsedAt: at });
+        expect(updated).toEqual(key({ rpm: null, allowedModels: null, revokedAt: at, enabled: false, updatedAt: at, lastUsedAt: at }));
+        expect(await store.listApiKeys()).toEqual([updated!]);
+        expect(await store.updateApiKey('nope', { rpm: 1 })).toBeNull();
+      });
+    });
 
     describe('configs', () => {
       test('insert then get returns the row as given; an unknown id is null', async () => {

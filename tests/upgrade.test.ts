@@ -184,7 +184,7 @@ for (const kind of STORE_KINDS) {
       await other.close();
       if (kind === 'sqlite') {
         expect(sqliteShape(path!)).toEqual(sqliteShape(fresh));
-        expect(Object.keys(sqliteShape(fresh))).toEqual(['configs', 'rollups']);
+        expect(Object.keys(sqliteShape(fresh))).toEqual(['api_keys', 'configs', 'rollups']);
         expect(sqliteShape(logsFileOf(path!))).toEqual(sqliteShape(logsFileOf(fresh)));
         expect(Object.keys(sqliteShape(logsFileOf(fresh)))).toEqual(['endpoints', 'log_bodies', 'logs', 'upgrade']);
       } else {
@@ -195,7 +195,7 @@ for (const kind of STORE_KINDS) {
         });
         const shape = async (db: string) => {
           const out: Record<string, unknown> = {};
-          for (const name of ['configs', 'logs', 'rollups', 'meta']) {
+          for (const name of ['configs', 'api_keys', 'logs', 'rollups', 'meta']) {
             const indexes = await client.db(db).collection(name).listIndexes().toArray();
             out[name] = indexes.map((i) => ({ name: i.name, key: i.key })).sort((a, b) => (a.name < b.name ? -1 : 1));
           }

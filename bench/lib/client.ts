@@ -7,9 +7,9 @@ export function chatBody(model: string, stream = false): string {
   return JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'Say hello in one short sentence.' }] });
 }
 
-async function timedCall(url: string, body: string): Promise<number> {
+async function timedCall(url: string, body: string, headers: Record<string, string> = HEADERS): Promise<number> {
   const t = performance.now();
-  const res = await fetch(url, { method: 'POST', headers: HEADERS, body });
+  const res = await fetch(url, { method: 'POST', headers, body });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   return performance.now() - t;
@@ -26,10 +26,16 @@ export interface AddedLatency {
 }
 
 /** Concurrency 1: direct and proxied requests alternate (order flipped each pair), in rounds. */
-export async function addedLatency(opts: { directUrl: string; proxiedUrl: string; body: string; warmup: number; rounds: number; perRound: number }): Promise<AddedLatency> {
+export async function addedLatency(opts: {
+  directUrl: string; proxiedUrl: string; body: string; warmup: number; rounds: number; perRound: number;
+  /** Extra headers of the proxied calls (a client key). */
+  proxiedHeaders?: Record<string, string>;
+}): Promise<AddedLatency> {
+  const proxiedHeaders = { ...HEADERS, ...opts.proxiedHeaders };
+  const call = (url: string) => timedCall(url, opts.body, url === opts.proxiedUrl ? proxiedHeaders : HEADERS);
   for (let i = 0; i < opts.warmup; i++) {
-    await timedCall(opts.directUrl, opts.body);
-    await timedCall(opts.proxiedUrl, opts.body);
+    await call(opts.directUrl);
+    await call(opts.proxiedUrl);
   }
   const roundAdded: number[] = [];
   const diffs: number[] = [];
@@ -40,8 +46,8 @@ export async function addedLatency(opts: { directUrl: string; proxiedUrl: string
     const p: number[] = [];
     for (let i = 0; i < opts.perRound; i++) {
       const directFirst = i % 2 === 0;
-      const a = await timedCall(directFirst ? opts.directUrl : opts.proxiedUrl, opts.body);
-      const b = await timedCall(directFirst ? opts.proxiedUrl : opts.directUrl, opts.body);
+      const a = await call(directFirst ? opts.directUrl : opts.proxiedUrl);
+      const b = await call(directFirst ? opts.proxiedUrl : opts.directUrl);
       const [dt, pt] = directFirst ? [a, b] : [b, a];
       d.push(dt);
       p.push(pt);

@@ -9,9 +9,9 @@ export const endpoints = (mock: Mock, proxy: Proxy) => ({
   proxied: `${proxy.url}/v1/chat/completions`,
 });
 
-export function latency(mock: Mock, proxy: Proxy, size: { warmup: number; rounds: number; perRound: number }): Promise<AddedLatency> {
+export function latency(mock: Mock, proxy: Proxy, size: { warmup: number; rounds: number; perRound: number }, proxiedHeaders?: Record<string, string>): Promise<AddedLatency> {
   const { direct, proxied } = endpoints(mock, proxy);
-  return addedLatency({ directUrl: direct, proxiedUrl: proxied, body: chatBody('json'), ...size });
+  return addedLatency({ directUrl: direct, proxiedUrl: proxied, body: chatBody('json'), ...size, proxiedHeaders });
 }
 
 export interface Throughput {
@@ -20,11 +20,11 @@ export interface Throughput {
   ratio: number;
 }
 
-export async function throughput(mock: Mock, proxy: Proxy, opts: { seconds: number; connections: number; core: number | null; direct?: WrkResult }): Promise<Throughput> {
+export async function throughput(mock: Mock, proxy: Proxy, opts: { seconds: number; connections: number; core: number | null; direct?: WrkResult; proxiedHeaders?: Record<string, string> }): Promise<Throughput> {
   const { direct: directUrl, proxied: proxiedUrl } = endpoints(mock, proxy);
-  const run = (url: string) => runWrk({ url, body: chatBody('json'), connections: opts.connections, seconds: opts.seconds, core: opts.core });
+  const run = (url: string, headers?: Record<string, string>) => runWrk({ url, body: chatBody('json'), connections: opts.connections, seconds: opts.seconds, core: opts.core, headers });
   const direct = opts.direct ?? (await run(directUrl));
-  const proxied = await run(proxiedUrl);
+  const proxied = await run(proxiedUrl, opts.proxiedHeaders);
   return { direct, proxied, ratio: proxied.rps / direct.rps };
 }
 

@@ -15,10 +15,11 @@ export interface WrkResult {
 
 export const hasWrk = () => Bun.which('wrk') !== null;
 
-function script(body: string): string {
+function script(body: string, headers: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'lite-proxy-wrk-'));
   const path = join(dir, 'post.lua');
-  writeFileSync(path, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n`);
+  const extra = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`).join('');
+  writeFileSync(path, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "application/json"\n${extra}`, { mode: 0o600 });
   return path;
 }
 
@@ -38,8 +39,8 @@ export function parseWrk(out: string): WrkResult {
   return { rps, p50Ms: latency('50'), p99Ms: latency('99'), requests, errors: non2xx + socketErrors };
 }
 
-export async function runWrk(opts: { url: string; body: string; connections: number; seconds: number; core: number | null }): Promise<WrkResult> {
-  const cmd = pinned(['wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', script(opts.body), opts.url], opts.core);
+export async function runWrk(opts: { url: string; body: string; connections: number; seconds: number; core: number | null; headers?: Record<string, string> }): Promise<WrkResult> {
+  const cmd = pinned(['wrk', '-t1', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', script(opts.body, opts.headers), opts.url], opts.core);
   const proc = Bun.spawn(cmd, { stdout: 'pipe', stderr: 'pipe' });
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`wrk failed: ${await new Response(proc.stderr).text()}`);

@@ -102,7 +102,7 @@ export function runChat(proxy: Proxy, input: ChatInput, signal: AbortSignal): Re
         body: requestBody(input),
         signal: controller.signal,
       });
-      const response = await proxy(request, { ip: null, logId, configId: input.configId ?? undefined });
+      const response = await proxy(request, { ip: null, logId, configId: input.configId ?? undefined, internal: true });
       const type = response.headers.get('content-type') ?? '';
       if (!type.includes('text/event-stream') || !response.body) {
         // An error from the proxy or the backend, or a backend that ignored stream: true.

@@ -1,4 +1,5 @@
 import type { ConfigService } from '../configs/service.ts';
+import type { KeyService } from '../keys/service.ts';
 import { inputError } from './errors.ts';
 import type { ChatEvent, ChatInput } from '../admin/chat.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
@@ -9,6 +10,8 @@ import type { LogPubSub } from './pubsub.ts';
 /** Shared by every operation; built once by createApp. */
 export interface GraphQLServices {
   configs: ConfigService;
+  /** Client keys; null when the app runs without them (some tests). */
+  keys: KeyService | null;
   store: Store;
   recorder: LogRecorder;
   pubsub: LogPubSub;

@@ -1,6 +1,6 @@
 /* Generated from schema.graphql by `bun run codegen`; do not edit. */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { ConfigRow } from '../store/types.ts';
+import type { ConfigRow, ApiKeyRow } from '../store/types.ts';
 import type { LogEntryParent, HealthParent } from './mappers.ts';
 import type { GraphQLContext } from './context.ts';
 export type Maybe<T> = T | null;
@@ -18,6 +18,47 @@ export type Scalars = {
   DateTime: { input: Date; output: Date; }
   JSON: { input: unknown; output: unknown; }
 };
+
+/** A client key for /v1 (CLIENT_AUTH). Its secret (sk-lp-<publicId>-…) is shown once, by createApiKey. */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  /** Proxy model names the key may use (a trailing * matches a prefix); null: every model. */
+  allowedModels?: Maybe<Array<Scalars['String']['output']>>;
+  budgetPeriod?: Maybe<BudgetPeriod>;
+  /** Tokens per budget period (not enforced yet). */
+  budgetTokens?: Maybe<Scalars['Float']['output']>;
+  /** US dollars per budget period (not enforced yet). */
+  budgetUsd?: Maybe<Scalars['Float']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  /** A disabled key is refused (401) until it is enabled again. */
+  enabled: Scalars['Boolean']['output'];
+  /** After this the key is refused (401). */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  /** When a request last used it (written back within 5 s). */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Requests in flight at once (not enforced yet). */
+  maxParallel?: Maybe<Scalars['Int']['output']>;
+  /** Free JSON: owner, team, … */
+  metadata?: Maybe<Scalars['JSON']['output']>;
+  /** Unique. */
+  name: Scalars['String']['output'];
+  /** The part of the secret after sk-lp-: safe to show and share; logs name keys by it. */
+  publicId: Scalars['String']['output'];
+  /** Set once the key is revoked: it is refused for good. */
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Requests per minute (not enforced yet). */
+  rpm?: Maybe<Scalars['Int']['output']>;
+  /** Tokens per minute (not enforced yet). */
+  tpm?: Maybe<Scalars['Int']['output']>;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type BudgetPeriod =
+  | 'DAY'
+  | 'MONTH'
+  | 'TOTAL'
+  | 'WEEK';
 
 export type ChatEvent = {
   __typename?: 'ChatEvent';
@@ -67,6 +108,20 @@ export type ChatRole =
   | 'SYSTEM'
   | 'USER';
 
+export type CreateApiKeyInput = {
+  allowedModels?: InputMaybe<Array<Scalars['String']['input']>>;
+  budgetPeriod?: InputMaybe<BudgetPeriod>;
+  budgetTokens?: InputMaybe<Scalars['Float']['input']>;
+  budgetUsd?: InputMaybe<Scalars['Float']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  maxParallel?: InputMaybe<Scalars['Int']['input']>;
+  metadata?: InputMaybe<Scalars['JSON']['input']>;
+  name: Scalars['String']['input'];
+  rpm?: InputMaybe<Scalars['Int']['input']>;
+  tpm?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type CreateConfigInput = {
   apiKey?: InputMaybe<Scalars['String']['input']>;
   backendModelName: Scalars['String']['input'];
@@ -75,6 +130,13 @@ export type CreateConfigInput = {
   ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
   proxyModelName: Scalars['String']['input'];
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type CreatedApiKey = {
+  __typename?: 'CreatedApiKey';
+  key: ApiKey;
+  /** The secret, shown this once: the server keeps only its SHA-256. */
+  secret: Scalars['String']['output'];
 };
 
 export type Health = {
@@ -180,6 +242,8 @@ export type ModelStats = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** A new client key; its secret is in the answer, and never again. */
+  createApiKey: CreatedApiKey;
   createConfig: ProxyConfig;
   /** False when no config has this id. */
   deleteConfig: Scalars['Boolean']['output'];
@@ -191,8 +255,17 @@ export type Mutation = {
    * deleted. A malformed document is refused whole, naming the bad entry; nothing is half-imported.
    */
   importConfigs: ImportResult;
+  /** Revokes the key for good: every replica refuses it within 5 s. Revoking a revoked key changes nothing. */
+  revokeApiKey: ApiKey;
+  /** Fields left out keep their value; null clears a limit. */
+  updateApiKey: ApiKey;
   /** Fields left out keep their value; `apiKey: null` clears the stored key. */
   updateConfig: ProxyConfig;
+};
+
+
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
 };
 
 
@@ -214,6 +287,17 @@ export type MutationDeleteLogsArgs = {
 export type MutationImportConfigsArgs = {
   document: Scalars['JSON']['input'];
   replace?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateApiKeyArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateApiKeyInput;
 };
 
 
@@ -255,6 +339,9 @@ export type ProxyConfig = {
 
 export type Query = {
   __typename?: 'Query';
+  apiKey?: Maybe<ApiKey>;
+  /** The client keys for /v1, oldest first, revoked ones included. Secrets are never returned. */
+  apiKeys: Array<ApiKey>;
   config?: Maybe<ProxyConfig>;
   /** All model configs, grouped by proxy model name. */
   configs: Array<ProxyConfig>;
@@ -274,6 +361,11 @@ export type Query = {
    * is widened to whole buckets. At most 2,000 buckets.
    */
   stats: Stats;
+};
+
+
+export type QueryApiKeyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -406,6 +498,20 @@ export type TokenUsage = {
   totalTokens?: Maybe<Scalars['Int']['output']>;
 };
 
+export type UpdateApiKeyInput = {
+  allowedModels?: InputMaybe<Array<Scalars['String']['input']>>;
+  budgetPeriod?: InputMaybe<BudgetPeriod>;
+  budgetTokens?: InputMaybe<Scalars['Float']['input']>;
+  budgetUsd?: InputMaybe<Scalars['Float']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  maxParallel?: InputMaybe<Scalars['Int']['input']>;
+  metadata?: InputMaybe<Scalars['JSON']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  rpm?: InputMaybe<Scalars['Int']['input']>;
+  tpm?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type UpdateConfigInput = {
   /** Absent keeps the stored key, null clears it. */
   apiKey?: InputMaybe<Scalars['String']['input']>;
@@ -491,13 +597,17 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  ApiKey: ResolverTypeWrapper<ApiKeyRow>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BudgetPeriod: BudgetPeriod;
   ChatEvent: ResolverTypeWrapper<ChatEvent>;
   ChatEventType: ChatEventType;
   ChatInput: ChatInput;
   ChatMessageInput: ChatMessageInput;
   ChatRole: ChatRole;
+  CreateApiKeyInput: CreateApiKeyInput;
   CreateConfigInput: CreateConfigInput;
+  CreatedApiKey: ResolverTypeWrapper<Omit<CreatedApiKey, 'key'> & { key: ResolversTypes['ApiKey'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Health: ResolverTypeWrapper<HealthParent>;
@@ -522,16 +632,20 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TokenUsage: ResolverTypeWrapper<TokenUsage>;
+  UpdateApiKeyInput: UpdateApiKeyInput;
   UpdateConfigInput: UpdateConfigInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  ApiKey: ApiKeyRow;
   Boolean: Scalars['Boolean']['output'];
   ChatEvent: ChatEvent;
   ChatInput: ChatInput;
   ChatMessageInput: ChatMessageInput;
+  CreateApiKeyInput: CreateApiKeyInput;
   CreateConfigInput: CreateConfigInput;
+  CreatedApiKey: Omit<CreatedApiKey, 'key'> & { key: ResolversParentTypes['ApiKey'] };
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
   Health: HealthParent;
@@ -555,7 +669,28 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   TokenUsage: TokenUsage;
+  UpdateApiKeyInput: UpdateApiKeyInput;
   UpdateConfigInput: UpdateConfigInput;
+}>;
+
+export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
+  allowedModels?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  budgetPeriod?: Resolver<Maybe<ResolversTypes['BudgetPeriod']>, ParentType, ContextType>;
+  budgetTokens?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  budgetUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  maxParallel?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  metadata?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  publicId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  rpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  tpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
 export type ChatEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChatEvent'] = ResolversParentTypes['ChatEvent']> = ResolversObject<{
@@ -569,6 +704,11 @@ export type ChatEventResolvers<ContextType = GraphQLContext, ParentType extends 
   ttftMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['ChatEventType'], ParentType, ContextType>;
   usage?: Resolver<Maybe<ResolversTypes['TokenUsage']>, ParentType, ContextType>;
+}>;
+
+export type CreatedApiKeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = ResolversObject<{
+  key?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -644,10 +784,13 @@ export type ModelStatsResolvers<ContextType = GraphQLContext, ParentType extends
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationCreateConfigArgs, 'input'>>;
   deleteConfig?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConfigArgs, 'id'>>;
   deleteLogs?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationDeleteLogsArgs, 'filter'>>;
   importConfigs?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportConfigsArgs, 'document' | 'replace'>>;
+  revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  updateApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationUpdateApiKeyArgs, 'id' | 'input'>>;
   updateConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationUpdateConfigArgs, 'id' | 'input'>>;
 }>;
 
@@ -672,6 +815,8 @@ export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extend
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  apiKey?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<QueryApiKeyArgs, 'id'>>;
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   config?: Resolver<Maybe<ResolversTypes['ProxyConfig']>, ParentType, ContextType, RequireFields<QueryConfigArgs, 'id'>>;
   configs?: Resolver<Array<ResolversTypes['ProxyConfig']>, ParentType, ContextType>;
   exportConfigs?: Resolver<ResolversTypes['JSON'], ParentType, ContextType, RequireFields<QueryExportConfigsArgs, 'withKeys'>>;
@@ -741,7 +886,9 @@ export type TokenUsageResolvers<ContextType = GraphQLContext, ParentType extends
 }>;
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  ApiKey?: ApiKeyResolvers<ContextType>;
   ChatEvent?: ChatEventResolvers<ContextType>;
+  CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Health?: HealthResolvers<ContextType>;
   ImportResult?: ImportResultResolvers<ContextType>;

@@ -1,8 +1,14 @@
 /**
- * The admit step: may this caller send this request? It runs after parse (the model is known) and
- * before routing. Client keys and their limits plug in here; until they exist every caller is
- * admitted, as in 0.1.0, and the returned admission has nothing to release.
+ * The admit step: may this caller send this request? `authenticate` runs first, before the body is
+ * read (CLIENT_AUTH and the client key, keys/service.ts, all in memory); `admit` after parse, when
+ * the model is known (the key's models). Rate limits and budgets plug in here next; until then the
+ * returned admission has nothing to release.
  */
+import { bearerToken } from '../admin/auth.ts';
+import { InvalidApiKeyError, ModelNotAllowedError } from '../errors.ts';
+import { allowsModel, type KeyRefusal, type KeyService } from '../keys/service.ts';
+import type { ClientAuth } from '../settings.ts';
+import type { ApiKeyRow } from '../store/types.ts';
 import type { Admission } from './exchange.ts';
 import type { ParsedRequest } from './parse.ts';
 
@@ -15,10 +21,54 @@ export interface Caller {
   logId?: string;
   /** Send to this config of the requested model's group (the admin's Test button). */
   configId?: string;
+  /** The admin's chat and Test button: signed in by the admin token, not /v1 clients. */
+  internal?: boolean;
+}
+
+export interface ClientAuthDeps {
+  mode: ClientAuth;
+  keys: KeyService | null;
+}
+
+/** Who the request is from, once its key (if any) was checked. */
+export interface Client {
+  /** The client key that let it in; null when none was needed. */
+  key: ApiKeyRow | null;
 }
 
 const OPEN: Admission = { release() {} };
+const NO_KEY: Client = { key: null };
 
-export function admit(_caller: Caller, _request: ParsedRequest): Admission {
+const REFUSED: Record<KeyRefusal, string> = {
+  missing: 'Missing API key: send your Lite Proxy key (sk-lp-…) as the API key, in Authorization: Bearer or x-api-key',
+  malformed: 'Invalid API key: Lite Proxy keys look like sk-lp-<id>-<secret>',
+  unknown: 'Invalid API key',
+  revoked: 'This API key has been revoked',
+  disabled: 'This API key is disabled',
+  expired: 'This API key has expired',
+};
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/** The key a client sends: as an OpenAI key (Authorization: Bearer), or x-api-key (Anthropic-style clients). */
+function presentedKey(request: Request): string | null {
+  return bearerToken(request.headers.get('authorization')) ?? request.headers.get('x-api-key')?.trim() ?? null;
+}
+
+export function authenticate(deps: ClientAuthDeps, request: Request, caller: Caller): Client {
+  if (caller.internal || deps.mode === 'off' || !deps.keys) return NO_KEY;
+  if (deps.mode === 'auto' && !deps.keys.anyKey) {
+    if (caller.ip !== null && LOOPBACK.test(caller.ip)) return NO_KEY;
+    throw new InvalidApiKeyError('No client key exists yet, so only clients on this machine are served: create a key in the admin (Keys) and send it as the API key');
+  }
+  const check = deps.keys.check(presentedKey(request));
+  if ('refused' in check) throw new InvalidApiKeyError(REFUSED[check.refused]);
+  deps.keys.touch(check.key);
+  return { key: check.key };
+}
+
+/** Whether the client may use the model it asked for. */
+export function admit(client: Client, request: ParsedRequest): Admission {
+  if (client.key && !allowsModel(client.key, request.model)) throw new ModelNotAllowedError(request.model);
   return OPEN;
 }

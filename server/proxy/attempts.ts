@@ -35,6 +35,8 @@ export interface AttemptRequest {
   subpath: string;
   search: string;
   clientSignal: AbortSignal;
+  /** A Lite Proxy client key let the request in: the client's Authorization and x-api-key never go on. */
+  byClientKey?: boolean;
 }
 
 export async function attempt(o: AttemptRequest): Promise<Answer> {
@@ -49,7 +51,7 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
   const { response: upstream, watch } = await sendUpstream({
     url,
     method: 'POST',
-    headers: upstreamHeaders(o.exchange.incoming, config, o.parsed.multipart),
+    headers: upstreamHeaders(o.exchange.incoming, config, o.parsed.multipart, o.byClientKey ?? false),
     body,
     clientSignal: o.clientSignal,
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,

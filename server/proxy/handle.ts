@@ -7,7 +7,7 @@ import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
-import { admit, type Caller } from './admit.ts';
+import { admit, authenticate, type Caller, type ClientAuthDeps } from './admit.ts';
 import { attempt } from './attempts.ts';
 import { Exchange } from './exchange.ts';
 import { isModelsPath, listModels } from './models.ts';
@@ -21,7 +21,11 @@ export interface ProxyDeps {
   recorder: LogRecorder;
   metrics: ProxyMetrics;
   settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests' | 'streamIdleTimeoutMs'>;
+  /** CLIENT_AUTH and the client keys; absent (tests, 0.1.0 behaviour): every caller is let in. */
+  clientAuth?: ClientAuthDeps;
 }
+
+const OPEN_AUTH: ClientAuthDeps = { mode: 'off', keys: null };
 
 export async function handleProxyRequest(deps: ProxyDeps, request: Request, caller: Caller): Promise<Response> {
   const { pathname, search } = splitUrl(request.url);
@@ -30,7 +34,9 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     if (!pathname.startsWith('/v1/')) throw new NotFoundError(`No such endpoint: ${pathname.slice(0, 200)}`);
     if (pathname.includes('%')) refuseEncodedSeparators(pathname);
     const subpath = pathname.slice('/v1'.length);
-    if (isModelsPath(request.method, subpath)) return listModels({ exchange, routes: deps.routes, subpath });
+    // Before the body is read: a client without a valid key costs no more than its headers.
+    const client = authenticate(deps.clientAuth ?? OPEN_AUTH, request, caller);
+    if (isModelsPath(request.method, subpath)) return listModels({ exchange, routes: deps.routes, subpath, key: client.key });
     if (request.method !== 'POST') {
       throw new NotFoundError(`Lite Proxy routes requests by their model; ${request.method} ${pathname} carries none`);
     }
@@ -40,10 +46,10 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     const parsing = parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
     const parsed = parsing instanceof Promise ? await parsing : parsing;
     // Held until the exchange finishes, which for a stream is when its last byte went out.
-    exchange.admitted(admit(caller, parsed));
+    exchange.admitted(admit(client, parsed));
     const candidates = route(deps.routes, parsed.model, caller.configId);
     const answer = await attempt({
-      exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal,
+      exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal, byClientKey: client.key !== null,
     });
     const response = respond({
       exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes, idleMs: deps.settings.streamIdleTimeoutMs,

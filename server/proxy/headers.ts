@@ -22,17 +22,22 @@ function connectionTokens(value: string | string[] | undefined): Set<string> | n
   return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
 }
 
-export function upstreamHeaders(incoming: HeaderRecord, config: ConfigRow, multipart: boolean): Record<string, string> {
+/** The headers a client's Lite Proxy key may come in: never passed to a backend. */
+const CLIENT_KEY_HEADERS = new Set(['authorization', 'x-api-key']);
+
+export function upstreamHeaders(incoming: HeaderRecord, config: ConfigRow, multipart: boolean, byClientKey = false): Record<string, string> {
   const out: Record<string, string> = {};
   const named = connectionTokens(incoming.connection);
   for (const name in incoming) {
     if (NOT_FORWARDED_UP.has(name) || named?.has(name)) continue;
+    if (byClientKey && CLIENT_KEY_HEADERS.has(name)) continue;
     // fetch writes a new multipart boundary for the rewritten form.
     if (multipart && name === 'content-type') continue;
     const value = incoming[name]!;
     out[name] = typeof value === 'string' ? value : value.join(', ');
   }
-  // Without a key of its own the config passes the client's Authorization through, as the original did.
+  // Without a key of its own the config passes the client's Authorization through, as the original
+  // did, but only when no Lite Proxy key let the request in (CLIENT_AUTH=off, or auto before any key).
   if (config.apiKey) out.authorization = `Bearer ${config.apiKey}`;
   return out;
 }

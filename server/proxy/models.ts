@@ -1,5 +1,7 @@
 /** GET /v1/models and /v1/models/{id}: the proxy's own model names, from the in-memory route table. */
 import type { Json } from '../json.ts';
+import { allowsModel } from '../keys/service.ts';
+import type { ApiKeyRow } from '../store/types.ts';
 import { BadRequestError, ModelNotFoundError } from '../errors.ts';
 import type { Exchange } from './exchange.ts';
 import { jsonAnswer } from './respond.ts';
@@ -8,8 +10,10 @@ import type { RouteTable } from './route.ts';
 export const isModelsPath = (method: string, subpath: string) =>
   method === 'GET' && (subpath === '/models' || subpath.startsWith('/models/'));
 
-export function listModels(o: { exchange: Exchange; routes: RouteTable; subpath: string }): Response {
-  const models: { [key: string]: Json }[] = o.routes.models().map((m) => ({
+/** With a client key, only the models it may use are listed (and found). */
+export function listModels(o: { exchange: Exchange; routes: RouteTable; subpath: string; key?: ApiKeyRow | null }): Response {
+  const key = o.key ?? null;
+  const models: { [key: string]: Json }[] = o.routes.models().filter((m) => key === null || allowsModel(key, m.id)).map((m) => ({
     id: m.id, object: 'model', created: Math.floor(m.created.getTime() / 1000), owned_by: 'lite-proxy',
   }));
   if (o.subpath === '/models') return jsonAnswer(o.exchange, 200, { object: 'list', data: models });

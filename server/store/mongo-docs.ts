@@ -6,8 +6,8 @@
 import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { fromJsonListText, fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';
 import { rollupKey } from './rollup-fields.ts';
-import { type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
-import type { ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, RollupRow } from './types.ts';
+import { API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, RollupRow } from './types.ts';
 
 /** How each kind is kept in a document (schema.ts): JSON as text, dates as Dates, the rest as they are. */
 interface DocValue { text: string; int: number; real: number; bool: boolean; date: Date; json: string; body: string; chunks: string }
@@ -17,6 +17,7 @@ type DocOf<T extends Record<string, FieldSpec>> = {
 };
 
 export type ConfigDoc = DocOf<typeof CONFIG_FIELDS>;
+export type ApiKeyDoc = DocOf<typeof API_KEY_FIELDS>;
 export type LogDoc = DocOf<typeof LOG_FIELDS>;
 
 /**
@@ -51,6 +52,10 @@ const configs = codec<ConfigRow, ConfigDoc>(CONFIG_FIELDS);
 const logs = codec<LogRow, LogDoc>(LOG_FIELDS);
 const summaries = codec<LogSummary, LogDoc>(LOG_FIELDS, (f) => f.part === 'summary');
 
+const apiKeys = codec<ApiKeyRow, ApiKeyDoc>(API_KEY_FIELDS);
+export const docFromApiKey = apiKeys.toDoc;
+export const apiKeyFromDoc = (d: ApiKeyDoc): ApiKeyRow => apiKeys.fromDoc(d);
+
 export const docFromConfig = configs.toDoc;
 export const configFromDoc = (d: ConfigDoc): ConfigRow => configs.fromDoc(d);
 export const summaryFromDoc = (d: Partial<LogDoc>): LogSummary => summaries.fromDoc(d);
@@ -68,6 +73,13 @@ export const LOG_ORDER = { timestamp: -1, _id: -1 } as const;
 /** `$set` of a config patch: only patchable fields, and only those present (undefined means "leave alone", null is a value). */
 export function configPatchSet(patch: ConfigPatch): Partial<ConfigDoc> {
   return Object.fromEntries(fieldsOf(CONFIG_FIELDS)
+    .filter(([name, f]) => !f.fixed && (patch as AnyDoc)[name] !== undefined)
+    .map(([name, f]) => [name, toDoc(f, (patch as AnyDoc)[name])]));
+}
+
+/** `$set` of a client key patch, as configPatchSet. */
+export function apiKeyPatchSet(patch: ApiKeyPatch): Partial<ApiKeyDoc> {
+  return Object.fromEntries(fieldsOf(API_KEY_FIELDS)
     .filter(([name, f]) => !f.fixed && (patch as AnyDoc)[name] !== undefined)
     .map(([name, f]) => [name, toDoc(f, (patch as AnyDoc)[name])]));
 }

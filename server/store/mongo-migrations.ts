@@ -27,6 +27,14 @@ export const MONGO_STEPS: readonly MongoStep[] = [
   { version: 1, name: 'the 0.1.0 indexes', run: (db) => createIndexes(db, 1) },
   // No document changes: a status class and a path substring are answered from fields 0.1.0 already had.
   { version: 2, name: 'an index per Logs-page filter: method, path, stream, model + status', run: (db) => createIndexes(db, 2) },
+  {
+    // The name and the public id are unique (as on SQLite); explicit names keep a repeated step a no-op.
+    version: 3, name: 'client keys',
+    run: async (db) => {
+      await db.collection('api_keys').createIndex({ name: 1 }, { name: 'api_keys_name', unique: true });
+      await db.collection('api_keys').createIndex({ publicId: 1 }, { name: 'api_keys_public_id', unique: true });
+    },
+  },
 ];
 
 /** The indexes schema.ts adds in `version`. */

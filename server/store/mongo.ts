@@ -7,14 +7,14 @@
 import { type Collection, type Db, type Document, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
 import { rollupKey } from './rollup-fields.ts';
 import {
-  type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
+  type ApiKeyDoc, apiKeyFromDoc, apiKeyPatchSet, docFromApiKey, type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
   pageFilter, PathList, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
 import { exportPageOf } from './log-lines.ts';
 import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
 import type { MigrateOptions } from './migrations.ts';
 import {
-  type ConfigChanges, type ConfigPatch, type ConfigRow, type ExportPage, type LogCount, type LogExportFormat, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
+  type ApiKeyPatch, type ApiKeyRow, type ConfigChanges, type ConfigPatch, type ConfigRow, type ExportPage, type LogCount, type LogExportFormat, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
   type RollupRow, type RollupSize, type Store, type StoreSize,
 } from './types.ts';
 
@@ -26,6 +26,7 @@ export class MongoStore implements Store {
   private client: MongoClient;
   private db: Db;
   private configs: Collection<ConfigDoc>;
+  private apiKeys: Collection<ApiKeyDoc>;
   private logs: Collection<LogDoc>;
   private rollups: Collection<RollupDoc>;
   private paths: PathList;
@@ -34,6 +35,7 @@ export class MongoStore implements Store {
     this.client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, appName: 'lite-proxy' });
     this.db = this.client.db(databaseName);
     this.configs = this.db.collection<ConfigDoc>('configs');
+    this.apiKeys = this.db.collection<ApiKeyDoc>('api_keys');
     this.logs = this.db.collection<LogDoc>('logs');
     this.rollups = this.db.collection<RollupDoc>('rollups');
     this.paths = new PathList(() => this.logs.distinct('path'));
@@ -75,6 +77,25 @@ export class MongoStore implements Store {
   async deleteConfig(id: string): Promise<boolean> {
     const result = await this.configs.deleteOne({ _id: id });
     return result.deletedCount > 0;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    const docs = await this.apiKeys.find().sort({ createdAt: 1, _id: 1 }).toArray();
+    return docs.map(apiKeyFromDoc);
+  }
+
+  async insertApiKey(k: ApiKeyRow): Promise<void> {
+    await this.apiKeys.insertOne(docFromApiKey(k));
+  }
+
+  async updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRow | null> {
+    const set = apiKeyPatchSet(patch);
+    if (Object.keys(set).length === 0) {
+      const doc = await this.apiKeys.findOne({ _id: id });
+      return doc ? apiKeyFromDoc(doc) : null;
+    }
+    const doc = await this.apiKeys.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
+    return doc ? apiKeyFromDoc(doc) : null;
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {

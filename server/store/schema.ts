@@ -9,7 +9,7 @@
  * step in sqlite-migrations.ts / mongo-migrations.ts, so that older databases gain it the same way.
  */
 import type { Json, LoggedJson } from '../json.ts';
-import type { ConfigPatch, ConfigRow, LogDetail, LogRow, LogSummary } from './types.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogDetail, LogRow, LogSummary } from './types.ts';
 
 /**
  * How a value is kept.          TypeScript   SQLite                 MongoDB
@@ -73,6 +73,28 @@ export const CONFIG_FIELDS = {
   createdAt: { column: 'created_at', kind: 'date', fixed: true },
   updatedAt: { column: 'updated_at', kind: 'date' },
 } as const satisfies Record<Exclude<keyof ConfigRow, 'apiKeyUnreadable'>, FieldSpec>;
+
+/** Client keys: a table of their own since schema version 3 (sqlite-migrations.ts, mongo-migrations.ts). */
+export const API_KEY_FIELDS = {
+  id: { column: 'id', kind: 'text', key: true, fixed: true, since: 3 },
+  name: { column: 'name', kind: 'text', since: 3 },
+  publicId: { column: 'public_id', kind: 'text', fixed: true, since: 3 },
+  secretHash: { column: 'secret_hash', kind: 'text', fixed: true, since: 3 },
+  allowedModels: { column: 'allowed_models', kind: 'json', nullable: true, since: 3 },
+  rpm: { column: 'rpm', kind: 'int', nullable: true, since: 3 },
+  tpm: { column: 'tpm', kind: 'int', nullable: true, since: 3 },
+  maxParallel: { column: 'max_parallel', kind: 'int', nullable: true, since: 3 },
+  budgetTokens: { column: 'budget_tokens', kind: 'real', nullable: true, since: 3 },
+  budgetUsd: { column: 'budget_usd', kind: 'real', nullable: true, since: 3 },
+  budgetPeriod: { column: 'budget_period', kind: 'text', nullable: true, since: 3 },
+  expiresAt: { column: 'expires_at', kind: 'date', nullable: true, since: 3 },
+  enabled: { column: 'enabled', kind: 'bool', since: 3 },
+  revokedAt: { column: 'revoked_at', kind: 'date', nullable: true, since: 3 },
+  metadata: { column: 'metadata', kind: 'json', nullable: true, since: 3 },
+  createdAt: { column: 'created_at', kind: 'date', fixed: true, since: 3 },
+  updatedAt: { column: 'updated_at', kind: 'date', since: 3 },
+  lastUsedAt: { column: 'last_used_at', kind: 'date', nullable: true, since: 3 },
+} as const satisfies Record<keyof ApiKeyRow, FieldSpec>;
 
 export const LOG_FIELDS = {
   id: { column: 'id', kind: 'text', key: true, part: 'summary' },
@@ -172,10 +194,13 @@ type FieldsWhere<T, Cond> = { [K in keyof T]: T[K] extends Cond ? K : never }[ke
 type Check<Bad> = [Bad] extends [never] ? true : Bad;
 
 const configValuesMatch: Check<Mismatched<typeof CONFIG_FIELDS, ConfigRow>> = true;
+const apiKeyValuesMatch: Check<Mismatched<typeof API_KEY_FIELDS, ApiKeyRow>> = true;
+type KeyPatchable = Exclude<keyof typeof API_KEY_FIELDS, FieldsWhere<typeof API_KEY_FIELDS, { fixed: true }>>;
+const keyPatchMatches: Check<Exclude<KeyPatchable, keyof ApiKeyPatch> | Exclude<keyof ApiKeyPatch, KeyPatchable>> = true;
 const logValuesMatch: Check<Mismatched<typeof LOG_FIELDS, LogRow>> = true;
 /** The summary fields are exactly LogSummary's (so the rest are LogDetail's). */
 const summaryMatches: Check<Exclude<FieldsWhere<typeof LOG_FIELDS, { part: 'summary' }>, keyof LogSummary> | Exclude<keyof LogSummary, FieldsWhere<typeof LOG_FIELDS, { part: 'summary' }>>> = true;
 /** The patchable fields are exactly ConfigPatch's. */
 type Patchable = Exclude<keyof typeof CONFIG_FIELDS, FieldsWhere<typeof CONFIG_FIELDS, { fixed: true }>>;
 const patchMatches: Check<Exclude<Patchable, keyof ConfigPatch> | Exclude<keyof ConfigPatch, Patchable>> = true;
-void [configValuesMatch, logValuesMatch, summaryMatches, patchMatches];
+void [configValuesMatch, apiKeyValuesMatch, keyPatchMatches, logValuesMatch, summaryMatches, patchMatches];

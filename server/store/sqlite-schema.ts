@@ -6,9 +6,9 @@ import type { SQLQueryBindings } from 'bun:sqlite';
 import { fromJsonListText, fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import {
-  type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
+  API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
 } from './schema.ts';
-import type { ConfigPatch, ConfigRow, LogRow, LogSummary } from './types.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogRow, LogSummary } from './types.ts';
 
 export type Row = Record<string, string | number | null>;
 
@@ -89,14 +89,28 @@ export function codec<T>(table: FieldTable, pick: (f: FieldSpec) => boolean = ()
 }
 
 export const configRows = codec<ConfigRow>(CONFIG_FIELDS);
+export const apiKeyRows = codec<ApiKeyRow>(API_KEY_FIELDS);
+
+/** Schema version 3: the client keys' table, its name and public id unique. */
+export const API_KEYS_TABLE_SQL = `${createTable('api_keys', API_KEY_FIELDS, 3)}
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_name ON api_keys (name);
+CREATE UNIQUE INDEX IF NOT EXISTS api_keys_public_id ON api_keys (public_id);`;
 export const logRows = codec<LogRow>(LOG_FIELDS);
 export const summaryRows = codec<LogSummary>(LOG_FIELDS, (f) => f.part === 'summary');
 
 /** `col = ?` for each patchable field the patch sets: undefined means "leave alone", null is a value. */
 export function configPatchSql(patch: ConfigPatch): { sets: string[]; params: SQLQueryBindings[] } {
+  return patchSql(CONFIG_FIELDS, patch);
+}
+
+export function apiKeyPatchSql(patch: ApiKeyPatch): { sets: string[]; params: SQLQueryBindings[] } {
+  return patchSql(API_KEY_FIELDS, patch);
+}
+
+function patchSql(table: FieldTable, patch: object): { sets: string[]; params: SQLQueryBindings[] } {
   const sets: string[] = [];
   const params: SQLQueryBindings[] = [];
-  for (const [name, f] of fieldsOf(CONFIG_FIELDS)) {
+  for (const [name, f] of fieldsOf(table)) {
     const value = (patch as Record<string, unknown>)[name];
     if (f.fixed || value === undefined) continue;
     sets.push(`${f.column} = ?`);

@@ -10,10 +10,10 @@ import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import { type EncodedLog, LogWrites } from './sqlite-log-writes.ts';
 import { hasLegacyLogs } from './sqlite-logs.ts';
-import { configPatchSql, configRows, type Row } from './sqlite-schema.ts';
+import { apiKeyPatchSql, apiKeyRows, configPatchSql, configRows, type Row } from './sqlite-schema.ts';
 import { LegacyMove } from './sqlite-upgrade.ts';
 import { WorkerPort } from './sqlite-worker.ts';
-import type { ConfigChanges, ConfigPatch, ConfigRow, LogFilter, RollupRow, RollupSize } from './types.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, LogFilter, RollupRow, RollupSize } from './types.ts';
 
 const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
   VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
@@ -76,6 +76,20 @@ export class SqliteWrites {
     return this.db.query('DELETE FROM configs WHERE id = ?').run(id).changes > 0;
   }
 
+  insertApiKey(k: ApiKeyRow): void {
+    this.db.query(`INSERT INTO api_keys (${apiKeyRows.columns}) VALUES (${apiKeyRows.placeholders})`).run(...apiKeyRows.values(k));
+  }
+
+  updateApiKey(id: string, patch: ApiKeyPatch): ApiKeyRow | null {
+    const { sets, params } = apiKeyPatchSql(patch);
+    if (sets.length === 0) {
+      const row = this.db.query(`SELECT ${apiKeyRows.columns} FROM api_keys WHERE id = ?`).get(id) as Row | null;
+      return row ? apiKeyRows.fromRow(row) : null;
+    }
+    const row = this.db.query(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = ? RETURNING ${apiKeyRows.columns}`).get(...params, id) as Row | null;
+    return row ? apiKeyRows.fromRow(row) : null;
+  }
+
   applyConfigChanges(changes: ConfigChanges): void {
     this.db.transaction(() => {
       for (const c of changes.insert) this.insertConfig(c);
@@ -117,7 +131,7 @@ export class SqliteWrites {
 
 /** The calls the store makes, each answered as a promise, whether the writes run in the Worker or inline. */
 export const WRITE_OPS = ['insertLogs', 'deleteLogs', 'compact', 'upgradePending', 'awaitUpgrade', 'insertConfig', 'updateConfig',
-  'deleteConfig', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'] as const;
+  'deleteConfig', 'insertApiKey', 'updateApiKey', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
 type Calls<T, K extends keyof T> = { [P in K]: T[P] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };

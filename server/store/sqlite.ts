@@ -15,11 +15,11 @@ import { LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
 import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
 import { LogQueries } from './sqlite-queries.ts';
 import { inlineReads, type LogReads, WorkerReads } from './sqlite-reads.ts';
-import { configRows, type Row } from './sqlite-schema.ts';
+import { apiKeyRows, configRows, type Row } from './sqlite-schema.ts';
 import { encodeLogs } from './sqlite-log-writes.ts';
 import { inlineWrites, type StoreWrites, WorkerWrites } from './sqlite-writes.ts';
 import type {
-  ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
+  ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
 } from './types.ts';
 
 /** Opens or creates a file readable by its owner only: it holds backend keys and every logged body. */
@@ -116,6 +116,19 @@ export class SqliteStore implements Store {
 
   deleteConfig(id: string): Promise<boolean> {
     return this.writer.deleteConfig(id);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    const rows = this.db.query(`SELECT ${apiKeyRows.columns} FROM api_keys ORDER BY created_at, id`).all() as Row[];
+    return rows.map((r) => apiKeyRows.fromRow(r));
+  }
+
+  insertApiKey(k: ApiKeyRow): Promise<void> {
+    return this.writer.insertApiKey(k);
+  }
+
+  updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRow | null> {
+    return this.writer.updateApiKey(id, patch);
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {

@@ -26,6 +26,36 @@ export interface ConfigRow {
 
 export type ConfigPatch = Partial<Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt' | 'apiKeyUnreadable'>> & { updatedAt: Date };
 
+export type BudgetPeriod = 'DAY' | 'WEEK' | 'MONTH' | 'TOTAL';
+
+/**
+ * A client key for /v1 (keys/service.ts). The secret itself is never stored: only its SHA-256
+ * (`secretHash`, hex), looked up by `publicId`, the part of the secret shown in the admin and logs.
+ */
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  publicId: string;
+  secretHash: string;
+  /** Proxy model names (a trailing `*` matches a prefix); null: every model. */
+  allowedModels: Json | null;
+  rpm: number | null;
+  tpm: number | null;
+  maxParallel: number | null;
+  budgetTokens: number | null;
+  budgetUsd: number | null;
+  budgetPeriod: string | null;
+  expiresAt: Date | null;
+  enabled: boolean;
+  revokedAt: Date | null;
+  metadata: Json | null;
+  createdAt: Date;
+  updatedAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export type ApiKeyPatch = Partial<Omit<ApiKeyRow, 'id' | 'publicId' | 'secretHash' | 'createdAt' | 'updatedAt'>> & { updatedAt?: Date };
+
 /** The columns a log list shows; cheap to read in bulk. */
 export interface LogSummary {
   id: string;
@@ -108,6 +138,13 @@ export interface Store {
   /** Returns the updated row, or null when no config has this id. */
   updateConfig(id: string, patch: ConfigPatch): Promise<ConfigRow | null>;
   deleteConfig(id: string): Promise<boolean>;
+
+  /** Client keys (schema version 3), oldest first. */
+  listApiKeys(): Promise<ApiKeyRow[]>;
+  /** Fails when the name or the public id is taken (unique on both stores). */
+  insertApiKey(row: ApiKeyRow): Promise<void>;
+  /** Returns the updated row, or null when no key has this id. */
+  updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRow | null>;
 
   /** Idempotent by id: writing a row that is already stored is not an error and changes nothing. */
   insertLogs(rows: LogRow[]): Promise<void>;

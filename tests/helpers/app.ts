@@ -9,6 +9,8 @@ import type { ThrottleOptions } from '../../server/admin/login-throttle.ts';
 import type { LogSpool } from '../../server/logs/spool.ts';
 import { createApp, serveLimits } from '../../server/app.ts';
 import { ConfigService } from '../../server/configs/service.ts';
+import { KeyService } from '../../server/keys/service.ts';
+import type { ClientAuth } from '../../server/settings.ts';
 import { MongoStore } from '../../server/store/mongo.ts';
 import { SqliteStore } from '../../server/store/sqlite.ts';
 import type { Store } from '../../server/store/types.ts';
@@ -66,6 +68,8 @@ export interface TestAppOptions {
   loginThrottle?: ThrottleOptions;
   /** How long an admin session lasts after its last use (12 h by default). */
   sessionTtlMs?: number;
+  /** With it, the app has client keys (keys/service.ts) and /v1 asks for them as CLIENT_AUTH says. */
+  clientAuth?: ClientAuth;
   /** The log spool (main.ts always has one, in DATA_DIR/spool). */
   spool?: LogSpool;
   /** Console messages of the app (the default drops them). */
@@ -92,6 +96,8 @@ export async function startApp(opts: TestAppOptions = {}) {
   await store.init();
   const configs = new ConfigService(store);
   await configs.start();
+  const keys = opts.clientAuth ? new KeyService(store) : undefined;
+  await keys?.start(60_000);
   const built = createApp({
     settings: {
       maxBodyBytes: opts.maxBodyBytes ?? 25 * 1024 * 1024,
@@ -105,9 +111,11 @@ export async function startApp(opts: TestAppOptions = {}) {
       logRetentionDays: opts.logRetentionDays ?? 30,
       logMaxRows: opts.logMaxRows ?? null,
       metricsToken: opts.metricsToken ?? null,
+      clientAuth: opts.clientAuth,
     },
     store,
     configs,
+    keys,
     adminToken: ADMIN_TOKEN,
     clientDir: opts.clientDir,
     recorderOptions: { flushDelayMs: 5 },
@@ -165,6 +173,7 @@ export async function startApp(opts: TestAppOptions = {}) {
       await built.stopUpkeep();
       await built.recorder.drain();
       configs.stop();
+      await keys?.stop();
       await store.close();
       await handle?.destroy();
     },

@@ -3,10 +3,13 @@ import { InputError } from '../../errors.ts';
 import { decodeCursor, encodeCursor, LOG_COUNT_CAP, validateFilter } from '../../logs/filter.ts';
 import { computeStats, statsWindow } from '../../stats/stats.ts';
 import type { QueryResolvers } from '../generated.ts';
+import { keysOf } from './types.ts';
 
 const MAX_PAGE = 500;
 
 export const Query: QueryResolvers = {
+  apiKeys: (_, __, ctx) => keysOf(ctx).list(),
+  apiKey: (_, { id }, ctx) => keysOf(ctx).get(id),
   configs: (_, __, { configs }) => configs.list(),
   config: (_, { id }, { configs }) => configs.get(id),
   exportConfigs: (_, { withKeys }, { configs }) => exportConfigs(configs, { withKeys }),

@@ -3,9 +3,22 @@ import { keyPreview } from '../../redact.ts';
 import { type Json, JsonText } from '../../json.ts';
 import { type LogDetail } from '../../store/types.ts';
 import { LOG_DETAIL_FIELDS } from '../../store/schema.ts';
-import type { HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
+import { HttpError } from '../../errors.ts';
+import type { KeyService } from '../../keys/service.ts';
+import type { ApiKeyResolvers, BudgetPeriod, HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';
+
+/** The client keys, when this app has them. */
+export function keysOf(ctx: GraphQLContext): KeyService {
+  if (!ctx.keys) throw new HttpError('Client keys are not available on this server', 501, 'not_implemented');
+  return ctx.keys;
+}
+
+export const ApiKey: ApiKeyResolvers = {
+  allowedModels: (k) => (Array.isArray(k.allowedModels) ? k.allowedModels.filter((m): m is string => typeof m === 'string') : null),
+  budgetPeriod: (k) => (k.budgetPeriod as BudgetPeriod | null) ?? null,
+};
 
 export const ProxyConfig: ProxyConfigResolvers = {
   hasApiKey: (c) => c.apiKey !== null || c.apiKeyUnreadable !== undefined,
