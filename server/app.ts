@@ -29,6 +29,7 @@ import { TrustedProxies } from './client-ip.ts';
 import { adminCors, ProxyCors } from './cors.ts';
 import { GraphiQLFiles } from './admin/graphiql.ts';
 import { LoginThrottle, type ThrottleOptions } from './admin/login-throttle.ts';
+import { MemoryLimiter } from './keys/limits.ts';
 import type { KeyService } from './keys/service.ts';
 import type { LogSpool } from './logs/spool.ts';
 import { DEFAULT_STREAM_IDLE_MS, type Settings } from './settings.ts';
@@ -96,7 +97,7 @@ export function createApp(deps: AppDeps) {
   const metrics = new ProxyMetrics({ health });
   const proxyDeps: ProxyDeps = {
     routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },
-    clientAuth: deps.keys ? { mode: settings.clientAuth ?? 'auto', keys: deps.keys } : undefined,
+    clientAuth: deps.keys ? { mode: settings.clientAuth ?? 'auto', keys: deps.keys, limiter: new MemoryLimiter() } : undefined,
   };
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const trustedProxies = new TrustedProxies(settings.trustedProxies ?? []);

@@ -66,7 +66,7 @@ function makeLogs(n: number): LogRow[] {
     model: i % 7 === 0 ? 'unknown' : i % 2 ? 'alpha' : 'beta', backendModel: 'gpt-4o', configId: i % 7 === 0 ? null : 'cfg-a',
     upstreamUrl: 'https://a.example/v1/chat/completions', statusCode: [200, 200, 429, 502][i % 4]!, stream: i % 3 === 0,
     durationMs: 100 + i * 3.5, ttftMs: i % 3 === 0 ? 20 + i : null, promptTokens: i, completionTokens: 2 * i, totalTokens: 3 * i,
-    error: i % 4 === 3 ? 'Backend unreachable: "x"' : null, clientIp: '127.0.0.1', userAgent: `test/${i}`,
+    error: i % 4 === 3 ? 'Backend unreachable: "x"' : null, clientIp: '127.0.0.1', userAgent: `test/${i}`, apiKeyId: null, apiKeyName: null,
     requestHeaders: { 'content-type': 'application/json' }, requestBody: { model: 'alpha', messages: [{ role: 'user', content: `hi ${i} 世界` }], $where: 1 },
     responseHeaders: { 'content-type': 'application/json' }, responseBody: i % 5 === 0 ? null : { id: `r${i}` },
     streamContent: i % 3 === 0 ? `text ${i}` : null, chunks: i % 3 === 0 ? [{ choices: [{ delta: { content: `text ${i}` } }] }, '[DONE]'] : null,

@@ -1,8 +1,8 @@
 /**
  * Client keys for /v1 (issue 12, first part): CLIENT_AUTH modes, keys made and managed over
  * GraphQL (the secret shown once, stored as a hash), every refusal in OpenAI's shape as the official
- * SDK reads it, allowed models (and /v1/models filtered), revocation on the next request, and a
- * client's key never reaching a backend. Limits, budgets and cost are not built yet.
+ * SDK reads it, allowed models (and /v1/models filtered), revocation on the next request, a client's
+ * key never reaching a backend, and its pace (RPM, TPM, in flight). Budgets and cost are not built yet.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
@@ -154,6 +154,28 @@ for (const kind of stores) {
       expect(updated.data.updateApiKey).toEqual({ name: 'tracked-2', rpm: null, budgetTokens: 1000, budgetPeriod: 'MONTH', allowedModels: ['open-b'] });
     });
 
+    test('log entries name their key (refusals of a known key too), and the Logs filter takes a key', async () => {
+      const { key, secret } = await createKey(app, { name: 'logged' });
+      const auth = { authorization: `Bearer ${secret}` };
+      expect((await chat(app, 'open-a', auth)).status).toBe(200);
+      expect((await chat(app, 'open-b', auth)).status).toBe(200);
+      await app.gql(`mutation { revokeApiKey(id: "${key.id}") { id } }`);
+      expect((await chat(app, 'open-a', auth)).status).toBe(401);
+      await app.drain();
+      const page = await app.gql('query($f: LogFilter) { logs(filter: $f) { totalCount nodes { model statusCode apiKeyId apiKeyName requestHeaders } } }', { f: { apiKeyId: key.id } });
+      expect(page.errors).toBeUndefined();
+      expect(page.data.logs.totalCount).toBe(3);
+      expect(page.data.logs.nodes.map((n: { statusCode: number; apiKeyName: string; model: string }) => [n.statusCode, n.apiKeyName, n.model])).toEqual([[401, 'logged', null], [200, 'logged', 'open-b'], [200, 'logged', 'open-a']]);
+      // The key itself never: its header is redacted.
+      expect(JSON.stringify(page.data)).not.toContain(secret);
+      expect(page.data.logs.nodes[1].requestHeaders.authorization).toBe('[redacted]');
+      // An unknown key is logged too, with no key named.
+      await chat(app, 'open-a', { authorization: 'Bearer sk-lp-AAAAAAAAAAAA-not-a-real-secret-not-a-real-secret-xx' });
+      await app.drain();
+      const [last] = await app.store.queryLogs({ filter: {}, limit: 1 });
+      expect(last).toMatchObject({ statusCode: 401, apiKeyId: null, apiKeyName: null });
+    });
+
     test('bad input is a clear GraphQL error and stores nothing', async () => {
       const before = (await app.store.listApiKeys()).length;
       const cases: [Record<string, unknown>, string][] = [
@@ -178,6 +200,81 @@ for (const kind of stores) {
     });
   });
 }
+
+describe('client key limits', () => {
+  let app: TestApp;
+  let mock: MockUpstream;
+  beforeAll(async () => {
+    mock = startMockUpstream();
+    app = await startApp({ clientAuth: 'required' });
+    await app.addConfig({ proxyModelName: 'fast', baseUrl: mock.baseUrl, backendModelName: 'echo' });
+    await app.addConfig({ proxyModelName: 'slow', baseUrl: mock.baseUrl, backendModelName: 'slow:5:100' });
+  });
+  afterAll(async () => {
+    await app.stop();
+    mock.stop();
+  });
+
+  test('rpm 10 under 40 concurrent requests: exactly 10 pass, the rest get 429 with retry-after, and honouring it lets the next one in', async () => {
+    const { secret } = await createKey(app, { name: 'rpm', rpm: 10 });
+    const auth = { authorization: `Bearer ${secret}` };
+    const answers = await Promise.all(Array.from({ length: 40 }, () => chat(app, 'fast', auth)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30);
+    const refused = answers.find((r) => r.status === 429)!;
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(6);
+    expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('10');
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(refused.headers.get('x-ratelimit-reset-requests')).toMatch(/^\d+(ms|s|m\d+s)$/);
+    expect(await refused.json()).toMatchObject({ error: { code: 'rate_limit_exceeded', type: 'requests' } });
+    const ok = answers.find((r) => r.status === 200)!;
+    expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('10');
+    // The SDK sees a RateLimitError.
+    const err = await new OpenAI({ apiKey: secret, baseURL: app.baseUrl, maxRetries: 0 }).chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    await Bun.sleep(retryAfter * 1_000);
+    expect((await chat(app, 'fast', auth)).status).toBe(200);
+  }, 20_000);
+
+  test('maxParallel 2 under 10 concurrent streams: never more than 2 at the backend, the others 429, and a finished one frees its place', async () => {
+    const { secret } = await createKey(app, { name: 'parallel', maxParallel: 2 });
+    const auth = { authorization: `Bearer ${secret}` };
+    mock.inflight.peak = 0;
+    const stream = () => fetch(`${app.baseUrl}/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ model: 'slow', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const results = await Promise.all(Array.from({ length: 10 }, stream));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(2);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(8);
+    expect(results.filter((r) => r.status === 200).every((r) => r.body.includes('[DONE]'))).toBe(true);
+    expect(mock.inflight.peak).toBeLessThanOrEqual(2);
+    expect((await stream()).status).toBe(200);
+  }, 20_000);
+
+  test('tpm: a request reserves its estimate (prompt plus max_tokens); a second that does not fit gets 429 tokens; the real usage gives the rest back', async () => {
+    const { secret } = await createKey(app, { name: 'tpm', tpm: 1_000 });
+    const ask = (maxTokens: number) => fetch(`${app.baseUrl}/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ model: 'slow', stream: true, max_tokens: maxTokens, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    const first = await ask(700);
+    expect(first.status).toBe(200);
+    // While the first holds its 700+, a second asking as much does not fit.
+    const second = await ask(700);
+    expect(second.status).toBe(429);
+    expect(await second.json()).toMatchObject({ error: { code: 'rate_limit_exceeded', type: 'tokens' } });
+    expect(second.headers.get('x-ratelimit-limit-tokens')).toBe('1000');
+    await first.text();
+    await app.drain();
+    // The stream used no tokens it reported: its reservation is back, and the same request fits again.
+    const third = await ask(700);
+    expect(third.status).toBe(200);
+    await third.text();
+  }, 20_000);
+});
 
 describe('CLIENT_AUTH required and off', () => {
   let mock: MockUpstream;

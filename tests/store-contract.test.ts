@@ -21,7 +21,7 @@ const pad = (n: number) => String(n).padStart(3, '0');
 const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks'] as const;
 const SUMMARY_KEYS = [
   'id', 'timestamp', 'method', 'path', 'model', 'backendModel', 'configId', 'upstreamUrl', 'statusCode', 'stream',
-  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent',
+  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName',
 ];
 
 function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
@@ -44,7 +44,7 @@ function makeLog(overrides: Partial<LogRow> & { id: string }): LogRow {
     timestamp: at(0), method: 'POST', path: '/v1/chat/completions', model: 'gpt-4o', backendModel: 'gpt-4o-2024-08-06',
     configId: 'cfg-1', upstreamUrl: 'https://upstream.example/v1/chat/completions', statusCode: 200, stream: false,
     durationMs: 1234.5, ttftMs: null, promptTokens: 10, completionTokens: 20, totalTokens: 30, error: null,
-    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', requestHeaders: { 'content-type': 'application/json' },
+    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, requestHeaders: { 'content-type': 'application/json' },
     requestBody: { model: 'gpt-4o' }, responseHeaders: { 'content-type': 'application/json' }, responseBody: { id: 'x' },
     streamContent: null, chunks: null,
     ...overrides,
@@ -256,7 +256,7 @@ function contract(name: string, makeStore: () => Promise<Store>) {
       test('getLog returns every field exactly, hostile keys and unicode included', async () => {
         const row = makeLog({
           id: 'hostile', stream: true, ttftMs: 87.25, durationMs: 4321.125, error: 'upstream said "no" 💥',
-          userAgent: 'агент/1.0', requestHeaders: { 'content-type': 'application/json', 'x-a.b': 'v', $h: ['1', '2'] },
+          userAgent: 'агент/1.0', apiKeyId: 'key-1', apiKeyName: 'ci', requestHeaders: { 'content-type': 'application/json', 'x-a.b': 'v', $h: ['1', '2'] },
           requestBody: {
             $where: 1, 'a.b': { c: [1, 'x'] }, $set: { x: null }, '': 'empty key', nested: { $gt: [], 'x.y.z': { $ref: 'a' } },
             messages: [{ role: 'user', content: 'héllo wörld 🌍 中文 "quoted" \\ back\nslash\ttab' }],
@@ -274,7 +274,7 @@ function contract(name: string, makeStore: () => Promise<Store>) {
       test('getLog keeps nulls, scalar bodies and empty values', async () => {
         const nulls = makeLog({
           id: 'nulls', model: null, backendModel: null, configId: null, upstreamUrl: null, ttftMs: null, promptTokens: null,
-          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, requestHeaders: null,
+          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, requestHeaders: null,
           requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null,
         });
         const scalars = makeLog({

@@ -37,7 +37,7 @@ export type ApiKey = {
   id: Scalars['ID']['output'];
   /** When a request last used it (written back within 5 s). */
   lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Requests in flight at once (not enforced yet). */
+  /** Requests in flight at once (a stream counts until its last byte). */
   maxParallel?: Maybe<Scalars['Int']['output']>;
   /** Free JSON: owner, team, … */
   metadata?: Maybe<Scalars['JSON']['output']>;
@@ -47,9 +47,9 @@ export type ApiKey = {
   publicId: Scalars['String']['output'];
   /** Set once the key is revoked: it is refused for good. */
   revokedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Requests per minute (not enforced yet). */
+  /** Requests per minute: a token bucket of this size, refilled over 60 s; past it, 429 with retry-after. */
   rpm?: Maybe<Scalars['Int']['output']>;
-  /** Tokens per minute (not enforced yet). */
+  /** Tokens per minute, estimated when a request is admitted (prompt plus max_tokens) and settled with its real usage. */
   tpm?: Maybe<Scalars['Int']['output']>;
   updatedAt: Scalars['DateTime']['output'];
 };
@@ -159,6 +159,10 @@ export type ImportResult = {
 /** One /v1 exchange. Secret header values are stored as [redacted]. */
 export type LogEntry = {
   __typename?: 'LogEntry';
+  /** The client key that sent it (null without one). */
+  apiKeyId?: Maybe<Scalars['ID']['output']>;
+  /** That key's name when the entry was written; "admin" for the admin's chat and Test button. */
+  apiKeyName?: Maybe<Scalars['String']['output']>;
   backendModel?: Maybe<Scalars['String']['output']>;
   /**
    * For a stream: every parsed SSE data event, [DONE] excluded. An event the backend sent as
@@ -194,6 +198,8 @@ export type LogEntry = {
 };
 
 export type LogFilter = {
+  /** Entries of one client key (its id). */
+  apiKeyId?: InputMaybe<Scalars['ID']['input']>;
   /** Inclusive. */
   from?: InputMaybe<Scalars['DateTime']['input']>;
   method?: InputMaybe<Scalars['String']['input']>;
@@ -734,6 +740,8 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 }
 
 export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogEntry'] = ResolversParentTypes['LogEntry']> = ResolversObject<{
+  apiKeyId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  apiKeyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   backendModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   chunks?: Resolver<Maybe<Array<Maybe<ResolversTypes['JSON']>>>, ParentType, ContextType>;
   clientIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -26,7 +26,8 @@ const hashOf = (secret: string) => createHash('sha256').update(secret).digest('h
 /** Why a key does not let a request in (the message never holds the key). */
 export type KeyRefusal = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'disabled' | 'expired';
 
-export type KeyCheck = { key: ApiKeyRow } | { refused: KeyRefusal };
+/** A refused key that is known (revoked, disabled, expired) comes with its row, for the log. */
+export type KeyCheck = { key: ApiKeyRow } | { refused: KeyRefusal; known?: ApiKeyRow };
 
 /** Whether `model` is one of the key's models (a trailing `*` matches a prefix); null allows every model. */
 export function allowsModel(key: ApiKeyRow, model: string): boolean {
@@ -107,9 +108,9 @@ export class KeyService {
     const row = this.byPublicId.get(shape[1]!);
     if (!row) return { refused: 'unknown' };
     if (!timingSafeEqual(Buffer.from(hashOf(secret), 'hex'), Buffer.from(row.secretHash, 'hex'))) return { refused: 'unknown' };
-    if (row.revokedAt) return { refused: 'revoked' };
-    if (!row.enabled) return { refused: 'disabled' };
-    if (row.expiresAt && row.expiresAt.getTime() <= this.now()) return { refused: 'expired' };
+    if (row.revokedAt) return { refused: 'revoked', known: row };
+    if (!row.enabled) return { refused: 'disabled', known: row };
+    if (row.expiresAt && row.expiresAt.getTime() <= this.now()) return { refused: 'expired', known: row };
     return { key: row };
   }
 

@@ -12,6 +12,7 @@ export function matchesFilter(row: LogSummary, f: LogFilter | null | undefined):
   if (f.path && !row.path.includes(f.path)) return false;
   if (f.model && row.model !== f.model) return false;
   if (f.stream != null && row.stream !== f.stream) return false;
+  if (f.apiKeyId && row.apiKeyId !== f.apiKeyId) return false;
   return true;
 }
 

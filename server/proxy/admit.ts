@@ -1,11 +1,12 @@
 /**
  * The admit step: may this caller send this request? `authenticate` runs first, before the body is
  * read (CLIENT_AUTH and the client key, keys/service.ts, all in memory); `admit` after parse, when
- * the model is known (the key's models). Rate limits and budgets plug in here next; until then the
- * returned admission has nothing to release.
+ * the model is known: the key's models, then its pace (keys/limits.ts: RPM, TPM, in flight), whose
+ * reservation the admission gives back when the exchange ends. Budgets plug in here next.
  */
 import { bearerToken } from '../admin/auth.ts';
 import { InvalidApiKeyError, ModelNotAllowedError } from '../errors.ts';
+import type { Limiter } from '../keys/limits.ts';
 import { allowsModel, type KeyRefusal, type KeyService } from '../keys/service.ts';
 import type { ClientAuth } from '../settings.ts';
 import type { ApiKeyRow } from '../store/types.ts';
@@ -28,6 +29,8 @@ export interface Caller {
 export interface ClientAuthDeps {
   mode: ClientAuth;
   keys: KeyService | null;
+  /** Client keys' RPM, TPM and parallel limits; none: not enforced. */
+  limiter?: Limiter;
 }
 
 /** Who the request is from, once its key (if any) was checked. */
@@ -55,20 +58,28 @@ function presentedKey(request: Request): string | null {
   return bearerToken(request.headers.get('authorization')) ?? request.headers.get('x-api-key')?.trim() ?? null;
 }
 
-export function authenticate(deps: ClientAuthDeps, request: Request, caller: Caller): Client {
+/** `seen` learns the key the request names, when it is known, before a refusal is thrown (for the log). */
+export function authenticate(deps: ClientAuthDeps, request: Request, caller: Caller, seen?: (key: ApiKeyRow) => void): Client {
   if (caller.internal || deps.mode === 'off' || !deps.keys) return NO_KEY;
   if (deps.mode === 'auto' && !deps.keys.anyKey) {
     if (caller.ip !== null && LOOPBACK.test(caller.ip)) return NO_KEY;
     throw new InvalidApiKeyError('No client key exists yet, so only clients on this machine are served: create a key in the admin (Keys) and send it as the API key');
   }
   const check = deps.keys.check(presentedKey(request));
-  if ('refused' in check) throw new InvalidApiKeyError(REFUSED[check.refused]);
+  if ('refused' in check) {
+    if (check.known) seen?.(check.known);
+    throw new InvalidApiKeyError(REFUSED[check.refused]);
+  }
   deps.keys.touch(check.key);
   return { key: check.key };
 }
 
-/** Whether the client may use the model it asked for. */
-export function admit(client: Client, request: ParsedRequest): Admission {
-  if (client.key && !allowsModel(client.key, request.model)) throw new ModelNotAllowedError(request.model);
-  return OPEN;
+/** Whether the client may use the model it asked for, at this pace (throws the 403 or the 429). */
+export function admit(client: Client, request: ParsedRequest, limiter?: Limiter): Admission {
+  const key = client.key;
+  if (!key) return OPEN;
+  if (!allowsModel(key, request.model)) throw new ModelNotAllowedError(request.model);
+  if (!limiter) return OPEN;
+  const grant = limiter.acquire(key, request.estimatedTokens);
+  return { headers: grant.headers, release: (o) => grant.settle(o.totalTokens, o.failed) };
 }

@@ -13,7 +13,10 @@ import type { ConfigRow, LogRow } from '../store/types.ts';
 
 /** What the admit step grants (admit.ts): held for the length of an exchange, released when it ends. */
 export interface Admission {
-  release(): void;
+  /** Headers the answer carries (a client key's x-ratelimit-*). */
+  readonly headers?: Record<string, string>;
+  /** The exchange ended: its real token use (null when unknown), and whether it failed. */
+  release(outcome: { totalTokens: number | null; failed: boolean }): void;
 }
 
 /** Where an exchange ends up: the proxy's deps, shared by every exchange. */
@@ -100,6 +103,14 @@ export class Exchange {
   }
 
   /** What the admit step granted; released when the exchange finishes. */
+  /** Who sent it: a client key, or the admin (chat, Test button). */
+  client(key: { id: string; name: string } | null, internal: boolean): void {
+    if (key) {
+      this.row.apiKeyId = key.id;
+      this.row.apiKeyName = key.name;
+    } else if (internal) this.row.apiKeyName = 'admin';
+  }
+
   admitted(admission: Admission): void {
     this.admission = admission;
   }
@@ -152,7 +163,7 @@ export class Exchange {
     }
     if (outcome.durationMs !== undefined) row.durationMs = round(outcome.durationMs);
     else if (row.durationMs === 0) row.durationMs = round(this.elapsed());
-    this.admission?.release();
+    this.admission?.release({ totalTokens: row.totalTokens, failed: row.statusCode === 0 || row.statusCode >= 400 });
     if (this.streaming) this.sinks.metrics.streamClosed();
     this.sinks.metrics.ended(row);
     if (this.sinks.settings.logRequests) this.sinks.recorder.record(row);

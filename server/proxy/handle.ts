@@ -35,7 +35,8 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     if (pathname.includes('%')) refuseEncodedSeparators(pathname);
     const subpath = pathname.slice('/v1'.length);
     // Before the body is read: a client without a valid key costs no more than its headers.
-    const client = authenticate(deps.clientAuth ?? OPEN_AUTH, request, caller);
+    const client = authenticate(deps.clientAuth ?? OPEN_AUTH, request, caller, (known) => exchange.client(known, false));
+    exchange.client(client.key, caller.internal === true);
     if (isModelsPath(request.method, subpath)) return listModels({ exchange, routes: deps.routes, subpath, key: client.key });
     if (request.method !== 'POST') {
       throw new NotFoundError(`Lite Proxy routes requests by their model; ${request.method} ${pathname} carries none`);
@@ -46,11 +47,13 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     const parsing = parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
     const parsed = parsing instanceof Promise ? await parsing : parsing;
     // Held until the exchange finishes, which for a stream is when its last byte went out.
-    exchange.admitted(admit(client, parsed));
+    const admission = admit(client, parsed, deps.clientAuth?.limiter);
+    exchange.admitted(admission);
     const candidates = route(deps.routes, parsed.model, caller.configId);
     const answer = await attempt({
       exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal, byClientKey: client.key !== null,
     });
+    if (admission.headers) Object.assign(answer.headers, admission.headers);
     const response = respond({
       exchange, answer, clientSignal: request.signal, logBodyBytes: deps.settings.logBodyBytes, idleMs: deps.settings.streamIdleTimeoutMs,
     });

@@ -5,6 +5,7 @@
 import { BadRequestError } from '../errors.ts';
 import { bodyForLog } from './capture.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, replaceModel, replaceModelBytes, withModel } from './body.ts';
+import { estimateTokens } from '../keys/limits.ts';
 import type { Exchange } from './exchange.ts';
 
 export interface ParsedRequest {
@@ -12,6 +13,8 @@ export interface ParsedRequest {
   multipart: boolean;
   /** The body for a backend whose model is called `backendModel`; only the model differs. */
   rewrite(backendModel: string): BodyInit;
+  /** Tokens the request may cost (keys/limits.ts): its prompt's estimate plus its max_tokens. */
+  estimatedTokens: number;
 }
 
 const decoder = new TextDecoder();
@@ -34,7 +37,7 @@ async function parseForm(o: ParseInput): Promise<ParsedRequest> {
   const parsed = await parseMultipart(o.bytes, o.contentType, o.logBodyBytes);
   o.exchange.requestBody(parsed.summary);
   o.exchange.requestedModel(parsed.model);
-  return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m) };
+  return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m), estimatedTokens: estimateTokens(o.bytes.byteLength, null) };
 }
 
 function parseJson(o: ParseInput): ParsedRequest {
@@ -59,5 +62,5 @@ function parseJson(o: ParseInput): ParsedRequest {
   if (exchange.logging) exchange.requestBody(bodyForLog(text, bytes.byteLength, logBodyBytes, true));
   exchange.requestedModel(parsed.model);
   const rewrite = invalidUtf8 ? (m: string) => replaceModelBytes(parsed, bytes, m) : (m: string) => replaceModel(parsed, m);
-  return { model: parsed.model, multipart: false, rewrite };
+  return { model: parsed.model, multipart: false, rewrite, estimatedTokens: estimateTokens(bytes.byteLength, parsed.value) };
 }

@@ -205,6 +205,7 @@ export function logFilter(filter: LogFilter, paths?: readonly string[] | null): 
   if (filter.path) f.path = paths ? { $in: [...paths] } : { $regex: escapeRegex(filter.path) };
   if (filter.model) f.model = filter.model;
   if (filter.stream != null) f.stream = filter.stream;
+  if (filter.apiKeyId) f.apiKeyId = filter.apiKeyId;
   return f;
 }
 

@@ -29,10 +29,11 @@ export const MONGO_STEPS: readonly MongoStep[] = [
   { version: 2, name: 'an index per Logs-page filter: method, path, stream, model + status', run: (db) => createIndexes(db, 2) },
   {
     // The name and the public id are unique (as on SQLite); explicit names keep a repeated step a no-op.
-    version: 3, name: 'client keys',
+    version: 3, name: 'client keys, and an index for the Logs page\'s key filter',
     run: async (db) => {
       await db.collection('api_keys').createIndex({ name: 1 }, { name: 'api_keys_name', unique: true });
       await db.collection('api_keys').createIndex({ publicId: 1 }, { name: 'api_keys_public_id', unique: true });
+      await createIndexes(db, 3);
     },
   },
 ];

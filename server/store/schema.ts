@@ -115,6 +115,8 @@ export const LOG_FIELDS = {
   error: { column: 'error', kind: 'text', nullable: true, part: 'summary' },
   clientIp: { column: 'client_ip', kind: 'text', nullable: true, part: 'summary' },
   userAgent: { column: 'user_agent', kind: 'text', nullable: true, part: 'summary' },
+  apiKeyId: { column: 'api_key_id', kind: 'text', nullable: true, part: 'summary', since: 3 },
+  apiKeyName: { column: 'api_key_name', kind: 'text', nullable: true, part: 'summary', since: 3 },
   requestHeaders: { column: 'request_headers', kind: 'json', nullable: true, part: 'detail' },
   requestBody: { column: 'request_body', kind: 'body', nullable: true, part: 'detail' },
   responseHeaders: { column: 'response_headers', kind: 'json', nullable: true, part: 'detail' },
@@ -152,6 +154,8 @@ export const INDEXES: readonly IndexSpec[] = [
     name: 'logs_model_status_time', table: 'logs', fields: [['model', 1], ['statusCode', 1], ['timestamp', -1], ['id', -1]],
     only: 'mongodb', since: 2,
   },
+  // Version 3: the Logs page's key filter.
+  { name: 'logs_key_time', table: 'logs', fields: [['apiKeyId', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 3 },
 ];
 
 const TABLE_FIELDS: Record<'configs' | 'logs', FieldTable> = { configs: CONFIG_FIELDS, logs: LOG_FIELDS };

@@ -10,7 +10,8 @@
  */
 import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { fieldsOf, LOG_FIELDS, SQL_TYPE } from './schema.ts';
-import { codec } from './sqlite-schema.ts';
+import type { Bodies } from './schema.ts';
+import { codec, type Row } from './sqlite-schema.ts';
 import type { LogCursor, LogFilter, LogRow, LogSummary } from './types.ts';
 
 export const LOGS_SCHEMA = 'logdb';
@@ -25,9 +26,9 @@ export function logsFileOf(path: string): string {
   return path === ':memory:' ? ':memory:' : `${path.replace(/\.sqlite$/, '')}-logs.sqlite`;
 }
 
-const summaryFields = fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'summary');
-const detailFields = fieldsOf(LOG_FIELDS).filter(([, f]) => f.part === 'detail');
-const columnDefs = (fields: typeof summaryFields) =>
+const summaryFields = (version?: number) => fieldsOf(LOG_FIELDS, version).filter(([, f]) => f.part === 'summary');
+const detailFields = (version?: number) => fieldsOf(LOG_FIELDS, version).filter(([, f]) => f.part === 'detail');
+const columnDefs = (fields: ReturnType<typeof summaryFields>) =>
   fields.map(([, f]) => `${f.column} ${SQL_TYPE[f.kind]}${f.key ? ' NOT NULL UNIQUE' : f.nullable ? '' : ' NOT NULL'}`).join(',\n  ');
 
 /** The status class as an indexed expression: a range on status_code could not be read in time order. */
@@ -45,11 +46,17 @@ export const LOG_INDEXES: readonly [name: string, columns: string][] = [
   ['logs_method_time', 'method, ts DESC, id DESC'],
 ];
 
-/** The v2 log tables, each created only when missing. */
+/** Version 3: the client key of each entry, and its filter's index. */
+export const LOG_KEY_COLUMNS_SQL = (s = LOGS_SCHEMA) => [
+  ...summaryFields().filter(([, f]) => f.since === 3).map(([, f]) => `ALTER TABLE ${s}.logs ADD COLUMN ${f.column} ${SQL_TYPE[f.kind]};`),
+  `CREATE INDEX IF NOT EXISTS ${s}.logs_key_time ON logs (api_key_id, ts DESC, id DESC);`,
+].join('\n');
+
+/** The v2 log tables, each created only when missing, with the columns of version 2 (step 3 adds its own). */
 export function createLogTablesSql(s = LOGS_SCHEMA): string {
   return [
-    `CREATE TABLE IF NOT EXISTS ${s}.logs (\n  ${columnDefs(summaryFields)}\n);`,
-    `CREATE TABLE IF NOT EXISTS ${s}.log_bodies (\n  rid INTEGER PRIMARY KEY,\n  ${columnDefs(detailFields)}\n);`,
+    `CREATE TABLE IF NOT EXISTS ${s}.logs (\n  ${columnDefs(summaryFields(2))}\n);`,
+    `CREATE TABLE IF NOT EXISTS ${s}.log_bodies (\n  rid INTEGER PRIMARY KEY,\n  ${columnDefs(detailFields(2))}\n);`,
     `CREATE TABLE IF NOT EXISTS ${s}.endpoints (path TEXT PRIMARY KEY) WITHOUT ROWID;`,
     `CREATE TABLE IF NOT EXISTS ${s}.upgrade (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
     // An entry's bodies go with it, whoever deletes it.
@@ -60,8 +67,14 @@ export function createLogTablesSql(s = LOGS_SCHEMA): string {
 
 export const summaryCodec = codec<LogSummary>(LOG_FIELDS, (f) => f.part === 'summary');
 export const detailCodec = codec<Partial<LogRow>>(LOG_FIELDS, (f) => f.part === 'detail');
-/** The whole entry in the 0.1.0 layout (the legacy table holds every field in one row). */
-export const legacyCodec = codec<LogRow>(LOG_FIELDS);
+/** The whole entry in the 0.1.0 layout (the legacy table holds every field in one row, and none added since). */
+const legacyFields = codec<LogRow>(LOG_FIELDS, (f) => (f.since ?? 1) === 1);
+export const legacyCodec = {
+  ...legacyFields,
+  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null }),
+};
+/** The summary columns the legacy table has (the background move copies these). */
+export const legacySummaryColumns = fieldsOf(LOG_FIELDS, 1).filter(([, f]) => f.part === 'summary').map(([, f]) => f.column).join(', ');
 
 /** Where a query reads: the v2 tables, or the legacy table of an older file (which has no status-class index). */
 export type Source = 'current' | 'legacy';
@@ -93,6 +106,11 @@ export function whereOf(filter: LogFilter, o: { source: Source; after?: LogCurso
   else if (filter.path) add('instr(path, ?) > 0', filter.path);
   if (filter.model) add('model = ?', filter.model);
   if (filter.stream != null) add('stream = ?', filter.stream ? 1 : 0);
+  // The legacy table (0.1.0) has no key column: none of its entries came with a key.
+  if (filter.apiKeyId) {
+    if (o.source === 'current') add('api_key_id = ?', filter.apiKeyId);
+    else add('0');
+  }
   if (o.legacyAbove !== undefined) add('rowid > ?', o.legacyAbove);
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -8,7 +8,7 @@
 import type { Database } from 'bun:sqlite';
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { type MigrateOptions, type MigrationStep, planMigration, SchemaError, stepFailed } from './migrations.ts';
-import { createLogTablesSql } from './sqlite-logs.ts';
+import { createLogTablesSql, LOG_KEY_COLUMNS_SQL } from './sqlite-logs.ts';
 import { API_KEYS_TABLE_SQL, createTablesSql } from './sqlite-schema.ts';
 
 export type SqliteStep = MigrationStep<Database> & {
@@ -32,7 +32,7 @@ export const SQLITE_STEPS: readonly SqliteStep[] = [
       if (db.query('SELECT 1 AS x FROM main.logs LIMIT 1').get() === null) db.exec('DROP TABLE main.logs');
     },
   },
-  { version: 3, name: 'client keys', keepsData: true, run: (db) => void db.exec(API_KEYS_TABLE_SQL) },
+  { version: 3, name: 'client keys, and the key of each log entry', keepsData: true, run: (db) => void db.exec(`${API_KEYS_TABLE_SQL}\n${LOG_KEY_COLUMNS_SQL()}`) },
 ];
 
 /** Files up to this size are copied before an upgrade; larger ones only when a step changes what exists. */

@@ -7,7 +7,7 @@
 import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { Bodies } from './schema.ts';
-import { detailCodec, hasLegacyLogs, legacyCodec, mergeNewestFirst, type Source, summaryCodec, whereOf, type Where } from './sqlite-logs.ts';
+import { detailCodec, hasLegacyLogs, legacyCodec, legacySummaryColumns, mergeNewestFirst, type Source, summaryCodec, whereOf, type Where } from './sqlite-logs.ts';
 import type { Row } from './sqlite-schema.ts';
 import type { LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize } from './types.ts';
 
@@ -30,8 +30,12 @@ export class LogQueries {
   queryLogs(q: LogQuery): LogSummary[] {
     if (q.limit === 0) return [];
     const lists = this.parts(q.filter, q.after).map((p) => {
-      const table = p.source === 'current' ? 'logdb.logs' : 'main.logs';
-      const rows = this.all(`SELECT ${summaryCodec.columns} FROM ${table} ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
+      if (p.source === 'legacy') {
+        // The legacy table has the summary fields 0.1.0 had; those added since read as null.
+        const rows = this.all(`SELECT ${legacySummaryColumns} FROM main.logs ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
+        return rows.map((r) => ({ ...summaryCodec.fromRow(r), apiKeyId: null, apiKeyName: null }));
+      }
+      const rows = this.all(`SELECT ${summaryCodec.columns} FROM logdb.logs ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
       return rows.map((r) => summaryCodec.fromRow(r));
     });
     return mergeNewestFirst(lists, q.limit < 0 ? Number.POSITIVE_INFINITY : q.limit);

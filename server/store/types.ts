@@ -76,6 +76,10 @@ export interface LogSummary {
   error: string | null;
   clientIp: string | null;
   userAgent: string | null;
+  /** The client key that sent it (schema version 3); null without one. */
+  apiKeyId: string | null;
+  /** That key's name when the entry was written ("admin" for the admin's chat and Test button). */
+  apiKeyName: string | null;
 }
 
 /** The heavy part of a log entry, read one entry at a time. */
@@ -101,6 +105,8 @@ export interface LogFilter {
   path?: string | null;
   model?: string | null;
   stream?: boolean | null;
+  /** Entries of one client key. */
+  apiKeyId?: string | null;
 }
 
 /** How many entries match a filter: `count` exactly when `exact`, else more than `count`. */

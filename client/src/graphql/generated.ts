@@ -40,6 +40,8 @@ export type CreateConfigInput = {
 };
 
 export type LogFilter = {
+  /** Entries of one client key (its id). */
+  apiKeyId?: string | number | null | undefined;
   /** Inclusive. */
   from?: string | null | undefined;
   method?: string | null | undefined;
