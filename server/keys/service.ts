@@ -22,6 +22,7 @@ const MAX_MODELS = 200;
 const TOUCH_FLUSH_MS = 5_000;
 
 const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const digestOf = (secret: string) => createHash('sha256').update(secret).digest();
 
 /** Why a key does not let a request in (the message never holds the key). */
 export type KeyRefusal = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'disabled' | 'expired';
@@ -52,10 +53,12 @@ export interface ApiKeyInput {
 }
 
 export class KeyService {
-  private byPublicId = new Map<string, ApiKeyRow>();
+  /** Each key by its public id, with its stored hash as bytes (made once per reload, not per request). */
+  private byPublicId = new Map<string, { row: ApiKeyRow; hash: Buffer }>();
   private rows: ApiKeyRow[] = [];
   private timer: Timer | null = null;
-  private touched = new Map<string, Date>();
+  /** Keys used since the last write-back, with when (ms). */
+  private touched = new Map<string, number>();
   private flushTimer: Timer | null = null;
   private readonly now: () => number;
 
@@ -83,7 +86,7 @@ export class KeyService {
   async reload(): Promise<void> {
     const rows = await this.store.listApiKeys();
     this.rows = rows;
-    this.byPublicId = new Map(rows.map((r) => [r.publicId, r]));
+    this.byPublicId = new Map(rows.map((r) => [r.publicId, { row: r, hash: Buffer.from(r.secretHash, 'hex') }]));
   }
 
   /** Whether any key was ever made (revoked ones too): then CLIENT_AUTH=auto asks every client for one. */
@@ -105,9 +108,11 @@ export class KeyService {
     if (secret === null || secret === '') return { refused: 'missing' };
     const shape = SECRET_SHAPE.exec(secret);
     if (!shape) return { refused: 'malformed' };
-    const row = this.byPublicId.get(shape[1]!);
-    if (!row) return { refused: 'unknown' };
-    if (!timingSafeEqual(Buffer.from(hashOf(secret), 'hex'), Buffer.from(row.secretHash, 'hex'))) return { refused: 'unknown' };
+    const known = this.byPublicId.get(shape[1]!);
+    if (!known) return { refused: 'unknown' };
+    const digest = digestOf(secret);
+    if (digest.byteLength !== known.hash.byteLength || !timingSafeEqual(digest, known.hash)) return { refused: 'unknown' };
+    const row = known.row;
     if (row.revokedAt) return { refused: 'revoked', known: row };
     if (!row.enabled) return { refused: 'disabled', known: row };
     if (row.expiresAt && row.expiresAt.getTime() <= this.now()) return { refused: 'expired', known: row };
@@ -116,7 +121,7 @@ export class KeyService {
 
   /** Marks the key used now (written back within TOUCH_FLUSH_MS, never awaited by a request). */
   touch(key: ApiKeyRow): void {
-    this.touched.set(key.id, new Date(this.now()));
+    this.touched.set(key.id, this.now());
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = null;
       void this.flushTouched();
@@ -129,7 +134,7 @@ export class KeyService {
     this.touched.clear();
     for (const [id, at] of touched) {
       try {
-        const row = await this.store.updateApiKey(id, { lastUsedAt: at });
+        const row = await this.store.updateApiKey(id, { lastUsedAt: new Date(at) });
         if (row) this.replaceRow(row);
       } catch {
         // The store is out: the next use writes it again.
@@ -139,12 +144,12 @@ export class KeyService {
 
   private withTouch(row: ApiKeyRow): ApiKeyRow {
     const at = this.touched.get(row.id);
-    return at ? { ...row, lastUsedAt: at } : row;
+    return at !== undefined ? { ...row, lastUsedAt: new Date(at) } : row;
   }
 
   private replaceRow(row: ApiKeyRow): void {
     this.rows = this.rows.map((r) => (r.id === row.id ? row : r));
-    this.byPublicId.set(row.publicId, row);
+    this.byPublicId.set(row.publicId, { row, hash: Buffer.from(row.secretHash, 'hex') });
   }
 
   /** A new key and its secret: the only time the secret exists outside the client's hands. */
