@@ -18,6 +18,8 @@ const SECRET_SHAPE = /^sk-lp-([A-Za-z0-9]{12})-([A-Za-z0-9_-]{40,})$/;
 export const BUDGET_PERIODS: readonly BudgetPeriod[] = ['DAY', 'WEEK', 'MONTH', 'TOTAL'];
 const MAX_NAME = 100;
 const MAX_MODELS = 200;
+/** Verified secrets kept between reloads at most (a reload empties the map every few seconds anyway). */
+const VERIFIED_KEPT = 10_000;
 /** lastUsedAt is written back this often (in memory at once). */
 const TOUCH_FLUSH_MS = 5_000;
 
@@ -57,6 +59,12 @@ export class KeyService {
   private byPublicId = new Map<string, { row: ApiKeyRow; hash: Buffer }>();
   private rows: ApiKeyRow[] = [];
   private timer: Timer | null = null;
+  /**
+   * Secrets checked since the last reload, to their key: a client sends the same key on every
+   * request, and a map lookup costs less than a SHA-256. Cleared by every reload (a revoked or
+   * changed key is looked at afresh); only secrets that matched are kept.
+   */
+  private verified = new Map<string, ApiKeyRow>();
   /** Keys used since the last write-back, with when (ms). */
   private touched = new Map<string, number>();
   private flushTimer: Timer | null = null;
@@ -87,6 +95,7 @@ export class KeyService {
     const rows = await this.store.listApiKeys();
     this.rows = rows;
     this.byPublicId = new Map(rows.map((r) => [r.publicId, { row: r, hash: Buffer.from(r.secretHash, 'hex') }]));
+    this.verified = new Map();
   }
 
   /** Whether any key was ever made (revoked ones too): then CLIENT_AUTH=auto asks every client for one. */
@@ -106,13 +115,18 @@ export class KeyService {
   /** The key a request presents, checked: synchronous, from memory. */
   check(secret: string | null): KeyCheck {
     if (secret === null || secret === '') return { refused: 'missing' };
-    const shape = SECRET_SHAPE.exec(secret);
-    if (!shape) return { refused: 'malformed' };
-    const known = this.byPublicId.get(shape[1]!);
-    if (!known) return { refused: 'unknown' };
-    const digest = digestOf(secret);
-    if (digest.byteLength !== known.hash.byteLength || !timingSafeEqual(digest, known.hash)) return { refused: 'unknown' };
-    const row = known.row;
+    let row = this.verified.get(secret);
+    if (!row) {
+      const shape = SECRET_SHAPE.exec(secret);
+      if (!shape) return { refused: 'malformed' };
+      const known = this.byPublicId.get(shape[1]!);
+      if (!known) return { refused: 'unknown' };
+      const digest = digestOf(secret);
+      if (digest.byteLength !== known.hash.byteLength || !timingSafeEqual(digest, known.hash)) return { refused: 'unknown' };
+      row = known.row;
+      if (this.verified.size >= VERIFIED_KEPT) this.verified.clear();
+      this.verified.set(secret, row);
+    }
     if (row.revokedAt) return { refused: 'revoked', known: row };
     if (!row.enabled) return { refused: 'disabled', known: row };
     if (row.expiresAt && row.expiresAt.getTime() <= this.now()) return { refused: 'expired', known: row };
@@ -150,6 +164,7 @@ export class KeyService {
   private replaceRow(row: ApiKeyRow): void {
     this.rows = this.rows.map((r) => (r.id === row.id ? row : r));
     this.byPublicId.set(row.publicId, { row, hash: Buffer.from(row.secretHash, 'hex') });
+    this.verified.clear();
   }
 
   /** A new key and its secret: the only time the secret exists outside the client's hands. */
