@@ -13,7 +13,7 @@ describe('the built admin client', () => {
   afterAll(() => app.stop());
 
   test('/ and the client-side pages answer with the app page, never cached', async () => {
-    for (const path of ['/', '/models', '/logs', '/chat']) {
+    for (const path of ['/', '/models', '/keys', '/logs', '/chat']) {
       const res = await fetch(`${app.url}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toContain('text/html');

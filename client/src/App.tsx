@@ -5,6 +5,7 @@ import { locale, setLocale, t } from './lib/i18n.ts';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Login } from './pages/Login.tsx';
 import { Logs } from './pages/Logs.tsx';
+import { Keys } from './pages/Keys.tsx';
 import { Models } from './pages/Models.tsx';
 
 // Markdown and code highlighting are only needed on the Chat page: loaded when it is opened.
@@ -21,6 +22,7 @@ function Layout(props: RouteSectionProps) {
           <div class="brand">{t('app.title')}</div>
           <A href="/" end activeClass="active">{t('nav.dashboard')}</A>
           <A href="/models" activeClass="active">{t('nav.models')}</A>
+          <A href="/keys" activeClass="active">{t('nav.keys')}</A>
           <A href="/logs" activeClass="active">{t('nav.logs')}</A>
           <A href="/chat" activeClass="active">{t('nav.chat')}</A>
           <a href="/graphql" target="_blank" rel="noopener">{t('nav.playground')}</a>
@@ -56,6 +58,7 @@ export function App() {
     <Router root={Layout}>
       <Route path="/" component={Dashboard} />
       <Route path="/models" component={Models} />
+      <Route path="/keys" component={Keys} />
       <Route path="/logs" component={Logs} />
       <Route path="/chat" component={Chat} />
       <Route path="*" component={Dashboard} />

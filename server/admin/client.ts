@@ -11,7 +11,7 @@ import { securityHeaders } from './security-headers.ts';
 export const CLIENT_DIST = join(import.meta.dir, '../../client/dist');
 
 /** Paths the client routes itself; each answers with index.html. */
-const PAGES = ['/', '/models', '/logs', '/chat'];
+const PAGES = ['/', '/models', '/keys', '/logs', '/chat'];
 
 export function isClientBuilt(distDir = CLIENT_DIST): boolean {
   return existsSync(join(distDir, 'index.html'));

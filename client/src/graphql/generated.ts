@@ -3,6 +3,12 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type BudgetPeriod =
+  | 'DAY'
+  | 'MONTH'
+  | 'TOTAL'
+  | 'WEEK';
+
 export type ChatEventType =
   | 'DELTA'
   | 'DONE'
@@ -28,6 +34,20 @@ export type ChatRole =
   | 'ASSISTANT'
   | 'SYSTEM'
   | 'USER';
+
+export type CreateApiKeyInput = {
+  allowedModels?: Array<string> | null | undefined;
+  budgetPeriod?: BudgetPeriod | null | undefined;
+  budgetTokens?: number | null | undefined;
+  budgetUsd?: number | null | undefined;
+  enabled?: boolean | null | undefined;
+  expiresAt?: string | null | undefined;
+  maxParallel?: number | null | undefined;
+  metadata?: unknown;
+  name: string;
+  rpm?: number | null | undefined;
+  tpm?: number | null | undefined;
+};
 
 export type CreateConfigInput = {
   apiKey?: string | null | undefined;
@@ -63,6 +83,20 @@ export type StatsBucket =
   | 'FIVE_MINUTES'
   | 'HOUR'
   | 'MINUTE';
+
+export type UpdateApiKeyInput = {
+  allowedModels?: Array<string> | null | undefined;
+  budgetPeriod?: BudgetPeriod | null | undefined;
+  budgetTokens?: number | null | undefined;
+  budgetUsd?: number | null | undefined;
+  enabled?: boolean | null | undefined;
+  expiresAt?: string | null | undefined;
+  maxParallel?: number | null | undefined;
+  metadata?: unknown;
+  name?: string | null | undefined;
+  rpm?: number | null | undefined;
+  tpm?: number | null | undefined;
+};
 
 export type UpdateConfigInput = {
   /** Absent keeps the stored key, null clears it. */
@@ -102,6 +136,35 @@ export type DashboardHealthQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type DashboardHealthQuery = { health: { status: string, store: { kind: string, ok: boolean, lastError: string | null, downSince: string | null, logRows: number | null, bytes: number | null, sizeCheckedAt: string | null, retentionDays: number, maxRows: number | null, retentionDeleted: number }, logQueue: { depth: number, written: number, dropped: number, writeFailures: number, spooled: number, spoolDropped: number, spoolFailing: string | null } } };
+
+export type ApiKeyFieldsFragment = { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null };
+
+export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null }> };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { secret: string, key: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null } } };
+
+export type UpdateApiKeyMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateApiKeyInput;
+}>;
+
+
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null } };
 
 export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string };
 

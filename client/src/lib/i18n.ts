@@ -6,12 +6,13 @@ import { createSignal } from 'solid-js';
 import * as chat from '../messages/chat.ts';
 import * as common from '../messages/common.ts';
 import * as dashboard from '../messages/dashboard.ts';
+import * as keys from '../messages/keys.ts';
 import * as logs from '../messages/logs.ts';
 import * as models from '../messages/models.ts';
 
-const en = { ...common.en, ...dashboard.en, ...models.en, ...logs.en, ...chat.en };
+const en = { ...common.en, ...dashboard.en, ...models.en, ...keys.en, ...logs.en, ...chat.en };
 type Key = keyof typeof en;
-const zh: Record<Key, string> = { ...common.zh, ...dashboard.zh, ...models.zh, ...logs.zh, ...chat.zh };
+const zh: Record<Key, string> = { ...common.zh, ...dashboard.zh, ...models.zh, ...keys.zh, ...logs.zh, ...chat.zh };
 
 export type Locale = 'en' | 'zh';
 const catalogues: Record<Locale, Record<Key, string>> = { en, zh };
