@@ -162,6 +162,7 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
   });
 }
 
+/** A loopback host name or address (an IPv4-mapped 127.x too, as a dual-stack socket reports it). */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -133,6 +133,8 @@ describe('isLoopback', () => {
     ['127.0.0.1', true],
     ['127.1.2.3', true],
     ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['::ffff:10.0.0.1', false],
     ['0.0.0.0', false],
     ['::', false],
     ['192.168.1.10', false],

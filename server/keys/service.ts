@@ -23,8 +23,9 @@ const VERIFIED_KEPT = 10_000;
 /** lastUsedAt is written back this often (in memory at once). */
 const TOUCH_FLUSH_MS = 5_000;
 
-const hashOf = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const digestOf = (secret: string) => createHash('sha256').update(secret).digest();
+/** What the store keeps of a secret: its SHA-256, as hex. */
+const hashOf = (secret: string) => digestOf(secret).toString('hex');
 
 /** Why a key does not let a request in (the message never holds the key). */
 export type KeyRefusal = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'disabled' | 'expired';

@@ -8,7 +8,7 @@ import { bearerToken } from '../admin/auth.ts';
 import { InvalidApiKeyError, ModelNotAllowedError } from '../errors.ts';
 import type { Limiter } from '../keys/limits.ts';
 import { allowsModel, type KeyRefusal, type KeyService } from '../keys/service.ts';
-import type { ClientAuth } from '../settings.ts';
+import { type ClientAuth, isLoopback } from '../settings.ts';
 import type { ApiKeyRow } from '../store/types.ts';
 import type { Admission } from './exchange.ts';
 import type { ParsedRequest } from './parse.ts';
@@ -51,8 +51,6 @@ const REFUSED: Record<KeyRefusal, string> = {
   expired: 'This API key has expired',
 };
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
-
 /** The key a client sends: as an OpenAI key (Authorization: Bearer), or x-api-key (Anthropic-style clients). */
 function presentedKey(request: Request): string | null {
   return bearerToken(request.headers.get('authorization')) ?? request.headers.get('x-api-key')?.trim() ?? null;
@@ -62,7 +60,7 @@ function presentedKey(request: Request): string | null {
 export function authenticate(deps: ClientAuthDeps, request: Request, caller: Caller, seen?: (key: ApiKeyRow) => void): Client {
   if (caller.internal || deps.mode === 'off' || !deps.keys) return NO_KEY;
   if (deps.mode === 'auto' && !deps.keys.anyKey) {
-    if (caller.ip !== null && LOOPBACK.test(caller.ip)) return NO_KEY;
+    if (caller.ip !== null && isLoopback(caller.ip)) return NO_KEY;
     throw new InvalidApiKeyError('No client key exists yet, so only clients on this machine are served: create a key in the admin (Keys) and send it as the API key');
   }
   const check = deps.keys.check(presentedKey(request));

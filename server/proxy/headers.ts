@@ -5,15 +5,15 @@
 import type { ConfigRow } from '../store/types.ts';
 import type { HeaderRecord } from '../redact.ts';
 
-/** Never forwarded in either direction (RFC 9110 §7.6.1 plus what fetch computes itself). */
+/**
+ * Never forwarded in either direction (RFC 9110 §7.6.1 plus what fetch computes itself). The
+ * client's Accept-Encoding goes up and the backend's Content-Encoding comes down: fetch inflates
+ * nothing (upstream.ts), and respond.ts passes compressed bytes on or inflates them (encoding.ts).
+ */
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
   'host', 'content-length', 'proxy-authorization', 'proxy-authenticate',
 ]);
-// The client's Accept-Encoding goes up and the backend's Content-Encoding comes down: fetch inflates
-// nothing (upstream.ts), and respond.ts passes compressed bytes on or inflates them (encoding.ts).
-const NOT_FORWARDED_UP = HOP_BY_HOP;
-const NOT_FORWARDED_DOWN = HOP_BY_HOP;
 
 /** Headers that the Connection header names are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | null {
@@ -29,7 +29,7 @@ export function upstreamHeaders(incoming: HeaderRecord, config: ConfigRow, multi
   const out: Record<string, string> = {};
   const named = connectionTokens(incoming.connection);
   for (const name in incoming) {
-    if (NOT_FORWARDED_UP.has(name) || named?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
     if (byClientKey && CLIENT_KEY_HEADERS.has(name)) continue;
     // fetch writes a new multipart boundary for the rewritten form.
     if (multipart && name === 'content-type') continue;
@@ -46,7 +46,7 @@ export function downstreamHeaders(incoming: HeaderRecord): HeaderRecord {
   const out: HeaderRecord = {};
   const named = connectionTokens(incoming.connection);
   for (const name in incoming) {
-    if (!NOT_FORWARDED_DOWN.has(name) && !named?.has(name)) out[name] = incoming[name]!;
+    if (!HOP_BY_HOP.has(name) && !named?.has(name)) out[name] = incoming[name]!;
   }
   return out;
 }
