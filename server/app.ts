@@ -25,6 +25,7 @@ import { ProxyMetrics } from './metrics.ts';
 import { openAiErrorResponse } from './openai/errors.ts';
 import type { Caller } from './proxy/admit.ts';
 import { handleProxyRequest, type ProxyDeps } from './proxy/handle.ts';
+import { PriceBook } from './cost/prices.ts';
 import { TrustedProxies } from './client-ip.ts';
 import { adminCors, ProxyCors } from './cors.ts';
 import { GraphiQLFiles } from './admin/graphiql.ts';
@@ -44,6 +45,8 @@ export interface AppDeps {
   configs: ConfigService;
   /** The client keys for /v1 (keys/service.ts); without them (and CLIENT_AUTH) /v1 is open, as in 0.1.0. */
   keys?: KeyService;
+  /** Prices exchanges (cost/prices.ts); a new PriceBook when not given. */
+  prices?: PriceBook;
   adminToken: string;
   /** Where the built admin client is; defaults to client/dist. */
   clientDir?: string;
@@ -95,9 +98,11 @@ export function createApp(deps: AppDeps) {
   const { pubsub, recorder, retention, watch, health } = createLogPipeline(deps);
   const closing = new AbortController();
   const metrics = new ProxyMetrics({ health });
+  const prices = deps.prices ?? new PriceBook();
   const proxyDeps: ProxyDeps = {
     routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },
-    clientAuth: deps.keys ? { mode: settings.clientAuth ?? 'auto', keys: deps.keys, limiter: new MemoryLimiter() } : undefined,
+    clientAuth: deps.keys ? { mode: settings.clientAuth ?? 'auto', keys: deps.keys, limiter: new MemoryLimiter(), prices } : undefined,
+    prices, usage: deps.keys?.budgets,
   };
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const trustedProxies = new TrustedProxies(settings.trustedProxies ?? []);

@@ -81,7 +81,7 @@ export class ModelNotFoundError extends HttpError {
 }
 
 /** What a client key cannot do, now or by retrying: the official SDKs read x-should-retry. */
-const NO_RETRY = { 'x-should-retry': 'false' };
+export const NO_RETRY = { 'x-should-retry': 'false' };
 
 /** /v1 without a valid client key: OpenAI's 401 (the SDKs' AuthenticationError). The message never holds the key. */
 export class InvalidApiKeyError extends HttpError {

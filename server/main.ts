@@ -107,26 +107,42 @@ async function main() {
     stopping = true;
     console.log(`${signal}: no new connections; waiting up to ${settings.shutdownGraceMs} ms for requests in flight`);
     closeLiveStreams();
-    const finished = server.stop(false);
-    const timedOut = await Promise.race([finished.then(() => false), Bun.sleep(settings.shutdownGraceMs).then(() => true)]);
-    if (timedOut) {
-      console.log('grace period over: closing the remaining connections');
-      await server.stop(true);
-    }
+    // A step that takes long is named, so that an operator (or a test) sees where a stop waits.
+    const timed = async (what: string, work: () => unknown) => {
+      const from = performance.now();
+      await work();
+      const ms = performance.now() - from;
+      if (ms >= 1_000) console.log(`  shutdown: ${what} took ${(ms / 1000).toFixed(1)} s`);
+    };
+    await timed('requests in flight', async () => {
+      const finished = server.stop(false);
+      const timedOut = await Promise.race([finished.then(() => false), Bun.sleep(settings.shutdownGraceMs).then(() => true)]);
+      if (timedOut) {
+        console.log('grace period over: closing the remaining connections');
+        await server.stop(true);
+      }
+    });
     configs.stop();
-    await stopUpkeep();
-    await keys.stop();
+    // A retention sweep or a key's last-use write against a store that is out would wait for it
+    // (MongoDB: 5 s per operation): a shutdown waits for them only so long; each write is whole or not done.
+    await timed('background upkeep', () => Promise.race([stopUpkeep(), Bun.sleep(STORE_CLOSE_MS)]));
+    await timed('client keys', () => Promise.race([keys.stop(), Bun.sleep(STORE_CLOSE_MS)]));
     // Streams cut just now record their log entry on the next turns of the event loop.
     await Bun.sleep(50);
-    await recorder.drain(settings.shutdownGraceMs);
-    await spool.close();
-    await store.close();
+    await timed('the log queue', () => recorder.drain(settings.shutdownGraceMs));
+    await timed('the log spool', () => spool.close());
+    // A MongoDB close waits for operations still trying an unreachable server: not past this.
+    // (SQLite closes at once; what it holds is durable in its WAL either way.)
+    await timed('closing the store', () => Promise.race([store.close(), Bun.sleep(STORE_CLOSE_MS)]));
     console.log('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
+
+/** How long a shutdown waits for the store to close, and for background work on it to end. */
+const STORE_CLOSE_MS = 3_000;
 
 main().catch((err) => {
   console.error(err instanceof SettingsError ? `Invalid setting: ${err.message}` : `Lite Proxy failed to start: ${err instanceof Error ? err.message : String(err)}`);

@@ -15,7 +15,7 @@ import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from 'n
 import { join } from 'node:path';
 import { tempDir } from './helpers/app.ts';
 import {
-  createConfig, describeFailed, Ferret, ferretdbAvailable, health, type Health, Load, now, type Sent, storedInMongo, storedInSqlite, tally, type Tally, waitForDrain,
+  createConfig, describeFailed, Ferret, ferretdbAvailable, health, type Health, Load, now, type Sent, Steps, storedInMongo, storedInSqlite, tailOf, tally, type Tally, waitForDrain,
 } from './helpers/chaos.ts';
 import { startMockUpstream } from './helpers/mock-upstream.ts';
 import { freePort, killAll, spawnServer, startServer, type ServerProcess } from './helpers/server-process.ts';
@@ -137,50 +137,57 @@ test.skipIf(!haveFerret)('FerretDB out while the server restarts: both servers\'
   const database = 'chaos_restart';
   const env = { DATA_DIR: newDir('lp-chaos-restart-'), ADMIN_TOKEN: TOKEN, MONGODB_URI: ferret.uri, DATABASE_NAME: database };
   const first = await startServer({ env });
+  let second: ServerProcess | null = null;
+  const steps = new Steps(() => [tailOf('first server', first.stdout() + first.stderr()), second ? tailOf('second server', second.stdout() + second.stderr()) : '']
+    .join('\n'));
   await createConfig(first.url, TOKEN, { proxyModelName: MODEL, baseUrl: mock.baseUrl, backendModelName: 'repeat' });
   const target = { url: first.url };
   const load = startLoad({ target, tag: 'restart' });
   await Bun.sleep(3_000);
 
   const down = now();
-  await ferret.stop('SIGKILL');
+  await steps.run('stop FerretDB', 20_000, () => ferret.stop('SIGKILL'));
   await Bun.sleep(6_000);
   // SIGTERM with requests in flight (each has its answer's head: the server surely has them).
   load.pause();
   const inFlightAtStop = await load.headsIn();
-  const beforeStop = await health(first.url);
-  expect(await first.stop('SIGTERM')).toBe(0);
-  await load.idle();
+  const beforeStop = await steps.run('health before SIGTERM', 10_000, () => health(first.url));
+  expect(await steps.run('first server stops on SIGTERM', 30_000, () => first.stop('SIGTERM'))).toBe(0);
+  await steps.run('requests in flight end', 35_000, () => load.idle());
   const firstSent = load.sent.length;
 
   // MongoDB unreachable at start: it waits for the driver's server selection (5 s), then serves the last known configs.
-  const second: ServerProcess = spawnServer({ env });
-  await second.waitForOutput(/Lite Proxy listening on [^]*admin token:[^\n]*\n/, 30_000);
-  const startOutput = second.stdout() + second.stderr();
+  const started = spawnServer({ env });
+  second = started;
+  await steps.run('second server starts', 35_000, () => started.waitForOutput(/Lite Proxy listening on [^]*admin token:[^\n]*\n/, 30_000));
+  const startOutput = started.stdout() + started.stderr();
   expect(startOutput).toContain('Serving the 1 configs last seen');
   const spooledAtStart = Number(/log spool:\s+(\d+) entries from an earlier run/.exec(startOutput)?.[1] ?? 0);
-  target.url = second.url;
+  target.url = started.url;
   load.resume();
   await Bun.sleep(8_000);
-  await ferret.start();
+  await steps.run('start FerretDB again', 40_000, () => ferret.start());
   const outageMs = now() - down;
   await Bun.sleep(5_000);
-  await load.stop();
+  await steps.run('load stops', 35_000, () => load.stop());
   const drainFrom = now();
-  const drained = await waitForDrain(second.url, 60_000);
+  const drained = await steps.run('pipeline drains', 65_000, () => waitForDrain(started.url, 60_000));
   const drainMs = now() - drainFrom;
-  expect(await second.stop('SIGTERM')).toBe(0);
+  expect(await steps.run('second server stops on SIGTERM', 30_000, () => started.stop('SIGTERM'))).toBe(0);
 
-  const t = tally(load.sent, await storedInMongo(ferret.uri, database));
+  const t = tally(load.sent, await steps.run('read the stored entries', 20_000, () => storedInMongo(ferret.uri, database)));
+  const slowStops = (first.stdout() + started.stdout()).split('\n').filter((l) => l.includes('shutdown:')).map((l) => l.trim());
+  if (slowStops.length > 0) console.log(`[chaos] slow shutdown steps: ${slowStops.join('; ')}`);
   summary('FerretDB out across a server restart', t, {
     'sent to the first': firstSent, 'sent to the second': load.sent.length - firstSent, 'in flight at SIGTERM': inFlightAtStop,
     'spooled by the first': spooledAtStart, 'outage s': secs(outageMs), 'drain s': secs(drainMs),
   });
+  console.log(`[chaos] steps: ${steps.describe()}`);
   expect(beforeStop.store.ok).toBe(false);
   expect(spooledAtStart).toBeGreaterThan(100);
   expect(load.sent.length - firstSent).toBeGreaterThan(100);
   expectNoneLost(t, drained);
-}, 150_000);
+}, 240_000);
 
 /** Fills a file system with one file until it says ENOSPC; fill() again tops it up. */
 class Filler {

@@ -19,7 +19,8 @@ afterAll(() => mock.stop());
 const content = (rows: ConfigRow[]) => rows.map(({ id: _i, createdAt: _c, updatedAt: _u, ...rest }) => rest);
 
 const entry = (overrides: Record<string, unknown> = {}) => ({
-  proxyModelName: 'm-entry', baseUrl: mock.baseUrl, backendModelName: 'echo', ignoreSslVerify: false, enabled: true, timeoutMs: null, ...overrides,
+  proxyModelName: 'm-entry', baseUrl: mock.baseUrl, backendModelName: 'echo', ignoreSslVerify: false, enabled: true, timeoutMs: null,
+  inputPrice: null, cachedInputPrice: null, outputPrice: null, ...overrides,
 });
 const doc = (configs: unknown[]) => ({ format: 'lite-proxy-configs', version: 1, exportedAt: new Date().toISOString(), configs });
 
@@ -153,7 +154,7 @@ for (const kind of STORE_KINDS) {
       const now = new Date();
       await app.store.insertConfig({
         id: 'legacy', proxyModelName: 'legacy', baseUrl: 'https://svc:pa55word@gateway.example/v1', backendModelName: 'm',
-        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, createdAt: now, updatedAt: now,
+        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: now, updatedAt: now,
       });
       const plain = await exportDoc(false);
       expect(JSON.stringify(plain)).not.toContain('pa55word');

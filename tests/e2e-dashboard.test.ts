@@ -245,7 +245,7 @@ function logRow(opts: { at: number; model: string; configId: string; status: num
     model: opts.model, backendModel: 'echo', configId: opts.configId, upstreamUrl: null, statusCode: opts.status,
     stream: false, durationMs: opts.durationMs, ttftMs: Math.round(opts.durationMs * 0.4),
     promptTokens: ok ? 120 : null, completionTokens: ok ? 340 : null, totalTokens: ok ? 460 : null,
-    error: ok ? null : `upstream answered ${opts.status}`, clientIp: '127.0.0.1', userAgent: 'e2e-dashboard history', apiKeyId: null, apiKeyName: null,
+    error: ok ? null : `upstream answered ${opts.status}`, clientIp: '127.0.0.1', userAgent: 'e2e-dashboard history', apiKeyId: null, apiKeyName: null, costUsd: null,
     requestHeaders: {}, requestBody: null, responseHeaders: {}, responseBody: null, streamContent: null, chunks: null,
   };
 }

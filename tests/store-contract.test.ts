@@ -21,7 +21,7 @@ const pad = (n: number) => String(n).padStart(3, '0');
 const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks'] as const;
 const SUMMARY_KEYS = [
   'id', 'timestamp', 'method', 'path', 'model', 'backendModel', 'configId', 'upstreamUrl', 'statusCode', 'stream',
-  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName',
+  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName', 'costUsd',
 ];
 
 function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
@@ -33,6 +33,9 @@ function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
     ignoreSslVerify: false,
     enabled: true,
     timeoutMs: 30_000,
+    inputPrice: null,
+    cachedInputPrice: null,
+    outputPrice: null,
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,
@@ -44,7 +47,7 @@ function makeLog(overrides: Partial<LogRow> & { id: string }): LogRow {
     timestamp: at(0), method: 'POST', path: '/v1/chat/completions', model: 'gpt-4o', backendModel: 'gpt-4o-2024-08-06',
     configId: 'cfg-1', upstreamUrl: 'https://upstream.example/v1/chat/completions', statusCode: 200, stream: false,
     durationMs: 1234.5, ttftMs: null, promptTokens: 10, completionTokens: 20, totalTokens: 30, error: null,
-    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, requestHeaders: { 'content-type': 'application/json' },
+    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, requestHeaders: { 'content-type': 'application/json' },
     requestBody: { model: 'gpt-4o' }, responseHeaders: { 'content-type': 'application/json' }, responseBody: { id: 'x' },
     streamContent: null, chunks: null,
     ...overrides,
@@ -172,6 +175,13 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         expect(await store.getConfig('nope')).toBeNull();
       });
 
+      test('prices (schema version 4) round-trip, and a patch sets or clears them', async () => {
+        await store.insertConfig(makeConfig({ id: 'cfg-p', inputPrice: 2.5, cachedInputPrice: 1.25, outputPrice: 10 }));
+        expect(await store.getConfig('cfg-p')).toMatchObject({ inputPrice: 2.5, cachedInputPrice: 1.25, outputPrice: 10 });
+        const patched = await store.updateConfig('cfg-p', { inputPrice: 0, cachedInputPrice: null, updatedAt: at(5) });
+        expect(patched).toMatchObject({ inputPrice: 0, cachedInputPrice: null, outputPrice: 10 });
+      });
+
       test('inserting an existing id fails', async () => {
         await store.insertConfig(makeConfig({ id: 'cfg-1' }));
         await expect(store.insertConfig(makeConfig({ id: 'cfg-1', proxyModelName: 'other' }))).rejects.toThrow();
@@ -274,7 +284,7 @@ function contract(name: string, makeStore: () => Promise<Store>) {
       test('getLog keeps nulls, scalar bodies and empty values', async () => {
         const nulls = makeLog({
           id: 'nulls', model: null, backendModel: null, configId: null, upstreamUrl: null, ttftMs: null, promptTokens: null,
-          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, requestHeaders: null,
+          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, requestHeaders: null,
           requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null,
         });
         const scalars = makeLog({
@@ -288,7 +298,7 @@ function contract(name: string, makeStore: () => Promise<Store>) {
       });
 
       test('summaries carry exactly the summary fields', async () => {
-        const row = makeLog({ id: 'a', streamContent: 'text', chunks: [{ x: 1 }] });
+        const row = makeLog({ id: 'a', streamContent: 'text', chunks: [{ x: 1 }], apiKeyId: 'k-1', apiKeyName: 'ci', costUsd: 0.000125 });
         await store.insertLogs([row]);
         const [summary] = await store.queryLogs({ filter: {}, limit: 1 });
         expect(Object.keys(summary!).sort()).toEqual([...SUMMARY_KEYS].sort());
@@ -401,6 +411,22 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         expect(await store.deleteRollups({ size: 60, before: minute(2) })).toBe(2);
         expect((await store.readRollups({ size: 60, from: minute(0), to: minute(10) })).map((r) => r.start)).toEqual([minute(2)]);
         expect(await store.readRollups({ size: 3600, from: minute(0), to: minute(60) })).toHaveLength(1);
+      });
+
+      test('client keys\' rollups (all-time size 0 too) are kept apart from the models\', add up, and read back with byKey', async () => {
+        const key = (size: 0 | 60 | 3600, start: Date, apiKeyId: string, counts: Record<string, number>): RollupRow => ({ size, start, model: null, apiKeyId, counts });
+        await store.addRollups([rollup(minute(0), 'gpt-4o', { n: 1, cost: 0.5 }), key(60, minute(0), 'k1', { n: 1, pt: 10, cost: 0.25 }), key(0, new Date(0), 'k1', { n: 1, cost: 0.25 })]);
+        await store.addRollups([key(60, minute(0), 'k1', { n: 2, ct: 5, cost: 0.125 }), key(60, minute(0), 'k2', { n: 1 }), key(0, new Date(0), 'k1', { n: 2, cost: 0.125 })]);
+        expect(await store.readRollups({ size: 60, from: minute(0), to: minute(1) })).toEqual([rollup(minute(0), 'gpt-4o', { n: 1, cost: 0.5 })]);
+        const keyed = await store.readRollups({ size: 60, from: minute(0), to: minute(1), byKey: true });
+        expect(keyed.sort((a, b) => (a.apiKeyId! < b.apiKeyId! ? -1 : 1))).toEqual([
+          key(60, minute(0), 'k1', { n: 3, pt: 10, ct: 5, cost: 0.375 }), key(60, minute(0), 'k2', { n: 1 }),
+        ]);
+        expect(await store.readRollups({ size: 0, from: new Date(0), to: new Date(1), byKey: true })).toEqual([key(0, new Date(0), 'k1', { n: 3, cost: 0.375 })]);
+        // deleteRollups prunes both kinds of one size; putRollups sets values (migration).
+        expect(await store.deleteRollups({ size: 60, before: minute(1) })).toBe(3);
+        await store.putRollups([key(0, new Date(0), 'k1', { n: 7 })]);
+        expect(await store.readRollups({ size: 0, from: new Date(0), to: new Date(1), byKey: true })).toEqual([key(0, new Date(0), 'k1', { n: 7 })]);
       });
 
       test('reads cover [from, to): the start is included, the end is not', async () => {

@@ -184,7 +184,7 @@ for (const kind of STORE_KINDS) {
       await other.close();
       if (kind === 'sqlite') {
         expect(sqliteShape(path!)).toEqual(sqliteShape(fresh));
-        expect(Object.keys(sqliteShape(fresh))).toEqual(['api_keys', 'configs', 'rollups']);
+        expect(Object.keys(sqliteShape(fresh))).toEqual(['api_keys', 'configs', 'key_rollups', 'rollups']);
         expect(sqliteShape(logsFileOf(path!))).toEqual(sqliteShape(logsFileOf(fresh)));
         expect(Object.keys(sqliteShape(logsFileOf(fresh)))).toEqual(['endpoints', 'log_bodies', 'logs', 'upgrade']);
       } else {
@@ -195,7 +195,7 @@ for (const kind of STORE_KINDS) {
         });
         const shape = async (db: string) => {
           const out: Record<string, unknown> = {};
-          for (const name of ['configs', 'api_keys', 'logs', 'rollups', 'meta']) {
+          for (const name of ['configs', 'api_keys', 'logs', 'rollups', 'key_rollups', 'meta']) {
             const indexes = await client.db(db).collection(name).listIndexes().toArray();
             out[name] = indexes.map((i) => ({ name: i.name, key: i.key })).sort((a, b) => (a.name < b.name ? -1 : 1));
           }
@@ -216,7 +216,7 @@ for (const kind of STORE_KINDS) {
         const later = new Date(Math.max(...want.logs.map((l) => l.timestamp.getTime())) + 60_000);
         const config: ConfigRow = {
           id: 'cfg-after-upgrade', proxyModelName: 'after', baseUrl: 'https://after.example/v1', backendModelName: 'm2',
-          apiKey: 'sk-after', ignoreSslVerify: false, enabled: true, timeoutMs: 5_000, createdAt: later, updatedAt: later,
+          apiKey: 'sk-after', ignoreSslVerify: false, enabled: true, timeoutMs: 5_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: later, updatedAt: later,
         };
         await store.insertConfig(config);
         const old = want.configs.find((c) => !c.enabled)!;

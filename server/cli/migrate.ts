@@ -139,6 +139,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateOutcome> {
     try {
       report(`migrating ${from.label} → ${to.label}`);
       await copyConfigs(source, target, report);
+      await copyApiKeys(source, target, report);
       const logs = await copyLogs(source, target, opts, checkpoint);
       if (!logs.done) return logs;
       await copyRollups(source, target, report);
@@ -164,6 +165,24 @@ async function copyConfigs(source: Store, target: Store, report: (line: string) 
   }
   await target.applyConfigChanges(changes);
   report(`configs: ${changes.insert.length} created, ${changes.update.length} updated`);
+}
+
+/** Client keys (their hashes: secrets are never stored), upserted by id, so a rerun doubles nothing. */
+async function copyApiKeys(source: Store, target: Store, report: (line: string) => void): Promise<void> {
+  const existing = new Set((await target.listApiKeys()).map((k) => k.id));
+  let created = 0;
+  let updated = 0;
+  for (const k of await source.listApiKeys()) {
+    if (!existing.has(k.id)) {
+      await target.insertApiKey(k);
+      created++;
+    } else {
+      const { id, publicId: _p, secretHash: _h, createdAt: _c, ...patch } = k;
+      await target.updateApiKey(id, patch);
+      updated++;
+    }
+  }
+  report(`client keys: ${created} created, ${updated} updated`);
 }
 
 async function copyLogs(source: Store, target: Store, opts: MigrateOptions, checkpoint: Checkpoint | null): Promise<MigrateOutcome> {
@@ -217,7 +236,17 @@ async function copyRollups(source: Store, target: Store, report: (line: string) 
     await putAll(target, rows);
     perMinute += rows.length;
   }
-  report(`rollups: ${hourly.length} hourly, ${perMinute} per-minute`);
+  // The client keys' rollups (schema version 4): all-time and hourly at once, per-minute a day at a time.
+  const keyed = [...await source.readRollups({ size: 0, ...ALL_TIME, byKey: true }), ...await source.readRollups({ size: hour, ...ALL_TIME, byKey: true })];
+  await putAll(target, keyed);
+  const keyDays = [...new Set(keyed.filter((r) => r.size === hour).map((r) => Math.floor(r.start.getTime() / DAY_MS)))].sort((a, b) => a - b);
+  let keyMinutes = 0;
+  for (const day of keyDays) {
+    const rows = await source.readRollups({ size: minute, from: new Date(day * DAY_MS), to: new Date((day + 1) * DAY_MS), byKey: true });
+    await putAll(target, rows);
+    keyMinutes += rows.length;
+  }
+  report(`rollups: ${hourly.length} hourly, ${perMinute} per-minute; per client key ${keyed.length} hourly and all-time, ${keyMinutes} per-minute`);
 }
 
 async function compareCounts(source: Store, target: Store, report: (line: string) => void): Promise<void> {

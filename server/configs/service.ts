@@ -16,9 +16,16 @@ export interface ConfigInput {
   ignoreSslVerify?: boolean | null;
   enabled?: boolean | null;
   timeoutMs?: number | null;
+  /** USD per million tokens; null: the price list's (cost/prices.ts). */
+  inputPrice?: number | null;
+  cachedInputPrice?: number | null;
+  outputPrice?: number | null;
 }
 
 const MAX_NAME = 256;
+/** USD per million tokens: far above any real price, low enough that a typo (a price per token) stands out. */
+const MAX_PRICE = 10_000;
+export const PRICE_FIELDS = ['inputPrice', 'cachedInputPrice', 'outputPrice'] as const;
 const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 function name(value: string | null | undefined, field: string): string {
@@ -48,6 +55,14 @@ function baseUrl(value: string | null | undefined): string {
   return v.replace(/\/+$/, '');
 }
 
+function price(value: number | null | undefined, field: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isFinite(value) || value < 0 || value > MAX_PRICE) {
+    throw new InputError(`${field} is USD per million tokens: a number from 0 to ${MAX_PRICE}, or null for the price list's`, field);
+  }
+  return value;
+}
+
 function timeout(value: number | null | undefined): number | null {
   if (value === null || value === undefined) return null;
   if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
@@ -75,6 +90,9 @@ export function validateNewConfig(input: ConfigInput): Omit<ConfigRow, 'id' | 'c
     ignoreSslVerify: input.ignoreSslVerify ?? false,
     enabled: input.enabled ?? true,
     timeoutMs: timeout(input.timeoutMs),
+    inputPrice: price(input.inputPrice, 'inputPrice'),
+    cachedInputPrice: price(input.cachedInputPrice, 'cachedInputPrice'),
+    outputPrice: price(input.outputPrice, 'outputPrice'),
   };
 }
 
@@ -148,6 +166,7 @@ export class ConfigService {
     if (input.ignoreSslVerify !== undefined) patch.ignoreSslVerify = input.ignoreSslVerify ?? false;
     if (input.enabled !== undefined) patch.enabled = input.enabled ?? true;
     if (input.timeoutMs !== undefined) patch.timeoutMs = timeout(input.timeoutMs);
+    for (const field of PRICE_FIELDS) if (input[field] !== undefined) patch[field] = price(input[field], field);
     const row = await this.store.updateConfig(id, patch);
     if (!row) throw new NotFoundError(`No config with id "${id}"`);
     await this.reload();

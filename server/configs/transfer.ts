@@ -6,7 +6,7 @@
 import { InputError } from '../errors.ts';
 import { redactUrl } from '../redact.ts';
 import type { ConfigChanges, ConfigPatch, ConfigRow, Store } from '../store/types.ts';
-import { type ConfigService, validateNewConfig } from './service.ts';
+import { type ConfigService, PRICE_FIELDS, validateNewConfig } from './service.ts';
 
 export const DOCUMENT_FORMAT = 'lite-proxy-configs';
 export const DOCUMENT_VERSION = 1;
@@ -20,6 +20,10 @@ export interface ExportedConfig {
   ignoreSslVerify: boolean;
   enabled: boolean;
   timeoutMs: number | null;
+  /** USD per million tokens (0.2.0); a document without them keeps the stored prices on import. */
+  inputPrice?: number | null;
+  cachedInputPrice?: number | null;
+  outputPrice?: number | null;
 }
 
 export interface ConfigDocument {
@@ -50,6 +54,9 @@ export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now
       ignoreSslVerify: c.ignoreSslVerify,
       enabled: c.enabled,
       timeoutMs: c.timeoutMs,
+      inputPrice: c.inputPrice,
+      cachedInputPrice: c.cachedInputPrice,
+      outputPrice: c.outputPrice,
     })),
   };
 }
@@ -58,8 +65,9 @@ export async function exportConfigs(configs: Pick<ConfigService, 'list'>, opts: 
   return exportDocument(await configs.list(), opts);
 }
 
-/** One entry of a document, normalised by the create rules; `apiKey` undefined: the entry has no key field. */
-export type ImportEntry = Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt' | 'apiKey'> & { apiKey?: string | null };
+type Priced = (typeof PRICE_FIELDS)[number];
+/** One entry of a document, normalised by the create rules; `apiKey` or a price undefined: the entry has no such field. */
+export type ImportEntry = Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt' | 'apiKey' | Priced | 'apiKeyUnreadable'> & { apiKey?: string | null } & Partial<Pick<ConfigRow, Priced>>;
 
 const ENTRY_FIELDS: Record<keyof ExportedConfig, string> = {
   proxyModelName: 'string',
@@ -69,6 +77,9 @@ const ENTRY_FIELDS: Record<keyof ExportedConfig, string> = {
   ignoreSslVerify: 'boolean',
   enabled: 'boolean',
   timeoutMs: 'number|null',
+  inputPrice: 'number|null',
+  cachedInputPrice: 'number|null',
+  outputPrice: 'number|null',
 };
 const REQUIRED: (keyof ExportedConfig)[] = ['proxyModelName', 'baseUrl', 'backendModelName'];
 
@@ -96,8 +107,12 @@ function parseEntry(value: unknown, at: string): ImportEntry {
     const detail = err.message.startsWith(`${err.field} `) ? err.message.slice(err.field.length + 1) : err.message;
     throw new InputError(`${at}.${err.field}: ${detail}`, `${at}.${err.field}`);
   }
-  const { apiKey, ...fields } = row;
-  return 'apiKey' in entry ? { ...fields, apiKey } : fields;
+  const { apiKey, inputPrice, cachedInputPrice, outputPrice, ...fields } = row;
+  const prices = { inputPrice, cachedInputPrice, outputPrice };
+  const out: ImportEntry = { ...fields };
+  for (const field of PRICE_FIELDS) if (field in entry) out[field] = prices[field];
+  if ('apiKey' in entry) out.apiKey = apiKey;
+  return out;
 }
 
 const keyOf = (c: { proxyModelName: string; baseUrl: string }) => JSON.stringify([c.proxyModelName, c.baseUrl]);
@@ -144,13 +159,18 @@ export function planImport(stored: ConfigRow[], entries: ImportEntry[], opts: { 
   for (const entry of entries) {
     const current = byKey.get(keyOf(entry));
     if (!current) {
-      changes.insert.push({ ...entry, id: Bun.randomUUIDv7(), apiKey: entry.apiKey ?? null, createdAt: now, updatedAt: now });
+      changes.insert.push({
+        ...entry, id: Bun.randomUUIDv7(), apiKey: entry.apiKey ?? null,
+        inputPrice: entry.inputPrice ?? null, cachedInputPrice: entry.cachedInputPrice ?? null, outputPrice: entry.outputPrice ?? null, createdAt: now, updatedAt: now,
+      });
       result.created++;
       continue;
     }
     matched.add(current.id);
     const patch: Partial<ConfigPatch> = {};
     for (const key of COMPARED) if (entry[key] !== current[key]) Object.assign(patch, { [key]: entry[key] });
+    // No price field keeps the stored price (a document from 0.1.0); null clears it.
+    for (const key of PRICE_FIELDS) if (entry[key] !== undefined && entry[key] !== current[key]) patch[key] = entry[key];
     // No apiKey field keeps the stored key; null clears it.
     if (entry.apiKey !== undefined && entry.apiKey !== current.apiKey) patch.apiKey = entry.apiKey;
     if (Object.keys(patch).length === 0) {

@@ -165,5 +165,8 @@ export function estimateTokens(bodyBytes: number, body: Record<string, unknown> 
     const v = body?.[field];
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) out = Math.max(out, v);
   }
-  return Math.ceil(bodyBytes / 4) + out;
+  return estimatePromptTokens(bodyBytes) + out;
 }
+
+/** The prompt's part of the estimate: about 4 bytes a token. */
+export const estimatePromptTokens = (bodyBytes: number) => Math.ceil(bodyBytes / 4);

@@ -10,6 +10,7 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto
 import { InputError, NotFoundError } from '../errors.ts';
 import type { Json } from '../json.ts';
 import type { ApiKeyPatch, ApiKeyRow, BudgetPeriod, Store } from '../store/types.ts';
+import { BudgetLedger, type KeyUsage } from './budgets.ts';
 
 export const KEY_PREFIX = 'sk-lp-';
 const PUBLIC_ID_LENGTH = 12;
@@ -71,14 +72,21 @@ export class KeyService {
   private flushTimer: Timer | null = null;
   private readonly now: () => number;
 
+  /** Each key's use this period, and its budget (keys/budgets.ts). */
+  readonly budgets: BudgetLedger;
+  /** The last reload's read-back of use (awaited at start). */
+  private synced: Promise<void> = Promise.resolve();
+
   constructor(private readonly store: Store, opts: { now?: () => number } = {}) {
     this.now = opts.now ?? Date.now;
+    this.budgets = new BudgetLedger(store, this.now);
   }
 
-  /** Loads the keys, then re-reads them every `refreshMs` (a failed read keeps the last table). */
+  /** Loads the keys and their use so far, then re-reads them every `refreshMs` (a failed read keeps the last table). */
   async start(refreshMs = 5_000): Promise<void> {
     try {
       await this.reload();
+      await this.synced;
     } catch (err) {
       console.error(`[keys] could not read the client keys: ${String(err)}; until the store answers, only what CLIENT_AUTH allows without a key is served`);
     }
@@ -97,6 +105,13 @@ export class KeyService {
     this.rows = rows;
     this.byPublicId = new Map(rows.map((r) => [r.publicId, { row: r, hash: Buffer.from(r.secretHash, 'hex') }]));
     this.verified = new Map();
+    // A new key, or a changed period, has its stored use read back (in the background).
+    this.synced = this.budgets.sync(rows);
+  }
+
+  /** The key's use in its current budget period (all time without one). */
+  usage(key: ApiKeyRow): KeyUsage {
+    return this.budgets.usage(key);
   }
 
   /** Whether any key was ever made (revoked ones too): then CLIENT_AUTH=auto asks every client for one. */

@@ -68,6 +68,7 @@ export class LogRecorder {
   private replaying: Promise<void> | null = null;
   private replayTimer: Timer | null = null;
   private replayFailures = 0;
+  private replayFailuresTotal = 0;
   private readonly stats: Omit<RecorderStatus, 'queueDepth' | 'spooled' | 'spoolBytes' | 'spoolDropped' | 'spoolMaxBytes' | 'spoolFailing'> = {
     written: 0, dropped: 0, writeFailures: 0, storeOk: true, lastError: null, lastErrorAt: null, failingSince: null,
   };
@@ -122,21 +123,34 @@ export class LogRecorder {
   /** Writes everything queued; gives up after `timeoutMs` (at least one second) if the store keeps failing. */
   async drain(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + Math.max(timeoutMs, 1_000);
+    // Every wait is bounded by the deadline: a store that hangs cannot hold a shutdown past it.
+    const within = <T>(work: Promise<T>) => Promise.race([work, Bun.sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
+    const spool = this.opts.spool;
+    // Once a write or a replay fails here the spool takes what waits, at once: a restart replays it,
+    // and a shutdown does not spend its grace period on retries an outage will refuse.
+    const before = { writes: this.stats.writeFailures, replays: this.replayFailuresTotal };
+    const failing = () => this.stats.writeFailures > before.writes || this.replayFailuresTotal > before.replays;
     while ((this.queue.length > 0 || this.writing) && Date.now() < deadline) {
+      if (spool && failing()) {
+        if (this.writing) await within(this.writing);
+        if (failing()) {
+          spool.append(this.queue.splice(0));
+          break;
+        }
+      }
       if (this.timer) (clearTimeout(this.timer), (this.timer = null));
-      await (this.writing ?? this.writeBatch());
-      if (this.queue.length > 0 && this.failuresInARow > 0) await Bun.sleep(Math.min(200, deadline - Date.now()));
+      await within(this.writing ?? this.writeBatch());
+      if (this.queue.length > 0 && this.failuresInARow > 0) await Bun.sleep(Math.max(0, Math.min(200, deadline - Date.now())));
     }
     // The spool is written out (a restart replays it); while the store answers, it is replayed now.
-    const spool = this.opts.spool;
     if (spool) {
       await spool.flush();
-      while (!spool.empty && Date.now() < deadline) {
-        if (!(await this.replayOnce())) break;
+      while (!spool.empty && !failing() && Date.now() < deadline) {
+        if (!(await within(this.replayOnce()))) break;
       }
       await spool.flush();
     }
-    if (!this.writing) await this.rollups.flush();
+    if (!this.writing && !failing()) await within(this.rollups.flush());
     if (this.queue.length > 0) this.report(`[logs] ${this.queue.length} entries could not be written before shutdown`);
   }
 
@@ -194,6 +208,7 @@ export class LogRecorder {
       return true;
     } catch (err) {
       this.replayFailures++;
+      this.replayFailuresTotal++;
       this.stats.lastError = String(err);
       this.stats.lastErrorAt = new Date();
       return false;

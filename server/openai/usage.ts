@@ -5,6 +5,8 @@ export interface Usage {
   promptTokens: number | null;
   completionTokens: number | null;
   totalTokens: number | null;
+  /** The part of the prompt read from the backend's cache (priced lower); absent when not reported. */
+  cachedTokens?: number | null;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -16,7 +18,10 @@ export function readUsage(usage: unknown): Usage | null {
   const completionTokens = num(usage.completion_tokens) ?? num(usage.output_tokens);
   const totalTokens = num(usage.total_tokens) ?? (promptTokens !== null && completionTokens !== null ? promptTokens + completionTokens : null);
   if (promptTokens === null && completionTokens === null && totalTokens === null) return null;
-  return { promptTokens, completionTokens, totalTokens };
+  // OpenAI's chat and responses APIs, and DeepSeek's own field.
+  const details = isObj(usage.prompt_tokens_details) ? usage.prompt_tokens_details : isObj(usage.input_tokens_details) ? usage.input_tokens_details : null;
+  const cachedTokens = num(details?.cached_tokens) ?? num(usage.prompt_cache_hit_tokens);
+  return cachedTokens === null ? { promptTokens, completionTokens, totalTokens } : { promptTokens, completionTokens, totalTokens, cachedTokens };
 }
 
 /** The usage of a whole (non-streamed) answer body. */

@@ -2,14 +2,16 @@
  * The admit step: may this caller send this request? `authenticate` runs first, before the body is
  * read (CLIENT_AUTH and the client key, keys/service.ts, all in memory); `admit` after parse, when
  * the model is known: the key's models, then its pace (keys/limits.ts: RPM, TPM, in flight), whose
- * reservation the admission gives back when the exchange ends. Budgets plug in here next.
+ * reservation the admission gives back when the exchange ends, and its budget.
  */
 import { bearerToken } from '../admin/auth.ts';
 import { InvalidApiKeyError, ModelNotAllowedError } from '../errors.ts';
 import type { Limiter } from '../keys/limits.ts';
 import { allowsModel, type KeyRefusal, type KeyService } from '../keys/service.ts';
 import { type ClientAuth, isLoopback } from '../settings.ts';
-import type { ApiKeyRow } from '../store/types.ts';
+import type { ApiKeyRow, ConfigRow } from '../store/types.ts';
+import type { PriceBook } from '../cost/prices.ts';
+import type { BudgetHold } from '../keys/budgets.ts';
 import type { Admission } from './exchange.ts';
 import type { ParsedRequest } from './parse.ts';
 
@@ -31,6 +33,8 @@ export interface ClientAuthDeps {
   keys: KeyService | null;
   /** Client keys' RPM, TPM and parallel limits; none: not enforced. */
   limiter?: Limiter;
+  /** Prices a request's estimate against a USD budget. */
+  prices?: PriceBook;
 }
 
 /** Who the request is from, once its key (if any) was checked. */
@@ -72,12 +76,36 @@ export function authenticate(deps: ClientAuthDeps, request: Request, caller: Cal
   return { key: check.key };
 }
 
-/** Whether the client may use the model it asked for, at this pace (throws the 403 or the 429). */
-export function admit(client: Client, request: ParsedRequest, limiter?: Limiter): Admission {
+/** Whether the client may use the model it asked for (throws the 403); before routing, so that a refused model's existence is not told. */
+export function admitModel(client: Client, request: ParsedRequest): void {
+  if (client.key && !allowsModel(client.key, request.model)) throw new ModelNotAllowedError(request.model);
+}
+
+/**
+ * Whether the client may send it now: its pace (keys/limits.ts, 429 rate_limit_exceeded), then its
+ * budget (keys/budgets.ts, 429 insufficient_quota), reserving the request's estimate in both; the
+ * config it goes to prices the estimate. The admission gives both back when the exchange ends.
+ */
+export function admit(client: Client, request: ParsedRequest, deps: ClientAuthDeps | undefined, config: ConfigRow | null): Admission {
   const key = client.key;
-  if (!key) return OPEN;
-  if (!allowsModel(key, request.model)) throw new ModelNotAllowedError(request.model);
-  if (!limiter) return OPEN;
-  const grant = limiter.acquire(key, request.estimatedTokens);
-  return { headers: grant.headers, release: (o) => grant.settle(o.totalTokens, o.failed) };
+  if (!key || !deps) return OPEN;
+  const grant = deps.limiter?.acquire(key, request.estimatedTokens);
+  let hold: BudgetHold | undefined;
+  if (deps.keys && (key.budgetTokens !== null || key.budgetUsd !== null)) {
+    try {
+      const usd = key.budgetUsd === null || !deps.prices ? 0 : deps.prices.estimate(config, request.estimatedPromptTokens, request.estimatedTokens - request.estimatedPromptTokens);
+      hold = deps.keys.budgets.acquire(key, { tokens: request.estimatedTokens, usd });
+    } catch (err) {
+      grant?.settle(null, true);
+      throw err;
+    }
+  }
+  if (!grant && !hold) return OPEN;
+  return {
+    headers: grant?.headers,
+    release: (o) => {
+      grant?.settle(o.totalTokens, o.failed);
+      hold?.release();
+    },
+  };
 }

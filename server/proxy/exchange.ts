@@ -8,15 +8,24 @@ import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
 import type { Usage } from '../openai/usage.ts';
+import type { PriceBook } from '../cost/prices.ts';
 import { NULL_LOG_FIELDS } from '../store/schema.ts';
-import type { ConfigRow, LogRow } from '../store/types.ts';
+import type { ConfigRow, LogRow, LogSummary } from '../store/types.ts';
 
 /** What the admit step grants (admit.ts): held for the length of an exchange, released when it ends. */
 export interface Admission {
   /** Headers the answer carries (a client key's x-ratelimit-*). */
   readonly headers?: Record<string, string>;
-  /** The exchange ended: its real token use (null when unknown), and whether it failed. */
-  release(outcome: { totalTokens: number | null; failed: boolean }): void;
+  /** The exchange ended: its real use (tokens null when unknown, cost null when unpriced), and whether it failed. */
+  release(outcome: ExchangeUse): void;
+}
+
+export interface ExchangeUse {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  totalTokens: number | null;
+  costUsd: number | null;
+  failed: boolean;
 }
 
 /** Where an exchange ends up: the proxy's deps, shared by every exchange. */
@@ -25,6 +34,10 @@ export interface ExchangeSinks {
   metrics: ProxyMetrics;
   /** logRequests false: nothing is captured or stored; metrics still count. */
   settings: { readonly logRequests: boolean };
+  /** Prices each exchange (cost/prices.ts); none: costUsd stays null. */
+  prices?: PriceBook;
+  /** Counts each client key's exchanges toward its budget (keys/budgets.ts). */
+  usage?: { record(row: LogSummary): void };
 }
 
 export interface ExchangeStart {
@@ -67,6 +80,7 @@ export class Exchange {
   private finished = false;
   private streaming = false;
   private admission: Admission | null = null;
+  private config: ConfigRow | null = null;
 
   private constructor(private readonly sinks: ExchangeSinks, start: ExchangeStart) {
     this.incoming = start.request.headers.toJSON();
@@ -117,6 +131,7 @@ export class Exchange {
 
   /** The config an attempt goes to. */
   routed(config: ConfigRow, upstreamUrl: string): void {
+    this.config = config;
     this.row.configId = config.id;
     this.row.backendModel = config.backendModelName;
     this.row.upstreamUrl = redactUrl(upstreamUrl);
@@ -160,10 +175,15 @@ export class Exchange {
       row.promptTokens = outcome.usage?.promptTokens ?? null;
       row.completionTokens = outcome.usage?.completionTokens ?? null;
       row.totalTokens = outcome.usage?.totalTokens ?? null;
+      if (this.sinks.prices) row.costUsd = this.sinks.prices.costOf(this.config, outcome.usage ?? null);
     }
     if (outcome.durationMs !== undefined) row.durationMs = round(outcome.durationMs);
     else if (row.durationMs === 0) row.durationMs = round(this.elapsed());
-    this.admission?.release({ totalTokens: row.totalTokens, failed: row.statusCode === 0 || row.statusCode >= 400 });
+    this.admission?.release({
+      promptTokens: row.promptTokens, completionTokens: row.completionTokens, totalTokens: row.totalTokens, costUsd: row.costUsd,
+      failed: row.statusCode === 0 || row.statusCode >= 400,
+    });
+    if (row.apiKeyId) this.sinks.usage?.record(row);
     if (this.streaming) this.sinks.metrics.streamClosed();
     this.sinks.metrics.ended(row);
     if (this.sinks.settings.logRequests) this.sinks.recorder.record(row);

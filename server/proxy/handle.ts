@@ -7,7 +7,9 @@ import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
-import { admit, authenticate, type Caller, type ClientAuthDeps } from './admit.ts';
+import type { PriceBook } from '../cost/prices.ts';
+import type { LogSummary } from '../store/types.ts';
+import { admit, admitModel, authenticate, type Caller, type ClientAuthDeps } from './admit.ts';
 import { attempt } from './attempts.ts';
 import { Exchange } from './exchange.ts';
 import { isModelsPath, listModels } from './models.ts';
@@ -23,6 +25,10 @@ export interface ProxyDeps {
   settings: Pick<Settings, 'maxBodyBytes' | 'logBodyBytes' | 'logRequests' | 'streamIdleTimeoutMs'>;
   /** CLIENT_AUTH and the client keys; absent (tests, 0.1.0 behaviour): every caller is let in. */
   clientAuth?: ClientAuthDeps;
+  /** Prices each exchange (its log entry's costUsd); absent: costUsd stays null. */
+  prices?: PriceBook;
+  /** Counts each client key's exchanges toward its budget. */
+  usage?: { record(row: LogSummary): void };
 }
 
 const OPEN_AUTH: ClientAuthDeps = { mode: 'off', keys: null };
@@ -46,10 +52,11 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     const contentType = request.headers.get('content-type') ?? '';
     const parsing = parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
     const parsed = parsing instanceof Promise ? await parsing : parsing;
-    // Held until the exchange finishes, which for a stream is when its last byte went out.
-    const admission = admit(client, parsed, deps.clientAuth?.limiter);
-    exchange.admitted(admission);
+    admitModel(client, parsed);
     const candidates = route(deps.routes, parsed.model, caller.configId);
+    // Held until the exchange finishes, which for a stream is when its last byte went out.
+    const admission = admit(client, parsed, deps.clientAuth, candidates[0] ?? null);
+    exchange.admitted(admission);
     const answer = await attempt({
       exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal, byClientKey: client.key !== null,
     });

@@ -5,7 +5,7 @@
 import { BadRequestError } from '../errors.ts';
 import { bodyForLog } from './capture.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, replaceModel, replaceModelBytes, withModel } from './body.ts';
-import { estimateTokens } from '../keys/limits.ts';
+import { estimatePromptTokens, estimateTokens } from '../keys/limits.ts';
 import type { Exchange } from './exchange.ts';
 
 export interface ParsedRequest {
@@ -15,6 +15,8 @@ export interface ParsedRequest {
   rewrite(backendModel: string): BodyInit;
   /** Tokens the request may cost (keys/limits.ts): its prompt's estimate plus its max_tokens. */
   estimatedTokens: number;
+  /** The prompt's part of it (the rest is output: budgets price the two apart). */
+  estimatedPromptTokens: number;
 }
 
 const decoder = new TextDecoder();
@@ -37,7 +39,7 @@ async function parseForm(o: ParseInput): Promise<ParsedRequest> {
   const parsed = await parseMultipart(o.bytes, o.contentType, o.logBodyBytes);
   o.exchange.requestBody(parsed.summary);
   o.exchange.requestedModel(parsed.model);
-  return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m), estimatedTokens: estimateTokens(o.bytes.byteLength, null) };
+  return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m), estimatedTokens: estimateTokens(o.bytes.byteLength, null), estimatedPromptTokens: estimatePromptTokens(o.bytes.byteLength) };
 }
 
 function parseJson(o: ParseInput): ParsedRequest {
@@ -62,5 +64,8 @@ function parseJson(o: ParseInput): ParsedRequest {
   if (exchange.logging) exchange.requestBody(bodyForLog(text, bytes.byteLength, logBodyBytes, true));
   exchange.requestedModel(parsed.model);
   const rewrite = invalidUtf8 ? (m: string) => replaceModelBytes(parsed, bytes, m) : (m: string) => replaceModel(parsed, m);
-  return { model: parsed.model, multipart: false, rewrite, estimatedTokens: estimateTokens(bytes.byteLength, parsed.value) };
+  return {
+    model: parsed.model, multipart: false, rewrite,
+    estimatedTokens: estimateTokens(bytes.byteLength, parsed.value), estimatedPromptTokens: estimatePromptTokens(bytes.byteLength),
+  };
 }

@@ -41,27 +41,35 @@ function addEntry(counts: RollupCounts, row: LogSummary): void {
   add(counts, statusClass >= 1 && statusClass <= 5 ? `s${statusClass}` : 's0', 1);
   if (row.promptTokens) add(counts, 'pt', row.promptTokens);
   if (row.completionTokens) add(counts, 'ct', row.completionTokens);
+  if (row.costUsd) add(counts, 'cost', row.costUsd);
   add(counts, 'dsum', row.durationMs);
   add(counts, `d${histogramBin(row.durationMs)}`, 1);
   if (row.ttftMs !== null) add(counts, `t${histogramBin(row.ttftMs)}`, 1);
 }
 
+/** A client key's rollups also have one for all time (size 0, start 1970): a TOTAL budget's use in one read. */
+export const KEY_ROLLUP_SIZES = [60, 3600, 0] as const satisfies readonly RollupSize[];
+
 /**
  * The rollup deltas of a batch of written log entries: one per minute and per hour each entry falls
  * in, per model. Entries are counted under their proxy model only when a config routed them, so that
- * made-up model names cannot grow the rollups without bound.
+ * made-up model names cannot grow the rollups without bound. An entry of a client key is counted in
+ * that key's rollups too (every model together), whatever its status: refusals are the key's use.
  */
 export function rollupsOf(rows: readonly LogSummary[]): RollupRow[] {
   const out = new Map<string, RollupRow>();
+  const into = (size: RollupSize, row: LogSummary, who: { model: string | null; apiKeyId?: string }) => {
+    const start = size === 0 ? 0 : Math.floor(row.timestamp.getTime() / (size * 1000)) * size * 1000;
+    const ident = { size, start: new Date(start), ...who };
+    const key = rollupKey(ident);
+    let r = out.get(key);
+    if (!r) out.set(key, (r = { ...ident, counts: {} }));
+    addEntry(r.counts, row);
+  };
   for (const row of rows) {
     const model = row.configId !== null ? row.model : null;
-    for (const size of ROLLUP_SIZES) {
-      const start = Math.floor(row.timestamp.getTime() / (size * 1000)) * size * 1000;
-      const key = `${size}:${start}:${model ?? ''}`;
-      let r = out.get(key);
-      if (!r) out.set(key, (r = { size, start: new Date(start), model, counts: {} }));
-      addEntry(r.counts, row);
-    }
+    for (const size of ROLLUP_SIZES) into(size, row, { model });
+    if (row.apiKeyId) for (const size of KEY_ROLLUP_SIZES) into(size, row, { model: null, apiKeyId: row.apiKeyId });
   }
   return [...out.values()];
 }

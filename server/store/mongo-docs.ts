@@ -232,12 +232,15 @@ export function pageFilter(q: LogQuery, paths?: readonly string[] | null): Filte
   return filter;
 }
 
+/** The fields that say which rollup a document is (beside its _id): its model, or its client key. */
+export const rollupIdentity = (r: RollupRow) => (r.apiKeyId ? { size: r.size, start: r.start, apiKeyId: r.apiKeyId } : { size: r.size, start: r.start, model: r.model });
+
 export function rollupUpsert(r: RollupRow) {
   return {
     updateOne: {
       filter: { _id: rollupKey(r) },
       // The driver's types cannot name counters that sit beside the key fields.
-      update: { $inc: r.counts as Record<string, never>, $setOnInsert: { size: r.size, start: r.start, model: r.model } },
+      update: { $inc: r.counts as Record<string, never>, $setOnInsert: rollupIdentity(r) },
       upsert: true,
     },
   };

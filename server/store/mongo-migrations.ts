@@ -36,6 +36,8 @@ export const MONGO_STEPS: readonly MongoStep[] = [
       await createIndexes(db, 3);
     },
   },
+  // No document changes: prices, costs and the cost counter read as null (or 0) where they are missing.
+  { version: 4, name: 'the client keys\' rollups', run: (db) => createIndexes(db, 4) },
 ];
 
 /** The indexes schema.ts adds in `version`. */

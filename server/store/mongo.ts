@@ -8,14 +8,14 @@ import { type Collection, type Db, type Document, type Filter, MongoBulkWriteErr
 import { rollupKey } from './rollup-fields.ts';
 import {
   type ApiKeyDoc, apiKeyFromDoc, apiKeyPatchSet, docFromApiKey, type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
-  pageFilter, PathList, type RollupDoc, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
+  pageFilter, PathList, type RollupDoc, rollupIdentity, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
 import { exportPageOf } from './log-lines.ts';
 import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
 import type { MigrateOptions } from './migrations.ts';
 import {
   type ApiKeyPatch, type ApiKeyRow, type ConfigChanges, type ConfigPatch, type ConfigRow, type ExportPage, type LogCount, type LogExportFormat, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
-  type RollupRow, type RollupSize, type Store, type StoreSize,
+  type RollupQuery, type RollupRow, type RollupSize, type Store, type StoreSize,
 } from './types.ts';
 
 /** How long page reads reuse the list of distinct paths (paths this process writes join it at once). */
@@ -29,6 +29,7 @@ export class MongoStore implements Store {
   private apiKeys: Collection<ApiKeyDoc>;
   private logs: Collection<LogDoc>;
   private rollups: Collection<RollupDoc>;
+  private keyRollups: Collection<RollupDoc>;
   private paths: PathList;
 
   constructor(uri: string, private readonly databaseName: string) {
@@ -38,6 +39,7 @@ export class MongoStore implements Store {
     this.apiKeys = this.db.collection<ApiKeyDoc>('api_keys');
     this.logs = this.db.collection<LogDoc>('logs');
     this.rollups = this.db.collection<RollupDoc>('rollups');
+    this.keyRollups = this.db.collection<RollupDoc>('key_rollups');
     this.paths = new PathList(() => this.logs.distinct('path'));
   }
 
@@ -237,24 +239,47 @@ export class MongoStore implements Store {
   }
 
   async deleteRollups(q: { size: RollupSize; before: Date }): Promise<number> {
-    return (await this.rollups.deleteMany({ size: q.size, start: { $lt: q.before } })).deletedCount;
+    const filter = { size: q.size, start: { $lt: q.before } };
+    return (await this.rollups.deleteMany(filter)).deletedCount + (await this.keyRollups.deleteMany(filter)).deletedCount;
   }
 
   async putRollups(rows: RollupRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.rollups.bulkWrite(rows.map((r) => ({
-      replaceOne: { filter: { _id: rollupKey(r) }, replacement: { size: r.size, start: r.start, model: r.model, ...r.counts }, upsert: true },
-    })), { ordered: false });
+    for (const [coll, group] of this.rollupGroups(rows)) {
+      if (group.length === 0) continue;
+      await coll.bulkWrite(group.map((r) => ({
+        replaceOne: { filter: { _id: rollupKey(r) }, replacement: { ...rollupIdentity(r), ...r.counts }, upsert: true },
+      })), { ordered: false });
+    }
+  }
+
+  /** Per-model rollups and the client keys' ones (schema version 4) live in collections of their own. */
+  private rollupGroups(rows: RollupRow[]): [Collection<RollupDoc>, RollupRow[]][] {
+    return [[this.rollups, rows.filter((r) => !r.apiKeyId)], [this.keyRollups, rows.filter((r) => r.apiKeyId)]];
   }
 
   async addRollups(rows: RollupRow[]): Promise<void> {
+    const groups = this.rollupGroups(rows);
+    for (let g = 0; g < groups.length; g++) {
+      const [coll, group] = groups[g]!;
+      try {
+        await this.addRollupsTo(coll, group);
+      } catch (err) {
+        // What went in must not be added again: the failed part of this group and every later group.
+        const failed = [...(err instanceof PartialRollupWrite ? err.failed : group), ...groups.slice(g + 1).flatMap(([, later]) => later)];
+        if (failed.length < rows.length) throw new PartialRollupWrite(String(err instanceof PartialRollupWrite ? err.message : err), failed);
+        throw err;
+      }
+    }
+  }
+
+  private async addRollupsTo(coll: Collection<RollupDoc>, rows: RollupRow[]): Promise<void> {
     // One upsert per rollup: $inc is atomic per document on MongoDB, and an _id made of the key lets
     // writers racing to create the same rollup meet on one document. MongoDB retries such a race
     // itself; FerretDB answers E11000 instead, and then the document exists, so a retry adds to it.
     let pending = rows;
     for (let attempt = 0; pending.length > 0; attempt++) {
       try {
-        await this.rollups.bulkWrite(pending.map(rollupUpsert), { ordered: false });
+        await coll.bulkWrite(pending.map(rollupUpsert), { ordered: false });
         return;
       } catch (err) {
         // Unordered: every operation without a write error went in.
@@ -270,8 +295,15 @@ export class MongoStore implements Store {
     }
   }
 
-  async readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
-    const docs = await this.rollups.find({ size: q.size, start: { $gte: q.from, $lt: q.to } }).toArray();
+  async readRollups(q: RollupQuery): Promise<RollupRow[]> {
+    const filter = { size: q.size, start: { $gte: q.from, $lt: q.to } };
+    if (q.byKey) {
+      const docs = await this.keyRollups.find(filter).toArray();
+      return docs.map(({ _id, size, start, model, apiKeyId, ...counts }) => ({
+        size: size as RollupSize, start: start as Date, model: null, apiKeyId: apiKeyId as string, counts: counts as Record<string, number>,
+      }));
+    }
+    const docs = await this.rollups.find(filter).toArray();
     return docs.map(({ _id, size, start, model, ...counts }) => ({
       // FerretDB leaves a null out of $setOnInsert: a missing model is the null model.
       size: size as RollupSize, start: start as Date, model: (model as string | undefined) ?? null, counts: counts as Record<string, number>,

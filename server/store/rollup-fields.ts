@@ -15,8 +15,22 @@ const histogramFields = (prefix: string) => Array.from({ length: HISTOGRAM_BINS 
  * dsum total duration · d0.. duration histogram · t0.. TTFT histogram.
  * A counter added here needs a schema step that adds its column on SQLite (sqlite-migrations.ts).
  */
-export const ROLLUP_FIELDS = [
+export const ROLLUP_FIELDS_V1 = [
   'n', 's0', 's1', 's2', 's3', 's4', 's5', 'pt', 'ct', 'dsum', ...histogramFields('d'), ...histogramFields('t'),
 ] as const;
 
-export const rollupKey = (r: Pick<RollupRow, 'size' | 'start' | 'model'>) => `${r.size}:${r.start.getTime()}:${r.model ?? ''}`;
+/** Added in schema version 4: cost (USD, the sum of the entries' costUsd). */
+export const ROLLUP_FIELDS_V4 = ['cost'] as const;
+
+export const ROLLUP_FIELDS = [...ROLLUP_FIELDS_V1, ...ROLLUP_FIELDS_V4] as const;
+
+/** The counters a rollups table had at `version` (1 and 4 changed them). */
+export const rollupFieldsAt = (version: number): readonly string[] => (version >= 4 ? ROLLUP_FIELDS : ROLLUP_FIELDS_V1);
+
+/**
+ * A rollup's identity: its size, start and model, or (schema version 4) its client key. Key
+ * rollups are kept apart (SQLite `key_rollups`, MongoDB `key_rollups`) so that per-model reads
+ * never meet them; their model is null.
+ */
+export const rollupKey = (r: Pick<RollupRow, 'size' | 'start' | 'model' | 'apiKeyId'>) =>
+  r.apiKeyId ? `${r.size}:${r.start.getTime()}:key:${r.apiKeyId}` : `${r.size}:${r.start.getTime()}:${r.model ?? ''}`;

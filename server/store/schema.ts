@@ -70,6 +70,9 @@ export const CONFIG_FIELDS = {
   ignoreSslVerify: { column: 'ignore_ssl_verify', kind: 'bool' },
   enabled: { column: 'enabled', kind: 'bool' },
   timeoutMs: { column: 'timeout_ms', kind: 'int', nullable: true },
+  inputPrice: { column: 'input_price', kind: 'real', nullable: true, since: 4 },
+  cachedInputPrice: { column: 'cached_input_price', kind: 'real', nullable: true, since: 4 },
+  outputPrice: { column: 'output_price', kind: 'real', nullable: true, since: 4 },
   createdAt: { column: 'created_at', kind: 'date', fixed: true },
   updatedAt: { column: 'updated_at', kind: 'date' },
 } as const satisfies Record<Exclude<keyof ConfigRow, 'apiKeyUnreadable'>, FieldSpec>;
@@ -117,6 +120,7 @@ export const LOG_FIELDS = {
   userAgent: { column: 'user_agent', kind: 'text', nullable: true, part: 'summary' },
   apiKeyId: { column: 'api_key_id', kind: 'text', nullable: true, part: 'summary', since: 3 },
   apiKeyName: { column: 'api_key_name', kind: 'text', nullable: true, part: 'summary', since: 3 },
+  costUsd: { column: 'cost_usd', kind: 'real', nullable: true, part: 'summary', since: 4 },
   requestHeaders: { column: 'request_headers', kind: 'json', nullable: true, part: 'detail' },
   requestBody: { column: 'request_body', kind: 'body', nullable: true, part: 'detail' },
   responseHeaders: { column: 'response_headers', kind: 'json', nullable: true, part: 'detail' },
@@ -125,7 +129,7 @@ export const LOG_FIELDS = {
   chunks: { column: 'chunks', kind: 'chunks', nullable: true, part: 'detail' },
 } as const satisfies Record<keyof LogRow, FieldSpec>;
 
-export type TableName = 'configs' | 'logs' | 'rollups';
+export type TableName = 'configs' | 'logs' | 'rollups' | 'key_rollups';
 
 export interface IndexSpec {
   readonly name: string;
@@ -156,6 +160,8 @@ export const INDEXES: readonly IndexSpec[] = [
   },
   // Version 3: the Logs page's key filter.
   { name: 'logs_key_time', table: 'logs', fields: [['apiKeyId', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 3 },
+  // Version 4: the client keys' rollups (SQLite's primary key serves them there).
+  { name: 'key_rollups_time', table: 'key_rollups', fields: [['size', 1], ['start', 1]], only: 'mongodb', since: 4 },
 ];
 
 const TABLE_FIELDS: Record<'configs' | 'logs', FieldTable> = { configs: CONFIG_FIELDS, logs: LOG_FIELDS };
@@ -163,7 +169,7 @@ const TABLE_FIELDS: Record<'configs' | 'logs', FieldTable> = { configs: CONFIG_F
 /** What an index names on a store: the SQLite column, or the document field (`_id` for the key). */
 export function indexKey(index: IndexSpec, field: string, store: 'sqlite' | 'mongodb'): string {
   // Rollup columns are named after their fields on both stores (stats/rollup.ts).
-  if (index.table === 'rollups') return field;
+  if (index.table === 'rollups' || index.table === 'key_rollups') return field;
   const spec = TABLE_FIELDS[index.table][field];
   if (!spec) throw new Error(`index ${index.name}: schema.ts has no field ${field} in ${index.table}`);
   return store === 'sqlite' ? spec.column : spec.key ? '_id' : field;

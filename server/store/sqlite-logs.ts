@@ -52,6 +52,10 @@ export const LOG_KEY_COLUMNS_SQL = (s = LOGS_SCHEMA) => [
   `CREATE INDEX IF NOT EXISTS ${s}.logs_key_time ON logs (api_key_id, ts DESC, id DESC);`,
 ].join('\n');
 
+/** Version 4: what each entry cost. */
+export const LOG_COST_COLUMN_SQL = (s = LOGS_SCHEMA) =>
+  summaryFields().filter(([, f]) => f.since === 4).map(([, f]) => `ALTER TABLE ${s}.logs ADD COLUMN ${f.column} ${SQL_TYPE[f.kind]};`).join('\n');
+
 /** The v2 log tables, each created only when missing, with the columns of version 2 (step 3 adds its own). */
 export function createLogTablesSql(s = LOGS_SCHEMA): string {
   return [
@@ -71,7 +75,7 @@ export const detailCodec = codec<Partial<LogRow>>(LOG_FIELDS, (f) => f.part === 
 const legacyFields = codec<LogRow>(LOG_FIELDS, (f) => (f.since ?? 1) === 1);
 export const legacyCodec = {
   ...legacyFields,
-  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null }),
+  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null, costUsd: null }),
 };
 /** The summary columns the legacy table has (the background move copies these). */
 export const legacySummaryColumns = fieldsOf(LOG_FIELDS, 1).filter(([, f]) => f.part === 'summary').map(([, f]) => f.column).join(', ');

@@ -8,8 +8,8 @@
 import type { Database } from 'bun:sqlite';
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { type MigrateOptions, type MigrationStep, planMigration, SchemaError, stepFailed } from './migrations.ts';
-import { createLogTablesSql, LOG_KEY_COLUMNS_SQL } from './sqlite-logs.ts';
-import { API_KEYS_TABLE_SQL, createTablesSql } from './sqlite-schema.ts';
+import { createLogTablesSql, LOG_COST_COLUMN_SQL, LOG_KEY_COLUMNS_SQL } from './sqlite-logs.ts';
+import { addedConfigColumnsSql, API_KEYS_TABLE_SQL, createTablesSql, ROLLUPS_V4_SQL } from './sqlite-schema.ts';
 
 export type SqliteStep = MigrationStep<Database> & {
   run(db: Database): void;
@@ -19,7 +19,8 @@ export type SqliteStep = MigrationStep<Database> & {
 
 /**
  * One step per schema version, never edited once released. A version that adds fields to schema.ts
- * (with `since: N`) gets `{ version: N, name: 'add logs.x', run: (db) => void db.exec(addedInSql(N)) }`.
+ * (with `since: N`) gets a step that adds them: configs through addedConfigColumnsSql(N), log summaries
+ * in the log file (logdb.logs, sqlite-logs.ts), rollup counters in both rollup tables.
  */
 export const SQLITE_STEPS: readonly SqliteStep[] = [
   { version: 1, name: 'the 0.1.0 tables and indexes', keepsData: true, run: (db) => void db.exec(createTablesSql(1)) },
@@ -33,6 +34,10 @@ export const SQLITE_STEPS: readonly SqliteStep[] = [
     },
   },
   { version: 3, name: 'client keys, and the key of each log entry', keepsData: true, run: (db) => void db.exec(`${API_KEYS_TABLE_SQL}\n${LOG_KEY_COLUMNS_SQL()}`) },
+  {
+    version: 4, name: 'prices on configs, the cost of each log entry and rollup, and rollups per client key', keepsData: true,
+    run: (db) => void db.exec(`${addedConfigColumnsSql(4)}\n${LOG_COST_COLUMN_SQL()}\n${ROLLUPS_V4_SQL}`),
+  },
 ];
 
 /** Files up to this size are copied before an upgrade; larger ones only when a step changes what exists. */

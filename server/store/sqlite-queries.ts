@@ -9,7 +9,7 @@ import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import type { Bodies } from './schema.ts';
 import { detailCodec, hasLegacyLogs, legacyCodec, legacySummaryColumns, mergeNewestFirst, type Source, summaryCodec, whereOf, type Where } from './sqlite-logs.ts';
 import type { Row } from './sqlite-schema.ts';
-import type { LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize } from './types.ts';
+import type { LogCount, LogFilter, LogQuery, LogRow, LogSummary, RollupQuery, RollupRow } from './types.ts';
 
 /** Past this many distinct matching paths a path substring is answered by a scan instead. */
 const MAX_PATHS = 64;
@@ -33,7 +33,7 @@ export class LogQueries {
       if (p.source === 'legacy') {
         // The legacy table has the summary fields 0.1.0 had; those added since read as null.
         const rows = this.all(`SELECT ${legacySummaryColumns} FROM main.logs ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
-        return rows.map((r) => ({ ...summaryCodec.fromRow(r), apiKeyId: null, apiKeyName: null }));
+        return rows.map((r) => ({ ...summaryCodec.fromRow(r), apiKeyId: null, apiKeyName: null, costUsd: null }));
       }
       const rows = this.all(`SELECT ${summaryCodec.columns} FROM logdb.logs ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
       return rows.map((r) => summaryCodec.fromRow(r));
@@ -77,13 +77,16 @@ export class LogQueries {
     return { count: n, exact: true };
   }
 
-  readRollups(q: { size: RollupSize; from: Date; to: Date }): RollupRow[] {
-    const rows = this.db.query(`SELECT start, model, ${ROLLUP_FIELDS.join(', ')} FROM main.rollups WHERE size = ? AND start >= ? AND start < ?`)
+  readRollups(q: RollupQuery): RollupRow[] {
+    const [table, column] = q.byKey ? ['key_rollups', 'api_key_id'] : ['rollups', 'model'];
+    const rows = this.db.query(`SELECT start, ${column} AS who, ${ROLLUP_FIELDS.join(', ')} FROM main.${table} WHERE size = ? AND start >= ? AND start < ?`)
       .all(q.size, q.from.getTime(), q.to.getTime()) as Row[];
     return rows.map((r) => {
       const counts: Record<string, number> = {};
       for (const f of ROLLUP_FIELDS) if (r[f] !== 0) counts[f] = r[f] as number;
-      return { size: q.size, start: new Date(r.start as number), model: r.model === '' ? null : (r.model as string), counts };
+      const start = new Date(r.start as number);
+      if (q.byKey) return { size: q.size, start, model: null, apiKeyId: r.who as string, counts };
+      return { size: q.size, start, model: r.who === '' ? null : (r.who as string), counts };
     });
   }
 

@@ -9,7 +9,7 @@ import { LogQueries } from './sqlite-queries.ts';
 import type { ReaderInit, ReaderOp } from './sqlite-reader.ts';
 import { WorkerPort } from './sqlite-worker.ts';
 import { exportPageOf } from './log-lines.ts';
-import type { ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize } from './types.ts';
+import type { ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupQuery, RollupRow } from './types.ts';
 
 /** What the store reads through a reader, whether it runs in a Worker or inline. */
 export interface LogReads {
@@ -18,7 +18,7 @@ export interface LogReads {
   getLog(id: string): Promise<LogRow | null>;
   countLogs(filter: LogFilter): Promise<number>;
   countLogsUpTo(filter: LogFilter, cap: number): Promise<LogCount>;
-  readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]>;
+  readRollups(q: RollupQuery): Promise<RollupRow[]>;
   exportPage(q: LogQuery, format: LogExportFormat): Promise<ExportPage>;
   close(): Promise<void>;
 }
@@ -69,7 +69,7 @@ export class WorkerReads implements LogReads {
     return this.call('countLogsUpTo', [filter, cap]) as Promise<LogCount>;
   }
 
-  readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
+  readRollups(q: RollupQuery): Promise<RollupRow[]> {
     return this.call('readRollups', [q]) as Promise<RollupRow[]>;
   }
 

@@ -4,7 +4,7 @@
  */
 import type { SQLQueryBindings } from 'bun:sqlite';
 import { fromJsonListText, fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
-import { ROLLUP_FIELDS } from './rollup-fields.ts';
+import { ROLLUP_FIELDS, ROLLUP_FIELDS_V4, rollupFieldsAt } from './rollup-fields.ts';
 import {
   API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
 } from './schema.ts';
@@ -44,13 +44,26 @@ const createTable = (name: string, table: FieldTable, version: number) =>
 
 // One column per counter of stats/rollup.ts, as in 0.1.0: a counter added there needs a step that adds
 // its column (ALTER TABLE rollups ADD COLUMN x REAL NOT NULL DEFAULT 0), or older files cannot take it.
-const ROLLUPS_TABLE = `CREATE TABLE IF NOT EXISTS rollups (
+const ROLLUPS_TABLE_V1 = `CREATE TABLE IF NOT EXISTS rollups (
   size INTEGER NOT NULL,
   start INTEGER NOT NULL,
   -- '' stands for "no model": NULLs would not be equal in the primary key.
   model TEXT NOT NULL,
-  ${ROLLUP_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
+  ${rollupFieldsAt(1).map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
   PRIMARY KEY (size, start, model)
+) WITHOUT ROWID;`;
+
+/**
+ * Version 4: the rollups' cost counter, and the client keys' rollups (every counter, per key; size 0
+ * is the key's all-time rollup).
+ */
+export const ROLLUPS_V4_SQL = `${ROLLUP_FIELDS_V4.map((f) => `ALTER TABLE rollups ADD COLUMN ${f} REAL NOT NULL DEFAULT 0;`).join('\n')}
+CREATE TABLE IF NOT EXISTS key_rollups (
+  size INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  api_key_id TEXT NOT NULL,
+  ${ROLLUP_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
+  PRIMARY KEY (size, start, api_key_id)
 ) WITHOUT ROWID;`;
 
 const createIndex = (i: IndexSpec) =>
@@ -61,19 +74,17 @@ const createIndex = (i: IndexSpec) =>
  * file, which has them but no version, goes through this unchanged.
  */
 export function createTablesSql(version: number): string {
-  const tables = [createTable('configs', CONFIG_FIELDS, version), createTable('logs', LOG_FIELDS, version), ROLLUPS_TABLE];
+  if (version !== 1) throw new Error('createTablesSql makes the version 1 tables; later steps add theirs');
+  const tables = [createTable('configs', CONFIG_FIELDS, version), createTable('logs', LOG_FIELDS, version), ROLLUPS_TABLE_V1];
   return [...tables, ...indexesAt(version, 'sqlite').map(createIndex)].join('\n');
 }
 
-/** For a later step: the columns (ALTER TABLE … ADD COLUMN) and indexes whose `since` is `version`. */
-export function addedInSql(version: number): string {
-  const added = (name: string, table: FieldTable) => fieldsOf(table).filter(([, f]) => f.since === version).map(([field, f]) => {
-    // ALTER TABLE cannot add a NOT NULL column without a default; old rows read the new field as null.
-    if (!f.nullable) throw new Error(`${name}.${field} is added in version ${version}: it must be nullable`);
-    return `ALTER TABLE ${name} ADD COLUMN ${columnDef(f)};`;
-  });
-  const indexes = indexesAt(version, 'sqlite').filter((i) => i.since === version).map(createIndex);
-  return [...added('configs', CONFIG_FIELDS), ...added('logs', LOG_FIELDS), ...indexes].join('\n');
+/** The config columns of a later version (ALTER TABLE configs ADD COLUMN …). */
+export function addedConfigColumnsSql(version: number): string {
+  return fieldsOf(CONFIG_FIELDS).filter(([, f]) => f.since === version).map(([field, f]) => {
+    if (!f.nullable) throw new Error(`configs.${field} is added in version ${version}: it must be nullable`);
+    return `ALTER TABLE configs ADD COLUMN ${columnDef(f)};`;
+  }).join('\n');
 }
 
 /** Column list, placeholders, bound values and the reader of one table. */

@@ -15,11 +15,15 @@ import { LegacyMove } from './sqlite-upgrade.ts';
 import { WorkerPort } from './sqlite-worker.ts';
 import type { ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, LogFilter, RollupRow, RollupSize } from './types.ts';
 
-const ROLLUP_UPSERT = `INSERT INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
+const columnsOf = (table: 'rollups' | 'key_rollups') => `size, start, ${table === 'rollups' ? 'model' : 'api_key_id'}, ${ROLLUP_FIELDS.join(', ')}`;
+const rollupUpsert = (table: 'rollups' | 'key_rollups') => `INSERT INTO ${table} (${columnsOf(table)})
   VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})
-  ON CONFLICT (size, start, model) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
-
-const rollupValues = (r: RollupRow): SQLQueryBindings[] => [r.size, r.start.getTime(), r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0)];
+  ON CONFLICT (size, start, ${table === 'rollups' ? 'model' : 'api_key_id'}) DO UPDATE SET ${ROLLUP_FIELDS.map((f) => `${f} = ${f} + excluded.${f}`).join(', ')}`;
+const rollupPut = (table: 'rollups' | 'key_rollups') =>
+  `INSERT OR REPLACE INTO ${table} (${columnsOf(table)}) VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})`;
+/** Per-model rollups keep '' for "no model"; key rollups their key's id. */
+const rollupValues = (r: RollupRow): SQLQueryBindings[] => [r.size, r.start.getTime(), r.apiKeyId ?? r.model ?? '', ...ROLLUP_FIELDS.map((f) => r.counts[f] ?? 0)];
+const tableOf = (r: RollupRow) => (r.apiKeyId ? 'key_rollups' : 'rollups');
 
 export interface WritesOptions {
   /** The main file, for the console messages of the upgrade. */
@@ -101,21 +105,22 @@ export class SqliteWrites {
   }
 
   addRollups(rows: RollupRow[]): void {
-    const upsert = this.db.query(ROLLUP_UPSERT);
+    const upsert = { rollups: this.db.query(rollupUpsert('rollups')), key_rollups: this.db.query(rollupUpsert('key_rollups')) };
     this.db.transaction(() => {
-      for (const r of rows) upsert.run(...rollupValues(r));
+      for (const r of rows) upsert[tableOf(r)].run(...rollupValues(r));
     })();
   }
 
   deleteRollups(q: { size: RollupSize; before: Date }): number {
-    return this.db.query('DELETE FROM rollups WHERE size = ? AND start < ?').run(q.size, q.before.getTime()).changes;
+    let n = 0;
+    for (const table of ['rollups', 'key_rollups']) n += this.db.query(`DELETE FROM ${table} WHERE size = ? AND start < ?`).run(q.size, q.before.getTime()).changes;
+    return n;
   }
 
   putRollups(rows: RollupRow[]): void {
-    const put = this.db.query(`INSERT OR REPLACE INTO rollups (size, start, model, ${ROLLUP_FIELDS.join(', ')})
-      VALUES (?, ?, ?, ${ROLLUP_FIELDS.map(() => '?').join(', ')})`);
+    const put = { rollups: this.db.query(rollupPut('rollups')), key_rollups: this.db.query(rollupPut('key_rollups')) };
     this.db.transaction(() => {
-      for (const r of rows) put.run(...rollupValues(r));
+      for (const r of rows) put[tableOf(r)].run(...rollupValues(r));
     })();
   }
 

@@ -19,7 +19,7 @@ import { apiKeyRows, configRows, type Row } from './sqlite-schema.ts';
 import { encodeLogs } from './sqlite-log-writes.ts';
 import { inlineWrites, type StoreWrites, WorkerWrites } from './sqlite-writes.ts';
 import type {
-  ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupRow, RollupSize, Store, StoreSize,
+  ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupQuery, RollupRow, RollupSize, Store, StoreSize,
 } from './types.ts';
 
 /** Opens or creates a file readable by its owner only: it holds backend keys and every logged body. */
@@ -208,7 +208,7 @@ export class SqliteStore implements Store {
     return this.writer.putRollups(rows);
   }
 
-  readRollups(q: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]> {
+  readRollups(q: RollupQuery): Promise<RollupRow[]> {
     return this.reader.readRollups(q);
   }
 }

@@ -15,6 +15,10 @@ export interface ConfigRow {
   ignoreSslVerify: boolean;
   enabled: boolean;
   timeoutMs: number | null;
+  /** USD per million input, cached input and output tokens (schema version 4); null: from the price list. */
+  inputPrice: number | null;
+  cachedInputPrice: number | null;
+  outputPrice: number | null;
   createdAt: Date;
   updatedAt: Date;
   /**
@@ -80,6 +84,8 @@ export interface LogSummary {
   apiKeyId: string | null;
   /** That key's name when the entry was written ("admin" for the admin's chat and Test button). */
   apiKeyName: string | null;
+  /** What the exchange cost in USD (schema version 4): null when its usage or its price is unknown. */
+  costUsd: number | null;
 }
 
 /** The heavy part of a log entry, read one entry at a time. */
@@ -196,9 +202,9 @@ export interface Store {
    * with atomic increments: concurrent writers and readers never see a row half-added.
    */
   addRollups(rows: RollupRow[]): Promise<void>;
-  /** Rollups of one size whose start lies in [from, to). */
-  readRollups(query: { size: RollupSize; from: Date; to: Date }): Promise<RollupRow[]>;
-  /** Deletes rollups of one size that start before `before`; returns how many. */
+  /** Rollups of one size whose start lies in [from, to): per model, or with `byKey` the client keys' rollups. */
+  readRollups(query: RollupQuery): Promise<RollupRow[]>;
+  /** Deletes rollups of one size that start before `before` (per model and per key); returns how many. */
   deleteRollups(query: { size: RollupSize; before: Date }): Promise<number>;
   /** Stores rollups as given, replacing any of the same key (for migration: a rerun counts nothing twice). */
   putRollups(rows: RollupRow[]): Promise<void>;
@@ -226,17 +232,30 @@ export interface ConfigChanges {
   remove: string[];
 }
 
-/** Rollup sizes in seconds: minutes for short windows, hours for long ones (stats/rollup.ts). */
-export type RollupSize = 60 | 3600;
+/**
+ * Rollup sizes in seconds: minutes for short windows, hours for long ones (stats/rollup.ts); 0 is
+ * all time (one rollup per client key, start 1970: a TOTAL budget's use is one read).
+ */
+export type RollupSize = 0 | 60 | 3600;
 /** Counter name (n, s2, d7, … in stats/rollup.ts) to value. */
 export type RollupCounts = Record<string, number>;
+
+export interface RollupQuery {
+  size: RollupSize;
+  from: Date;
+  to: Date;
+  /** The client keys' rollups instead of the models' (only these have size 0). */
+  byKey?: boolean;
+}
 
 export interface RollupRow {
   size: RollupSize;
   /** Start of the minute or hour. */
   start: Date;
-  /** The proxy model; null for requests that no config routed (unknown models, /v1/models). */
+  /** The proxy model; null for requests that no config routed (unknown models, /v1/models), and in key rollups. */
   model: string | null;
+  /** Set in a client key's rollup (schema version 4): the key's entries, every model together. */
+  apiKeyId?: string;
   /** Only the fields that are not zero need to be present. */
   counts: RollupCounts;
 }

@@ -283,3 +283,36 @@ export function tally(sent: readonly Sent[], stored: readonly StoredEntry[]): Ta
 export function describeFailed(failed: readonly Sent[]): string {
   return failed.slice(0, 5).map((s) => `${s.marker}: ${s.status ?? '-'} ${s.error ?? ''}`).join('; ');
 }
+
+/**
+ * The steps of a test, each with a deadline: a step that overruns fails the test naming the step
+ * and showing what the servers said, rather than the whole test timing out with no clue where.
+ */
+export class Steps {
+  readonly took: [string, number][] = [];
+
+  constructor(private readonly context: () => string) {}
+
+  async run<T>(name: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+    const from = now();
+    let timer: Timer | undefined;
+    const overrun = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`[chaos] step "${name}" took over ${timeoutMs} ms (steps so far: ${this.describe()})\n${this.context()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([work(), overrun]);
+    } finally {
+      clearTimeout(timer);
+      this.took.push([name, now() - from]);
+    }
+  }
+
+  describe(): string {
+    return this.took.map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join(', ');
+  }
+}
+
+/** The last lines a server printed, for a failure message. */
+export function tailOf(label: string, output: string, lines = 40): string {
+  return `--- ${label} (last ${lines} lines)\n${output.split('\n').slice(-lines).join('\n')}`;
+}
