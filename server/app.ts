@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps) {
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const trustedProxies = new TrustedProxies(settings.trustedProxies ?? []);
   const services: GraphQLServices = {
-    configs: deps.configs, keys: deps.keys ?? null, store, recorder, pubsub, health, closing: closing.signal,
+    configs: deps.configs, keys: deps.keys ?? null, prices, store, recorder, pubsub, health, closing: closing.signal,
     chat: (input) => runChat(proxy, input, closing.signal),
   };
   const yoga = createAdminYoga(services, { graphqlEndpoint: '/graphql', cors: adminCors(settings.adminAllowedOrigins ?? []) });

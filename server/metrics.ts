@@ -18,7 +18,10 @@ export interface MetricsSources {
 }
 
 /** What the proxy reports about one exchange. */
-export type ExchangeReport = Pick<LogSummary, 'model' | 'backendModel' | 'configId' | 'statusCode' | 'durationMs' | 'ttftMs' | 'promptTokens' | 'completionTokens'>;
+export type ExchangeReport = Pick<LogSummary, 'model' | 'backendModel' | 'configId' | 'statusCode' | 'durationMs' | 'ttftMs' | 'promptTokens' | 'completionTokens' | 'costUsd'>;
+
+/** The error codes of admit.ts's refusals. */
+const REFUSALS = new Set(['invalid_api_key', 'model_not_allowed', 'rate_limit_exceeded', 'insufficient_quota']);
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -26,6 +29,8 @@ export class ProxyMetrics {
   private readonly duration: Histogram<'model'>;
   private readonly ttft: Histogram<'model'>;
   private readonly tokens: Counter<'model' | 'type'>;
+  private readonly cost: Counter<'model'>;
+  private readonly refusals: Counter<'reason'>;
   private readonly overhead: Histogram;
   private readonly inFlight: Gauge;
   private readonly openStreams: Gauge;
@@ -50,6 +55,16 @@ export class ProxyMetrics {
       name: 'lite_proxy_tokens_total', help: 'Tokens the backends reported, by proxy model; type is prompt or completion.',
       labelNames: ['model', 'type'], registers,
     });
+    this.cost = new Counter({
+      name: 'lite_proxy_cost_usd_total', help: 'US dollars the exchanges cost (config prices or the price list), by proxy model; unpriced ones add nothing.',
+      labelNames: ['model'], registers,
+    });
+    this.refusals = new Counter({
+      name: 'lite_proxy_refusals_total',
+      help: 'Requests Lite Proxy refused for their client key, by reason: invalid_api_key, model_not_allowed, rate_limit_exceeded, insufficient_quota.',
+      labelNames: ['reason'], registers,
+    });
+    for (const reason of REFUSALS) this.refusals.inc({ reason }, 0);
     this.overhead = new Histogram({
       name: 'lite_proxy_overhead_seconds', help: 'Time the proxy spent before sending a request upstream.',
       buckets: OVERHEAD_BUCKETS, registers,
@@ -129,6 +144,12 @@ export class ProxyMetrics {
     if (r.ttftMs !== null) this.ttft.observe({ model }, r.ttftMs / 1000);
     if (r.promptTokens) this.tokens.inc({ model, type: 'prompt' }, r.promptTokens);
     if (r.completionTokens) this.tokens.inc({ model, type: 'completion' }, r.completionTokens);
+    if (r.costUsd) this.cost.inc({ model }, r.costUsd);
+  }
+
+  /** A request refused for its client key (admit.ts), by its error code. */
+  refused(code: string): void {
+    if (REFUSALS.has(code)) this.refusals.inc({ reason: code });
   }
 
   async render(): Promise<string> {

@@ -167,7 +167,10 @@ for (const kind of STORE_KINDS) {
       const type = (await app.gql('{ __type(name: "ProxyConfig") { fields { name type { kind ofType { kind } } } } }')).data.__type;
       const names = (type.fields as { name: string }[]).map((f) => f.name);
       expect(names.filter((n) => /key/i.test(n)).sort()).toEqual(['apiKeyPreview', 'apiKeyUnreadable', 'hasApiKey']);
-      const all = await app.gql(`query($id: ID!) { config(id: $id) { ${names.join(' ')} } configs { ${names.join(' ')} } }`, { id: created.id });
+      // Object fields (price) with a selection of their own.
+      const fields = type.fields as { name: string; type: { kind: string; ofType: { kind: string } | null } }[];
+      const selection = fields.map((f) => (f.type.kind === 'OBJECT' || f.type.ofType?.kind === 'OBJECT' ? `${f.name} { __typename }` : f.name)).join(' ');
+      const all = await app.gql(`query($id: ID!) { config(id: $id) { ${selection} } configs { ${selection} } }`, { id: created.id });
       expect(all.errors).toBeUndefined();
       const text = JSON.stringify(all.data);
       expect(text).not.toContain(KEY);

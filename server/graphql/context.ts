@@ -1,5 +1,6 @@
 import type { ConfigService } from '../configs/service.ts';
 import type { KeyService } from '../keys/service.ts';
+import type { PriceBook } from '../cost/prices.ts';
 import { inputError } from './errors.ts';
 import type { ChatEvent, ChatInput } from '../admin/chat.ts';
 import type { LogRecorder } from '../logs/recorder.ts';
@@ -12,6 +13,8 @@ export interface GraphQLServices {
   configs: ConfigService;
   /** Client keys; null when the app runs without them (some tests). */
   keys: KeyService | null;
+  /** What each config is charged at (ProxyConfig.price). */
+  prices: PriceBook;
   store: Store;
   recorder: LogRecorder;
   pubsub: LogPubSub;

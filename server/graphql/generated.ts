@@ -24,10 +24,11 @@ export type ApiKey = {
   __typename?: 'ApiKey';
   /** Proxy model names the key may use (a trailing * matches a prefix); null: every model. */
   allowedModels?: Maybe<Array<Scalars['String']['output']>>;
+  /** DAY, WEEK (from Monday) and MONTH start at 00:00 UTC; TOTAL, or none, never renews. */
   budgetPeriod?: Maybe<BudgetPeriod>;
-  /** Tokens per budget period (not enforced yet). */
+  /** Prompt plus completion tokens per budget period; once used, 429 insufficient_quota until the period ends. */
   budgetTokens?: Maybe<Scalars['Float']['output']>;
-  /** US dollars per budget period (not enforced yet). */
+  /** US dollars per budget period (from each entry's costUsd); once used, 429 insufficient_quota until the period ends. */
   budgetUsd?: Maybe<Scalars['Float']['output']>;
   createdAt: Scalars['DateTime']['output'];
   /** A disabled key is refused (401) until it is enabled again. */
@@ -52,6 +53,8 @@ export type ApiKey = {
   /** Tokens per minute, estimated when a request is admitted (prompt plus max_tokens) and settled with its real usage. */
   tpm?: Maybe<Scalars['Int']['output']>;
   updatedAt: Scalars['DateTime']['output'];
+  /** Its use in the current budget period (all time without a period), as this server counts it. */
+  usage: KeyUsage;
 };
 
 export type BudgetPeriod =
@@ -126,8 +129,12 @@ export type CreateConfigInput = {
   apiKey?: InputMaybe<Scalars['String']['input']>;
   backendModelName: Scalars['String']['input'];
   baseUrl: Scalars['String']['input'];
+  cachedInputPrice?: InputMaybe<Scalars['Float']['input']>;
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
+  /** US dollars per million tokens (0 or more); none set: the price list's. */
+  inputPrice?: InputMaybe<Scalars['Float']['input']>;
+  outputPrice?: InputMaybe<Scalars['Float']['input']>;
   proxyModelName: Scalars['String']['input'];
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -156,6 +163,26 @@ export type ImportResult = {
   updated: Scalars['Int']['output'];
 };
 
+export type KeyStats = {
+  __typename?: 'KeyStats';
+  apiKeyId: Scalars['ID']['output'];
+  /** The key; null once it is gone from the store. */
+  key?: Maybe<ApiKey>;
+  summary: StatsSummary;
+};
+
+/** A key's use in one budget period. Every exchange of the key counts as a request, refusals included. */
+export type KeyUsage = {
+  __typename?: 'KeyUsage';
+  completionTokens: Scalars['Float']['output'];
+  costUsd: Scalars['Float']['output'];
+  periodEnd?: Maybe<Scalars['DateTime']['output']>;
+  /** The period's bounds; null for TOTAL or no period. */
+  periodStart?: Maybe<Scalars['DateTime']['output']>;
+  promptTokens: Scalars['Float']['output'];
+  requests: Scalars['Float']['output'];
+};
+
 /** One /v1 exchange. Secret header values are stored as [redacted]. */
 export type LogEntry = {
   __typename?: 'LogEntry';
@@ -172,6 +199,8 @@ export type LogEntry = {
   clientIp?: Maybe<Scalars['String']['output']>;
   completionTokens?: Maybe<Scalars['Int']['output']>;
   configId?: Maybe<Scalars['ID']['output']>;
+  /** US dollars, from the config's prices or the price list; null when the usage or the price is unknown. */
+  costUsd?: Maybe<Scalars['Float']['output']>;
   durationMs: Scalars['Float']['output'];
   error?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
@@ -318,6 +347,23 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** US dollars per million tokens. */
+export type Price = {
+  __typename?: 'Price';
+  cachedInput: Scalars['Float']['output'];
+  input: Scalars['Float']['output'];
+  model?: Maybe<Scalars['String']['output']>;
+  output: Scalars['Float']['output'];
+  /** The price list's provider and model, when it priced the config. */
+  provider?: Maybe<Scalars['String']['output']>;
+  /** CONFIG: the config's own prices; LIST: the price list (@pydantic/genai-prices) by the backend model. */
+  source: PriceSource;
+};
+
+export type PriceSource =
+  | 'CONFIG'
+  | 'LIST';
+
 /**
  * Maps a client-visible model name to a backend. Configs that share a proxyModelName form a group;
  * requests rotate between its enabled members.
@@ -331,12 +377,20 @@ export type ProxyConfig = {
   backendModelName: Scalars['String']['output'];
   /** The backend's API root, version segment included, e.g. https://api.openai.com/v1. */
   baseUrl: Scalars['String']['output'];
+  /** US dollars per million cached input tokens; null: the input price. */
+  cachedInputPrice?: Maybe<Scalars['Float']['output']>;
   createdAt: Scalars['DateTime']['output'];
   enabled: Scalars['Boolean']['output'];
   /** The key itself is write-only. */
   hasApiKey: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   ignoreSslVerify: Scalars['Boolean']['output'];
+  /** US dollars per million input tokens. With none of the three prices set, the price list prices the backend model (see price). */
+  inputPrice?: Maybe<Scalars['Float']['output']>;
+  /** US dollars per million output tokens. */
+  outputPrice?: Maybe<Scalars['Float']['output']>;
+  /** What this config's exchanges are charged at, and where that comes from; null: nothing prices it (its entries cost null). */
+  price?: Maybe<Price>;
   proxyModelName: Scalars['String']['output'];
   /** Time allowed until the backend's first byte; null means the default (600000). */
   timeoutMs?: Maybe<Scalars['Int']['output']>;
@@ -408,6 +462,8 @@ export type Stats = {
   bucketSeconds: Scalars['Int']['output'];
   /** The window actually covered, aligned to buckets. */
   from: Scalars['DateTime']['output'];
+  /** One row per client key with traffic in the window (refusals included), most requests first. */
+  keys: Array<KeyStats>;
   /** One row per proxy model with traffic in the window, most requests first. `model` is null for requests no config routed (unknown models, /v1/models). */
   models: Array<ModelStats>;
   /** One point per bucket, oldest first, empty buckets included. */
@@ -426,6 +482,7 @@ export type StatsBucket =
 export type StatsPoint = {
   __typename?: 'StatsPoint';
   completionTokens: Scalars['Float']['output'];
+  costUsd: Scalars['Float']['output'];
   durationP95Ms?: Maybe<Scalars['Float']['output']>;
   errors: Scalars['Float']['output'];
   promptTokens: Scalars['Float']['output'];
@@ -439,6 +496,8 @@ export type StatsSummary = {
   avgDurationMs?: Maybe<Scalars['Float']['output']>;
   clientErrors: Scalars['Float']['output'];
   completionTokens: Scalars['Float']['output'];
+  /** US dollars: the sum of the entries' costUsd (entries of unpriced models add nothing). */
+  costUsd: Scalars['Float']['output'];
   /** Percentiles are read from fixed histograms (bins 2^½ apart, up to about 17 minutes): within about 19 % of the true value; longer times count as about 17 minutes. */
   durationP50Ms?: Maybe<Scalars['Float']['output']>;
   durationP95Ms?: Maybe<Scalars['Float']['output']>;
@@ -523,8 +582,12 @@ export type UpdateConfigInput = {
   apiKey?: InputMaybe<Scalars['String']['input']>;
   backendModelName?: InputMaybe<Scalars['String']['input']>;
   baseUrl?: InputMaybe<Scalars['String']['input']>;
+  cachedInputPrice?: InputMaybe<Scalars['Float']['input']>;
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Absent keeps a price, null clears it. */
+  inputPrice?: InputMaybe<Scalars['Float']['input']>;
+  outputPrice?: InputMaybe<Scalars['Float']['input']>;
   proxyModelName?: InputMaybe<Scalars['String']['input']>;
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -621,6 +684,8 @@ export type ResolversTypes = ResolversObject<{
   ImportResult: ResolverTypeWrapper<ImportResult>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  KeyStats: ResolverTypeWrapper<Omit<KeyStats, 'key'> & { key?: Maybe<ResolversTypes['ApiKey']> }>;
+  KeyUsage: ResolverTypeWrapper<KeyUsage>;
   LogEntry: ResolverTypeWrapper<LogEntryParent>;
   LogFilter: LogFilter;
   LogPage: ResolverTypeWrapper<Omit<LogPage, 'nodes'> & { nodes: Array<ResolversTypes['LogEntry']> }>;
@@ -628,9 +693,11 @@ export type ResolversTypes = ResolversObject<{
   ModelStats: ResolverTypeWrapper<ModelStats>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Price: ResolverTypeWrapper<Price>;
+  PriceSource: PriceSource;
   ProxyConfig: ResolverTypeWrapper<ConfigRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Stats: ResolverTypeWrapper<Stats>;
+  Stats: ResolverTypeWrapper<Omit<Stats, 'keys'> & { keys: Array<ResolversTypes['KeyStats']> }>;
   StatsBucket: StatsBucket;
   StatsPoint: ResolverTypeWrapper<StatsPoint>;
   StatsSummary: ResolverTypeWrapper<StatsSummary>;
@@ -659,6 +726,8 @@ export type ResolversParentTypes = ResolversObject<{
   ImportResult: ImportResult;
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
+  KeyStats: Omit<KeyStats, 'key'> & { key?: Maybe<ResolversParentTypes['ApiKey']> };
+  KeyUsage: KeyUsage;
   LogEntry: LogEntryParent;
   LogFilter: LogFilter;
   LogPage: Omit<LogPage, 'nodes'> & { nodes: Array<ResolversParentTypes['LogEntry']> };
@@ -666,9 +735,10 @@ export type ResolversParentTypes = ResolversObject<{
   ModelStats: ModelStats;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  Price: Price;
   ProxyConfig: ConfigRow;
   Query: Record<PropertyKey, never>;
-  Stats: Stats;
+  Stats: Omit<Stats, 'keys'> & { keys: Array<ResolversParentTypes['KeyStats']> };
   StatsPoint: StatsPoint;
   StatsSummary: StatsSummary;
   StoreHealth: StoreHealth;
@@ -697,6 +767,7 @@ export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends Res
   rpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   tpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  usage?: Resolver<ResolversTypes['KeyUsage'], ParentType, ContextType>;
 }>;
 
 export type ChatEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChatEvent'] = ResolversParentTypes['ChatEvent']> = ResolversObject<{
@@ -739,6 +810,21 @@ export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
   name: 'JSON';
 }
 
+export type KeyStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['KeyStats'] = ResolversParentTypes['KeyStats']> = ResolversObject<{
+  apiKeyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  key?: Resolver<Maybe<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  summary?: Resolver<ResolversTypes['StatsSummary'], ParentType, ContextType>;
+}>;
+
+export type KeyUsageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['KeyUsage'] = ResolversParentTypes['KeyUsage']> = ResolversObject<{
+  completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  periodEnd?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  periodStart?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+}>;
+
 export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogEntry'] = ResolversParentTypes['LogEntry']> = ResolversObject<{
   apiKeyId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   apiKeyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -747,6 +833,7 @@ export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends R
   clientIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   completionTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   configId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  costUsd?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   durationMs?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -807,16 +894,29 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type PriceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = ResolversObject<{
+  cachedInput?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  input?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  output?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['PriceSource'], ParentType, ContextType>;
+}>;
+
 export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProxyConfig'] = ResolversParentTypes['ProxyConfig']> = ResolversObject<{
   apiKeyPreview?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   apiKeyUnreadable?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   backendModelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   baseUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cachedInputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   ignoreSslVerify?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  inputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  outputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  price?: Resolver<Maybe<ResolversTypes['Price']>, ParentType, ContextType>;
   proxyModelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timeoutMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -837,6 +937,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
 export type StatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Stats'] = ResolversParentTypes['Stats']> = ResolversObject<{
   bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['KeyStats']>, ParentType, ContextType>;
   models?: Resolver<Array<ResolversTypes['ModelStats']>, ParentType, ContextType>;
   series?: Resolver<Array<ResolversTypes['StatsPoint']>, ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -845,6 +946,7 @@ export type StatsResolvers<ContextType = GraphQLContext, ParentType extends Reso
 
 export type StatsPointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StatsPoint'] = ResolversParentTypes['StatsPoint']> = ResolversObject<{
   completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   durationP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   errors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -856,6 +958,7 @@ export type StatsSummaryResolvers<ContextType = GraphQLContext, ParentType exten
   avgDurationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   clientErrors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   durationP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   durationP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -901,12 +1004,15 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Health?: HealthResolvers<ContextType>;
   ImportResult?: ImportResultResolvers<ContextType>;
   JSON?: GraphQLScalarType;
+  KeyStats?: KeyStatsResolvers<ContextType>;
+  KeyUsage?: KeyUsageResolvers<ContextType>;
   LogEntry?: LogEntryResolvers<ContextType>;
   LogPage?: LogPageResolvers<ContextType>;
   LogQueueHealth?: LogQueueHealthResolvers<ContextType>;
   ModelStats?: ModelStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Price?: PriceResolvers<ContextType>;
   ProxyConfig?: ProxyConfigResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Stats?: StatsResolvers<ContextType>;

@@ -125,6 +125,11 @@ export class Exchange {
     } else if (internal) this.row.apiKeyName = 'admin';
   }
 
+  /** Lite Proxy answered with an error of its own (counted by reason when it is a key's refusal). */
+  refused(code: string): void {
+    this.sinks.metrics.refused(code);
+  }
+
   admitted(admission: Admission): void {
     this.admission = admission;
   }

@@ -243,6 +243,7 @@ export function errorAnswer(exchange: Exchange, err: unknown, clientSignal: Abor
   if (!known) console.error('[proxy] unexpected error:', err);
   const error = known ?? internalError();
   const body = openAiErrorBody(error);
+  exchange.refused(error.code);
   exchange.finish({ statusCode: error.status, error: error.message, responseBody: new JsonText(body) });
   return openAiErrorResponse(error, body);
 }

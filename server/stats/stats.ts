@@ -47,6 +47,7 @@ export interface Summary {
   errorRate: number;
   promptTokens: number;
   completionTokens: number;
+  costUsd: number;
   avgDurationMs: number | null;
   durationP50Ms: number | null;
   durationP95Ms: number | null;
@@ -60,6 +61,7 @@ export interface Point {
   errors: number;
   promptTokens: number;
   completionTokens: number;
+  costUsd: number;
   durationP95Ms: number | null;
 }
 
@@ -69,6 +71,7 @@ export interface Stats {
   bucketSeconds: number;
   total: Summary;
   models: { model: string | null; summary: Summary }[];
+  keys: { apiKeyId: string; summary: Summary }[];
   series: Point[];
 }
 
@@ -85,6 +88,7 @@ export function summarise(c: RollupCounts): Summary {
     errorRate: requests > 0 ? errors / requests : 0,
     promptTokens: c.pt ?? 0,
     completionTokens: c.ct ?? 0,
+    costUsd: c.cost ?? 0,
     avgDurationMs: requests > 0 ? (c.dsum ?? 0) / requests : null,
     durationP50Ms: percentile(c, 'd', 0.5),
     durationP95Ms: percentile(c, 'd', 0.95),
@@ -93,8 +97,8 @@ export function summarise(c: RollupCounts): Summary {
   };
 }
 
-/** Rows outside the window are ignored, so a store may return a little more than asked. */
-export function computeStats(window: StatsWindow, rows: readonly RollupRow[]): Stats {
+/** Rows outside the window are ignored, so a store may return a little more than asked; `keyRows` are the client keys' rollups. */
+export function computeStats(window: StatsWindow, rows: readonly RollupRow[], keyRows: readonly RollupRow[] = []): Stats {
   const { from, to, bucketSeconds } = window;
   const ms = bucketSeconds * 1000;
   const total: RollupCounts = {};
@@ -119,7 +123,19 @@ export function computeStats(window: StatsWindow, rows: readonly RollupRow[]): S
     errors: (c.s4 ?? 0) + (c.s5 ?? 0),
     promptTokens: c.pt ?? 0,
     completionTokens: c.ct ?? 0,
+    costUsd: c.cost ?? 0,
     durationP95Ms: percentile(c, 'd', 0.95),
   }));
-  return { from, to, bucketSeconds, total: summarise(total), models, series };
+  const byKey = new Map<string, RollupCounts>();
+  for (const row of keyRows) {
+    const at = row.start.getTime();
+    if (!row.apiKeyId || at < from.getTime() || at >= to.getTime()) continue;
+    let k = byKey.get(row.apiKeyId);
+    if (!k) byKey.set(row.apiKeyId, (k = {}));
+    mergeCounts(k, row.counts);
+  }
+  const keys = [...byKey]
+    .map(([apiKeyId, counts]) => ({ apiKeyId, summary: summarise(counts) }))
+    .sort((a, b) => b.summary.requests - a.summary.requests || a.apiKeyId.localeCompare(b.apiKeyId));
+  return { from, to, bucketSeconds, total: summarise(total), models, keys, series };
 }

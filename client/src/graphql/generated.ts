@@ -53,8 +53,12 @@ export type CreateConfigInput = {
   apiKey?: string | null | undefined;
   backendModelName: string;
   baseUrl: string;
+  cachedInputPrice?: number | null | undefined;
   enabled?: boolean | null | undefined;
   ignoreSslVerify?: boolean | null | undefined;
+  /** US dollars per million tokens (0 or more); none set: the price list's. */
+  inputPrice?: number | null | undefined;
+  outputPrice?: number | null | undefined;
   proxyModelName: string;
   timeoutMs?: number | null | undefined;
 };
@@ -103,8 +107,12 @@ export type UpdateConfigInput = {
   apiKey?: string | null | undefined;
   backendModelName?: string | null | undefined;
   baseUrl?: string | null | undefined;
+  cachedInputPrice?: number | null | undefined;
   enabled?: boolean | null | undefined;
   ignoreSslVerify?: boolean | null | undefined;
+  /** Absent keeps a price, null clears it. */
+  inputPrice?: number | null | undefined;
+  outputPrice?: number | null | undefined;
   proxyModelName?: string | null | undefined;
   timeoutMs?: number | null | undefined;
 };

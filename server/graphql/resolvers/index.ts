@@ -2,6 +2,6 @@ import type { Resolvers } from '../generated.ts';
 import { Mutation } from './mutation.ts';
 import { Query } from './query.ts';
 import { Subscription } from './subscription.ts';
-import { ApiKey, Health, LogEntry, ProxyConfig, scalars } from './types.ts';
+import { ApiKey, Health, KeyStats, LogEntry, ProxyConfig, scalars } from './types.ts';
 
-export const resolvers: Resolvers = { ...scalars, Query, Mutation, Subscription, ApiKey, ProxyConfig, LogEntry, Health };
+export const resolvers: Resolvers = { ...scalars, Query, Mutation, Subscription, ApiKey, KeyStats, ProxyConfig, LogEntry, Health };

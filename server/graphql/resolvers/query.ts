@@ -35,7 +35,10 @@ export const Query: QueryResolvers = {
   health: (_, __, { health }) => health(),
   stats: async (_, { from, to, bucket }, { store }) => {
     const window = statsWindow(from, to, bucket ?? 'MINUTE');
-    const rows = await store.readRollups({ size: window.rollupSize, from: window.from, to: window.to });
-    return computeStats(window, rows);
+    const [rows, keyRows] = await Promise.all([
+      store.readRollups({ size: window.rollupSize, from: window.from, to: window.to }),
+      store.readRollups({ size: window.rollupSize, from: window.from, to: window.to, byKey: true }),
+    ]);
+    return computeStats(window, rows, keyRows);
   },
 };

@@ -5,7 +5,7 @@ import { type LogDetail } from '../../store/types.ts';
 import { LOG_DETAIL_FIELDS } from '../../store/schema.ts';
 import { HttpError } from '../../errors.ts';
 import type { KeyService } from '../../keys/service.ts';
-import type { ApiKeyResolvers, BudgetPeriod, HealthResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
+import type { ApiKeyResolvers, BudgetPeriod, HealthResolvers, KeyStatsResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';
 
@@ -18,12 +18,21 @@ export function keysOf(ctx: GraphQLContext): KeyService {
 export const ApiKey: ApiKeyResolvers = {
   allowedModels: (k) => (Array.isArray(k.allowedModels) ? k.allowedModels.filter((m): m is string => typeof m === 'string') : null),
   budgetPeriod: (k) => (k.budgetPeriod as BudgetPeriod | null) ?? null,
+  usage: (k, _, ctx) => keysOf(ctx).usage(k),
+};
+
+export const KeyStats: KeyStatsResolvers = {
+  key: (s, _, ctx) => ctx.keys?.get(s.apiKeyId) ?? null,
 };
 
 export const ProxyConfig: ProxyConfigResolvers = {
   hasApiKey: (c) => c.apiKey !== null || c.apiKeyUnreadable !== undefined,
   apiKeyPreview: (c) => keyPreview(c.apiKey),
   apiKeyUnreadable: (c) => c.apiKeyUnreadable ?? null,
+  price: (c, _, ctx) => {
+    const info = ctx.prices.info(c);
+    return info && { ...info, source: info.source === 'config' ? 'CONFIG' : 'LIST' };
+  },
 };
 
 /** A heavy field comes with the parent when it was read whole, else from the per-operation loader. */
