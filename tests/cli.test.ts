@@ -6,12 +6,12 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { rollupsOf, ROLLUP_SIZES } from '../server/stats/rollup.ts';
+import { KEY_ROLLUP_SIZES, rollupsOf, ROLLUP_SIZES } from '../server/stats/rollup.ts';
 import { type RollupRow } from '../server/store/types.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
 import { loadSecretKey } from '../server/store/secret-box.ts';
 import { JsonText } from '../server/json.ts';
-import { type ConfigRow, type LogRow, type Store } from '../server/store/types.ts';
+import { type ApiKeyRow, type ConfigRow, type LogRow, type Store } from '../server/store/types.ts';
 import { tempDir } from './helpers/app.ts';
 import { REPO_ROOT, startServer } from './helpers/server-process.ts';
 
@@ -66,16 +66,25 @@ function makeLogs(n: number): LogRow[] {
     model: i % 7 === 0 ? 'unknown' : i % 2 ? 'alpha' : 'beta', backendModel: 'gpt-4o', configId: i % 7 === 0 ? null : 'cfg-a',
     upstreamUrl: 'https://a.example/v1/chat/completions', statusCode: [200, 200, 429, 502][i % 4]!, stream: i % 3 === 0,
     durationMs: 100 + i * 3.5, ttftMs: i % 3 === 0 ? 20 + i : null, promptTokens: i, completionTokens: 2 * i, totalTokens: 3 * i,
-    error: i % 4 === 3 ? 'Backend unreachable: "x"' : null, clientIp: '127.0.0.1', userAgent: `test/${i}`, apiKeyId: null, apiKeyName: null, costUsd: null,
+    error: i % 4 === 3 ? 'Backend unreachable: "x"' : null, clientIp: '127.0.0.1', userAgent: `test/${i}`,
+    apiKeyId: i % 3 === 1 ? API_KEY.id : null, apiKeyName: i % 3 === 1 ? API_KEY.name : null, costUsd: i % 5 === 0 ? null : i / 1e6,
     requestHeaders: { 'content-type': 'application/json' }, requestBody: { model: 'alpha', messages: [{ role: 'user', content: `hi ${i} 世界` }], $where: 1 },
     responseHeaders: { 'content-type': 'application/json' }, responseBody: i % 5 === 0 ? null : { id: `r${i}` },
     streamContent: i % 3 === 0 ? `text ${i}` : null, chunks: i % 3 === 0 ? [{ choices: [{ delta: { content: `text ${i}` } }] }, '[DONE]'] : null,
   }));
 }
 
+/** A client key (its hash only), as schema version 3 keeps it. */
+const API_KEY: ApiKeyRow = {
+  id: 'key-1', name: 'ci', publicId: 'AbCdEfGh1234', secretHash: 'ab'.repeat(32), allowedModels: ['alpha'], rpm: 60, tpm: null, maxParallel: 2,
+  budgetTokens: 1e6, budgetUsd: 5, budgetPeriod: 'MONTH', expiresAt: null, enabled: true, revokedAt: null, metadata: { team: 'infra' },
+  createdAt: at(0), updatedAt: at(1), lastUsedAt: at(2),
+};
+
 async function seed(store: Store, logs: LogRow[]) {
   await store.init();
   for (const c of CONFIGS) await store.insertConfig(c);
+  await store.insertApiKey(API_KEY);
   for (let i = 0; i < logs.length; i += 500) await store.insertLogs(logs.slice(i, i + 500));
   await store.addRollups(rollupsOf(logs));
 }
@@ -88,8 +97,13 @@ async function contents(store: Store) {
   const key = (r: RollupRow) => `${r.size}:${r.start.getTime()}:${r.model}`;
   const rollups: RollupRow[] = [];
   for (const size of ROLLUP_SIZES) rollups.push(...(await store.readRollups({ size, ...ALL_TIME })));
+  const keyRollups: RollupRow[] = [];
+  for (const size of KEY_ROLLUP_SIZES) keyRollups.push(...(await store.readRollups({ size, ...ALL_TIME, byKey: true })));
+  const keyKey = (r: RollupRow) => `${r.size}:${r.start.getTime()}:${r.apiKeyId}`;
   return {
     configs: await store.listConfigs(),
+    apiKeys: await store.listApiKeys(),
+    keyRollups: keyRollups.sort((a, b) => (keyKey(a) < keyKey(b) ? -1 : 1)),
     logs: (await store.queryLogRows({ filter: {}, limit: 100_000 })).map(parsed),
     rollups: rollups.sort((a, b) => (key(a) < key(b) ? -1 : 1)),
   };
@@ -242,7 +256,8 @@ describe('cli: migrate', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('configs: 2 created, 1 updated');
     expect(run.stdout).toContain('logs: 1234 of 1234 copied');
-    expect(run.stdout).toMatch(/rollups: \d+ hourly, \d+ per-minute/);
+    expect(run.stdout).toMatch(/rollups: \d+ hourly, \d+ per-minute; per client key [1-9]\d* hourly and all-time, [1-9]\d* per-minute/);
+    expect(run.stdout).toContain('client keys: 1 created, 0 updated');
     expect(run.stdout).toContain('done: 1234 log entries and 3 configs on both sides');
     const source = await withSqlite(a, contents);
     expect(source.rollups.length).toBeGreaterThan(100);

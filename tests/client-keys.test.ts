@@ -2,7 +2,7 @@
  * Client keys for /v1 (issue 12, first part): CLIENT_AUTH modes, keys made and managed over
  * GraphQL (the secret shown once, stored as a hash), every refusal in OpenAI's shape as the official
  * SDK reads it, allowed models (and /v1/models filtered), revocation on the next request, a client's
- * key never reaching a backend, and its pace (RPM, TPM, in flight). Budgets and cost are not built yet.
+ * key never reaching a backend, and its pace (RPM, TPM, in flight). Budgets and cost: budgets-cost.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI from 'openai';
