@@ -50,6 +50,8 @@ const isPlain = (v: unknown) => v === undefined || typeof v === 'number';
 
 export class PriceBook {
   private readonly lookups = new Map<string, { found: Found; at: number }>();
+  /** The lookup of each config row (rows are replaced when configs reload, so this follows them). */
+  private readonly byRow = new WeakMap<ConfigRow, { found: Found; at: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -84,14 +86,18 @@ export class PriceBook {
   }
 
   private find(config: ConfigRow): Found {
-    const key = `${config.baseUrl}\n${config.backendModelName}`;
     const now = this.now();
-    const kept = this.lookups.get(key);
-    if (kept && now - kept.at < LOOKUP_TTL_MS) return kept.found;
-    const found = lookUp(config.baseUrl, config.backendModelName);
-    if (this.lookups.size >= MAX_LOOKUPS) this.lookups.clear();
-    this.lookups.set(key, { found, at: now });
-    return found;
+    const mine = this.byRow.get(config);
+    if (mine && now - mine.at < LOOKUP_TTL_MS) return mine.found;
+    const key = `${config.baseUrl}\n${config.backendModelName}`;
+    let kept = this.lookups.get(key);
+    if (!kept || now - kept.at >= LOOKUP_TTL_MS) {
+      kept = { found: lookUp(config.baseUrl, config.backendModelName), at: now };
+      if (this.lookups.size >= MAX_LOOKUPS) this.lookups.clear();
+      this.lookups.set(key, kept);
+    }
+    this.byRow.set(config, kept);
+    return kept.found;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { bearerToken } from '../admin/auth.ts';
 import { InvalidApiKeyError, ModelNotAllowedError } from '../errors.ts';
-import type { Limiter } from '../keys/limits.ts';
+import type { Grant, Limiter } from '../keys/limits.ts';
 import { allowsModel, type KeyRefusal, type KeyService } from '../keys/service.ts';
 import { type ClientAuth, isLoopback } from '../settings.ts';
 import type { ApiKeyRow, ConfigRow } from '../store/types.ts';
@@ -82,23 +82,25 @@ export function admitModel(client: Client, request: ParsedRequest): void {
 }
 
 /**
- * Whether the client may send it now: its pace (keys/limits.ts, 429 rate_limit_exceeded), then its
- * budget (keys/budgets.ts, 429 insufficient_quota), reserving the request's estimate in both; the
+ * Whether the client may send it now: its budget (keys/budgets.ts, 429 insufficient_quota), then
+ * its pace (keys/limits.ts, 429 rate_limit_exceeded), reserving the request's estimate in both; the
  * config it goes to prices the estimate. The admission gives both back when the exchange ends.
  */
 export function admit(client: Client, request: ParsedRequest, deps: ClientAuthDeps | undefined, config: ConfigRow | null): Admission {
   const key = client.key;
   if (!key || !deps) return OPEN;
-  const grant = deps.limiter?.acquire(key, request.estimatedTokens);
+  // The budget first: a key whose budget is spent is refused without using up its pace.
   let hold: BudgetHold | undefined;
   if (deps.keys && (key.budgetTokens !== null || key.budgetUsd !== null)) {
-    try {
-      const usd = key.budgetUsd === null || !deps.prices ? 0 : deps.prices.estimate(config, request.estimatedPromptTokens, request.estimatedTokens - request.estimatedPromptTokens);
-      hold = deps.keys.budgets.acquire(key, { tokens: request.estimatedTokens, usd });
-    } catch (err) {
-      grant?.settle(null, true);
-      throw err;
-    }
+    const usd = key.budgetUsd === null || !deps.prices ? 0 : deps.prices.estimate(config, request.estimatedPromptTokens, request.estimatedTokens - request.estimatedPromptTokens);
+    hold = deps.keys.budgets.acquire(key, { tokens: request.estimatedTokens, usd });
+  }
+  let grant: Grant | undefined;
+  try {
+    grant = deps.limiter?.acquire(key, request.estimatedTokens);
+  } catch (err) {
+    hold?.release();
+    throw err;
   }
   if (!grant && !hold) return OPEN;
   return {
