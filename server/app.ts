@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps) {
   const { settings, store } = deps;
   const { pubsub, recorder, retention, watch, health } = createLogPipeline(deps);
   const closing = new AbortController();
-  const metrics = new ProxyMetrics({ health });
+  const metrics = new ProxyMetrics({ health, backends: () => deps.configs.routes.backendStates(Date.now()) });
   const prices = deps.prices ?? new PriceBook();
   const proxyDeps: ProxyDeps = {
     routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },

@@ -80,6 +80,14 @@ export class ModelNotFoundError extends HttpError {
   }
 }
 
+/** Every config of the model's group was cooling (or its one probe was out): none was tried. */
+export class NoHealthyBackendError extends HttpError {
+  constructor(model: string) {
+    const shown = model.length > 256 ? `${model.slice(0, 256)}…` : model;
+    super(`No backend of \`${shown}\` can take requests now: every one is cooling down after failures. Try again shortly.`, 503, 'no_healthy_backend', { param: 'model' });
+  }
+}
+
 /** What a client key cannot do, now or by retrying: the official SDKs read x-should-retry. */
 export const NO_RETRY = { 'x-should-retry': 'false' };
 

@@ -9,6 +9,7 @@ import { LogSpool } from './logs/spool.ts';
 import { ConfigService } from './configs/service.ts';
 import { ConfigSnapshot } from './configs/snapshot.ts';
 import { KeyService } from './keys/service.ts';
+import { MemoryBreakers } from './proxy/breaker.ts';
 import { deferredStore } from './store/deferred.ts';
 import { isStoreOutage } from './store/outage.ts';
 import { BUN_DEFAULT_MAX_HTTP_REQUESTS, isLoopback, loadSettings, SettingsError } from './settings.ts';
@@ -49,7 +50,7 @@ async function main() {
       onReady: () => void configs.reload().catch((e) => console.error(`[configs] reload failed: ${String(e)}`)),
     });
   }
-  configs = new ConfigService(store, snapshot);
+  configs = new ConfigService(store, snapshot, { breakers: new MemoryBreakers(settings.cooldown) });
   await configs.start(CONFIG_REFRESH_MS, { fromSnapshot: unreachableAtStart });
   if (!ensureClientBuilt()) console.warn('WARNING: the admin client could not be built; the API works, the admin page does not.');
   const spool = new LogSpool({ dir: join(settings.dataDir, 'spool'), maxBytes: settings.spoolMaxBytes, maxMemoryRows: settings.logQueueMax, report: (m) => console.error(m) });

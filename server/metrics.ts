@@ -15,10 +15,14 @@ const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 export interface MetricsSources {
   /** Read at scrape time: the log queue, the store's state and size. */
   health: () => HealthReport;
+  /** Read at scrape time: each enabled config's breaker state. */
+  backends?: () => { configId: string; model: string; state: 'HEALTHY' | 'COOLING' | 'HALF_OPEN' }[];
 }
 
 /** What the proxy reports about one exchange. */
 export type ExchangeReport = Pick<LogSummary, 'model' | 'backendModel' | 'configId' | 'statusCode' | 'durationMs' | 'ttftMs' | 'promptTokens' | 'completionTokens' | 'costUsd'>;
+
+const BACKEND_LEVEL = { HEALTHY: 0, HALF_OPEN: 1, COOLING: 2 } as const;
 
 /** The error codes of admit.ts's refusals. */
 const REFUSALS = new Set(['invalid_api_key', 'model_not_allowed', 'rate_limit_exceeded', 'insufficient_quota']);
@@ -31,6 +35,7 @@ export class ProxyMetrics {
   private readonly tokens: Counter<'model' | 'type'>;
   private readonly cost: Counter<'model'>;
   private readonly refusals: Counter<'reason'>;
+  private readonly failedAttempts: Counter<'model'>;
   private readonly overhead: Histogram;
   private readonly inFlight: Gauge;
   private readonly openStreams: Gauge;
@@ -65,6 +70,22 @@ export class ProxyMetrics {
       labelNames: ['reason'], registers,
     });
     for (const reason of REFUSALS) this.refusals.inc({ reason }, 0);
+    this.failedAttempts = new Counter({
+      name: 'lite_proxy_attempt_failures_total',
+      help: 'Backend attempts that failed (refused connection, timeout, a retried status) and were tried elsewhere or answered the client, by proxy model.',
+      labelNames: ['model'], registers,
+    });
+    const backends = sources.backends;
+    if (backends) {
+      new Gauge({
+        name: 'lite_proxy_backend_state', help: 'Each config\'s breaker: 0 healthy, 1 half-open (one probe may go), 2 cooling down.',
+        labelNames: ['config', 'model'], registers,
+        collect() {
+          this.reset();
+          for (const b of backends()) this.set({ config: b.configId, model: b.model }, BACKEND_LEVEL[b.state]);
+        },
+      });
+    }
     this.overhead = new Histogram({
       name: 'lite_proxy_overhead_seconds', help: 'Time the proxy spent before sending a request upstream.',
       buckets: OVERHEAD_BUCKETS, registers,
@@ -145,6 +166,11 @@ export class ProxyMetrics {
     if (r.promptTokens) this.tokens.inc({ model, type: 'prompt' }, r.promptTokens);
     if (r.completionTokens) this.tokens.inc({ model, type: 'completion' }, r.completionTokens);
     if (r.costUsd) this.cost.inc({ model }, r.costUsd);
+  }
+
+  /** An attempt at a backend failed (attempts.ts). */
+  attemptFailed(model: string | null): void {
+    this.failedAttempts.inc({ model: model ?? 'unrouted' });
   }
 
   /** A request refused for its client key (admit.ts), by its error code. */

@@ -30,6 +30,8 @@ export interface Settings {
   /** false: no log entries at all (no capture, no writes); for measuring or for privacy. */
   readonly logRequests: boolean;
   readonly shutdownGraceMs: number;
+  /** COOLDOWN_FAILURES, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS. */
+  readonly cooldown: Readonly<{ failures: number; baseMs: number; maxMs: number }>;
   /**
    * Bun's cap on concurrent fetches (BUN_CONFIG_MAX_HTTP_REQUESTS, read by Bun itself at start;
    * 256 when unset). Beyond it backend requests queue, so `bun run server` raises it.
@@ -159,6 +161,12 @@ export function loadSettings(env: Record<string, string | undefined>, cwd = proc
     adminAllowedOrigins: origins('ADMIN_ALLOWED_ORIGINS', false),
     corsOrigins: origins('CORS_ORIGINS', true),
     spoolMaxBytes: integer(env, 'SPOOL_MAX_BYTES', 1024 * MiB, MiB, 1024 * 1024 * MiB),
+    // The backends' breakers (proxy/breaker.ts): failures in a row before a cooldown, its first length and its cap.
+    cooldown: Object.freeze({
+      failures: integer(env, 'COOLDOWN_FAILURES', 3, 1, 1_000),
+      baseMs: integer(env, 'COOLDOWN_BASE_MS', 5_000, 10, 3_600_000),
+      maxMs: integer(env, 'COOLDOWN_MAX_MS', 300_000, 10, 24 * 3_600_000),
+    }),
   });
 }
 

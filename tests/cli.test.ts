@@ -54,9 +54,9 @@ const at = (ms: number) => new Date(T0 + ms);
 
 const KEYS = ['sk-alpha-SECRET-1234567890', 'sk-beta-SECRET-0987654321'];
 const CONFIGS: ConfigRow[] = [
-  { id: 'cfg-a', proxyModelName: 'alpha', baseUrl: 'https://a.example/v1', backendModelName: 'gpt-4o', apiKey: KEYS[0]!, ignoreSslVerify: false, enabled: true, timeoutMs: 30_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: at(0), updatedAt: at(1) },
-  { id: 'cfg-b', proxyModelName: 'beta', baseUrl: 'http://b.example:8080/v1', backendModelName: 'llama', apiKey: KEYS[1]!, ignoreSslVerify: true, enabled: false, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: at(2), updatedAt: at(2) },
-  { id: 'cfg-c', proxyModelName: 'beta', baseUrl: 'http://c.example/v1', backendModelName: 'llama', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: at(3), updatedAt: at(3) },
+  { id: 'cfg-a', proxyModelName: 'alpha', baseUrl: 'https://a.example/v1', backendModelName: 'gpt-4o', apiKey: KEYS[0]!, ignoreSslVerify: false, enabled: true, timeoutMs: 30_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: at(0), updatedAt: at(1) },
+  { id: 'cfg-b', proxyModelName: 'beta', baseUrl: 'http://b.example:8080/v1', backendModelName: 'llama', apiKey: KEYS[1]!, ignoreSslVerify: true, enabled: false, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: at(2), updatedAt: at(2) },
+  { id: 'cfg-c', proxyModelName: 'beta', baseUrl: 'http://c.example/v1', backendModelName: 'llama', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: at(3), updatedAt: at(3) },
 ];
 
 /** `n` entries, 150 s apart (so that they span days and hours), some streamed, some failed, some unrouted. */
@@ -67,10 +67,10 @@ function makeLogs(n: number): LogRow[] {
     upstreamUrl: 'https://a.example/v1/chat/completions', statusCode: [200, 200, 429, 502][i % 4]!, stream: i % 3 === 0,
     durationMs: 100 + i * 3.5, ttftMs: i % 3 === 0 ? 20 + i : null, promptTokens: i, completionTokens: 2 * i, totalTokens: 3 * i,
     error: i % 4 === 3 ? 'Backend unreachable: "x"' : null, clientIp: '127.0.0.1', userAgent: `test/${i}`,
-    apiKeyId: i % 3 === 1 ? API_KEY.id : null, apiKeyName: i % 3 === 1 ? API_KEY.name : null, costUsd: i % 5 === 0 ? null : i / 1e6,
+    apiKeyId: i % 3 === 1 ? API_KEY.id : null, apiKeyName: i % 3 === 1 ? API_KEY.name : null, costUsd: i % 5 === 0 ? null : i / 1e6, attemptCount: i % 11 === 0 ? 2 : 1,
     requestHeaders: { 'content-type': 'application/json' }, requestBody: { model: 'alpha', messages: [{ role: 'user', content: `hi ${i} 世界` }], $where: 1 },
     responseHeaders: { 'content-type': 'application/json' }, responseBody: i % 5 === 0 ? null : { id: `r${i}` },
-    streamContent: i % 3 === 0 ? `text ${i}` : null, chunks: i % 3 === 0 ? [{ choices: [{ delta: { content: `text ${i}` } }] }, '[DONE]'] : null,
+    streamContent: i % 3 === 0 ? `text ${i}` : null, chunks: i % 3 === 0 ? [{ choices: [{ delta: { content: `text ${i}` } }] }, '[DONE]'] : null, attempts: null,
   }));
 }
 

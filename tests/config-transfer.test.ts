@@ -20,7 +20,7 @@ const content = (rows: ConfigRow[]) => rows.map(({ id: _i, createdAt: _c, update
 
 const entry = (overrides: Record<string, unknown> = {}) => ({
   proxyModelName: 'm-entry', baseUrl: mock.baseUrl, backendModelName: 'echo', ignoreSslVerify: false, enabled: true, timeoutMs: null,
-  inputPrice: null, cachedInputPrice: null, outputPrice: null, ...overrides,
+  inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, ...overrides,
 });
 const doc = (configs: unknown[]) => ({ format: 'lite-proxy-configs', version: 1, exportedAt: new Date().toISOString(), configs });
 
@@ -104,6 +104,21 @@ for (const kind of STORE_KINDS) {
       expect((await importDoc(doc([{ ...changed, apiKey: null }]))).data!.importConfigs).toEqual({ created: 0, updated: 0, unchanged: 1, deleted: 0 });
     });
 
+    test('prices, weight and priority travel; a document without them (0.1.0) keeps the stored ones, null clears them', async () => {
+      const set = entry({ proxyModelName: 'm-routed', inputPrice: 2.5, outputPrice: 10, weight: 3, priority: 1 });
+      expect((await importDoc(doc([set]))).data!.importConfigs.created).toBe(1);
+      const exported = (await exportDoc()).configs.find((c: { proxyModelName: string }) => c.proxyModelName === 'm-routed');
+      expect(exported).toMatchObject({ inputPrice: 2.5, cachedInputPrice: null, outputPrice: 10, weight: 3, priority: 1 });
+      const { inputPrice: _i, cachedInputPrice: _c, outputPrice: _o, weight: _w, priority: _p, ...old } = set;
+      expect((await importDoc(doc([{ ...old, timeoutMs: 1000 }]))).data!.importConfigs.updated).toBe(1);
+      const kept = (await app.store.listConfigs()).find((c) => c.proxyModelName === 'm-routed')!;
+      expect(kept).toMatchObject({ timeoutMs: 1000, inputPrice: 2.5, outputPrice: 10, weight: 3, priority: 1 });
+      expect((await importDoc(doc([{ ...old, timeoutMs: 1000, weight: null, inputPrice: null }]))).data!.importConfigs.updated).toBe(1);
+      expect((await app.store.listConfigs()).find((c) => c.proxyModelName === 'm-routed')).toMatchObject({ weight: null, inputPrice: null, outputPrice: 10 });
+      const bad = await importDoc(doc([{ ...old, weight: -1 }]));
+      expect(bad.errors?.[0]?.message).toContain('configs[0].weight');
+    });
+
     test('replace deletes stored configs the document does not have; without it they stay', async () => {
       const before = await seed();
       const keep = content([before[2]!]).map(({ apiKey: _k, ...rest }) => rest)[0]!;
@@ -154,7 +169,7 @@ for (const kind of STORE_KINDS) {
       const now = new Date();
       await app.store.insertConfig({
         id: 'legacy', proxyModelName: 'legacy', baseUrl: 'https://svc:pa55word@gateway.example/v1', backendModelName: 'm',
-        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: now, updatedAt: now,
+        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: now, updatedAt: now,
       });
       const plain = await exportDoc(false);
       expect(JSON.stringify(plain)).not.toContain('pa55word');

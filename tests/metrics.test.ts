@@ -54,7 +54,9 @@ describe('/metrics', () => {
     // The echo mock reports 5 prompt and 7 completion tokens per answer.
     expect(v.get('lite_proxy_tokens_total{model="m-ok",type="prompt"}')).toBe(15);
     expect(v.get('lite_proxy_tokens_total{model="m-ok",type="completion"}')).toBe(21);
+    // One per request: the 500 was tried once more (its group has one config), which is no overhead of the proxy's.
     expect(v.get('lite_proxy_overhead_seconds_count')).toBe(5);
+    expect(v.get('lite_proxy_attempt_failures_total{model="m-500"}')).toBe(1);
     expect(v.get('lite_proxy_requests_in_flight')).toBe(0);
     expect(v.get('lite_proxy_open_streams')).toBe(0);
     expect(v.get('lite_proxy_log_queue_depth')).toBe(0);

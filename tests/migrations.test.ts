@@ -30,9 +30,9 @@ const newPath = () => {
 const LOG: LogRow = {
   id: 'log-1', timestamp: new Date(Date.UTC(2026, 0, 1)), method: 'POST', path: '/v1/chat/completions', model: 'm', backendModel: 'b',
   configId: 'cfg-1', upstreamUrl: 'https://u.example/v1/chat/completions', statusCode: 200, stream: true, durationMs: 12.5, ttftMs: 3.25,
-  promptTokens: 1, completionTokens: 2, totalTokens: 3, error: null, clientIp: '127.0.0.1', userAgent: 'ua', apiKeyId: null, apiKeyName: null, costUsd: null,
+  promptTokens: 1, completionTokens: 2, totalTokens: 3, error: null, clientIp: '127.0.0.1', userAgent: 'ua', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
   requestHeaders: { 'content-type': 'application/json' }, requestBody: { model: 'm' }, responseHeaders: {}, responseBody: { id: 'r' },
-  streamContent: 'hi', chunks: [{ choices: [{ delta: { content: 'hi' } }] }],
+  streamContent: 'hi', chunks: [{ choices: [{ delta: { content: 'hi' } }] }], attempts: null,
 };
 
 const userVersion = (path: string) => {
@@ -249,7 +249,7 @@ describe.skipIf(!mongoUri)('MongoDB migrations', () => {
     const stores = await Promise.all(messages.map((m) => open(database, { steps, lock, report: (line) => m.push(line) })));
     expect(runs.n).toBe(1);
     for (const store of stores) {
-      await store.insertConfig({ id: `cfg-${stores.indexOf(store)}`, proxyModelName: 'm', baseUrl: 'https://u.example/v1', backendModelName: 'b', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: new Date(0), updatedAt: new Date(0) });
+      await store.insertConfig({ id: `cfg-${stores.indexOf(store)}`, proxyModelName: 'm', baseUrl: 'https://u.example/v1', backendModelName: 'b', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: new Date(0), updatedAt: new Date(0) });
     }
     expect((await stores[0]!.listConfigs()).map((c) => c.id)).toEqual(['cfg-0', 'cfg-1']);
     await Promise.all(stores.map((s) => s.close()));

@@ -28,6 +28,7 @@ const DEFAULTS: Settings = {
   adminAllowedOrigins: [],
   corsOrigins: [],
   spoolMaxBytes: 1024 * 1024 * 1024,
+  cooldown: { failures: 3, baseMs: 5_000, maxMs: 300_000 },
 };
 
 describe('loadSettings', () => {

@@ -18,10 +18,10 @@ const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
 const pad = (n: number) => String(n).padStart(3, '0');
 
-const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks'] as const;
+const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks', 'attempts'] as const;
 const SUMMARY_KEYS = [
   'id', 'timestamp', 'method', 'path', 'model', 'backendModel', 'configId', 'upstreamUrl', 'statusCode', 'stream',
-  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName', 'costUsd',
+  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName', 'costUsd', 'attemptCount',
 ];
 
 function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
@@ -36,6 +36,8 @@ function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
     inputPrice: null,
     cachedInputPrice: null,
     outputPrice: null,
+    weight: null,
+    priority: null,
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,
@@ -47,9 +49,9 @@ function makeLog(overrides: Partial<LogRow> & { id: string }): LogRow {
     timestamp: at(0), method: 'POST', path: '/v1/chat/completions', model: 'gpt-4o', backendModel: 'gpt-4o-2024-08-06',
     configId: 'cfg-1', upstreamUrl: 'https://upstream.example/v1/chat/completions', statusCode: 200, stream: false,
     durationMs: 1234.5, ttftMs: null, promptTokens: 10, completionTokens: 20, totalTokens: 30, error: null,
-    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, requestHeaders: { 'content-type': 'application/json' },
+    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, requestHeaders: { 'content-type': 'application/json' },
     requestBody: { model: 'gpt-4o' }, responseHeaders: { 'content-type': 'application/json' }, responseBody: { id: 'x' },
-    streamContent: null, chunks: null,
+    streamContent: null, chunks: null, attempts: null,
     ...overrides,
   };
 }
@@ -284,8 +286,8 @@ function contract(name: string, makeStore: () => Promise<Store>) {
       test('getLog keeps nulls, scalar bodies and empty values', async () => {
         const nulls = makeLog({
           id: 'nulls', model: null, backendModel: null, configId: null, upstreamUrl: null, ttftMs: null, promptTokens: null,
-          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, requestHeaders: null,
-          requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null,
+          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, requestHeaders: null,
+          requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null, attempts: null,
         });
         const scalars = makeLog({
           id: 'scalars', requestHeaders: {}, requestBody: 0, responseHeaders: '', responseBody: 'plain text, not JSON',

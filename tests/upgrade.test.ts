@@ -20,7 +20,7 @@ import type { ConfigRow, LogFilter, LogRow, LogSummary, Store } from '../server/
 import { copySqliteFixture, expected, expectedRows, readAll, restoreMongoFixture } from './fixtures/upgrade-0.1.0/fixture.ts';
 import { STORE_KINDS, type StoreKind, tempDir } from './helpers/app.ts';
 
-const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks'] as const;
+const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks', 'attempts'] as const;
 const summaryOf = (row: LogRow): LogSummary => {
   const s: Record<string, unknown> = { ...row };
   for (const k of DETAIL_KEYS) delete s[k];
@@ -216,7 +216,7 @@ for (const kind of STORE_KINDS) {
         const later = new Date(Math.max(...want.logs.map((l) => l.timestamp.getTime())) + 60_000);
         const config: ConfigRow = {
           id: 'cfg-after-upgrade', proxyModelName: 'after', baseUrl: 'https://after.example/v1', backendModelName: 'm2',
-          apiKey: 'sk-after', ignoreSslVerify: false, enabled: true, timeoutMs: 5_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, createdAt: later, updatedAt: later,
+          apiKey: 'sk-after', ignoreSslVerify: false, enabled: true, timeoutMs: 5_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: later, updatedAt: later,
         };
         await store.insertConfig(config);
         const old = want.configs.find((c) => !c.enabled)!;

@@ -4,6 +4,7 @@
  */
 import { InputError, NotFoundError } from '../errors.ts';
 import { RouteTable } from '../proxy/route.ts';
+import type { Breakers } from '../proxy/breaker.ts';
 import type { ConfigPatch, ConfigRow, Store } from '../store/types.ts';
 import type { ConfigSnapshot } from './snapshot.ts';
 
@@ -20,9 +21,15 @@ export interface ConfigInput {
   inputPrice?: number | null;
   cachedInputPrice?: number | null;
   outputPrice?: number | null;
+  /** Weighted round-robin in its tier (0 to 1000, default 1; 0: only when nothing else in the tier can serve). */
+  weight?: number | null;
+  /** Its tier, lower first (-1000 to 1000, default 0). */
+  priority?: number | null;
 }
 
 const MAX_NAME = 256;
+const MAX_WEIGHT = 1000;
+const MAX_PRIORITY = 1000;
 /** USD per million tokens: far above any real price, low enough that a typo (a price per token) stands out. */
 const MAX_PRICE = 10_000;
 export const PRICE_FIELDS = ['inputPrice', 'cachedInputPrice', 'outputPrice'] as const;
@@ -63,6 +70,15 @@ function price(value: number | null | undefined, field: string): number | null {
   return value;
 }
 
+function wholeIn(value: number | null | undefined, field: string, min: number, max: number, what: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${field} must be a whole number from ${min} to ${max} (${what})`, field);
+  return value;
+}
+
+const weightOf = (v: number | null | undefined) => wholeIn(v, 'weight', 0, MAX_WEIGHT, 'its share of its tier\'s requests; 0: only when nothing else in the tier can serve');
+const priorityOf = (v: number | null | undefined) => wholeIn(v, 'priority', -MAX_PRIORITY, MAX_PRIORITY, 'its tier: lower is tried first');
+
 function timeout(value: number | null | undefined): number | null {
   if (value === null || value === undefined) return null;
   if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMEOUT_MS) {
@@ -93,18 +109,22 @@ export function validateNewConfig(input: ConfigInput): Omit<ConfigRow, 'id' | 'c
     inputPrice: price(input.inputPrice, 'inputPrice'),
     cachedInputPrice: price(input.cachedInputPrice, 'cachedInputPrice'),
     outputPrice: price(input.outputPrice, 'outputPrice'),
+    weight: weightOf(input.weight),
+    priority: priorityOf(input.priority),
   };
 }
 
 export class ConfigService {
-  readonly routes = new RouteTable();
+  readonly routes: RouteTable;
   private refreshTimer: Timer | null = null;
 
   private refreshFailing = false;
   /** Where the table came from: the store, or the last known configs (DATA_DIR) while it is unreachable. */
   source: 'store' | 'snapshot' = 'store';
 
-  constructor(private readonly store: Store, private readonly snapshot: ConfigSnapshot | null = null) {}
+  constructor(private readonly store: Store, private readonly snapshot: ConfigSnapshot | null = null, opts: { breakers?: Breakers } = {}) {
+    this.routes = new RouteTable(opts.breakers);
+  }
 
   /**
    * Loads the route table; with `refreshMs`, reloads it periodically so that other instances' edits
@@ -167,6 +187,8 @@ export class ConfigService {
     if (input.enabled !== undefined) patch.enabled = input.enabled ?? true;
     if (input.timeoutMs !== undefined) patch.timeoutMs = timeout(input.timeoutMs);
     for (const field of PRICE_FIELDS) if (input[field] !== undefined) patch[field] = price(input[field], field);
+    if (input.weight !== undefined) patch.weight = weightOf(input.weight);
+    if (input.priority !== undefined) patch.priority = priorityOf(input.priority);
     const row = await this.store.updateConfig(id, patch);
     if (!row) throw new NotFoundError(`No config with id "${id}"`);
     await this.reload();

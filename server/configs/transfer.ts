@@ -24,6 +24,9 @@ export interface ExportedConfig {
   inputPrice?: number | null;
   cachedInputPrice?: number | null;
   outputPrice?: number | null;
+  /** Routing (0.2.0): absent keeps what is stored. */
+  weight?: number | null;
+  priority?: number | null;
 }
 
 export interface ConfigDocument {
@@ -57,6 +60,8 @@ export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now
       inputPrice: c.inputPrice,
       cachedInputPrice: c.cachedInputPrice,
       outputPrice: c.outputPrice,
+      weight: c.weight,
+      priority: c.priority,
     })),
   };
 }
@@ -65,7 +70,9 @@ export async function exportConfigs(configs: Pick<ConfigService, 'list'>, opts: 
   return exportDocument(await configs.list(), opts);
 }
 
-type Priced = (typeof PRICE_FIELDS)[number];
+/** Fields a document may leave out (written by 0.1.0): absent keeps what is stored, null clears it. */
+const OPTIONAL_FIELDS = [...PRICE_FIELDS, 'weight', 'priority'] as const;
+type Priced = (typeof OPTIONAL_FIELDS)[number];
 /** One entry of a document, normalised by the create rules; `apiKey` or a price undefined: the entry has no such field. */
 export type ImportEntry = Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt' | 'apiKey' | Priced | 'apiKeyUnreadable'> & { apiKey?: string | null } & Partial<Pick<ConfigRow, Priced>>;
 
@@ -80,6 +87,8 @@ const ENTRY_FIELDS: Record<keyof ExportedConfig, string> = {
   inputPrice: 'number|null',
   cachedInputPrice: 'number|null',
   outputPrice: 'number|null',
+  weight: 'number|null',
+  priority: 'number|null',
 };
 const REQUIRED: (keyof ExportedConfig)[] = ['proxyModelName', 'baseUrl', 'backendModelName'];
 
@@ -107,10 +116,10 @@ function parseEntry(value: unknown, at: string): ImportEntry {
     const detail = err.message.startsWith(`${err.field} `) ? err.message.slice(err.field.length + 1) : err.message;
     throw new InputError(`${at}.${err.field}: ${detail}`, `${at}.${err.field}`);
   }
-  const { apiKey, inputPrice, cachedInputPrice, outputPrice, ...fields } = row;
-  const prices = { inputPrice, cachedInputPrice, outputPrice };
+  const { apiKey, inputPrice, cachedInputPrice, outputPrice, weight, priority, ...fields } = row;
+  const optional = { inputPrice, cachedInputPrice, outputPrice, weight, priority };
   const out: ImportEntry = { ...fields };
-  for (const field of PRICE_FIELDS) if (field in entry) out[field] = prices[field];
+  for (const field of OPTIONAL_FIELDS) if (field in entry) out[field] = optional[field];
   if ('apiKey' in entry) out.apiKey = apiKey;
   return out;
 }
@@ -161,7 +170,8 @@ export function planImport(stored: ConfigRow[], entries: ImportEntry[], opts: { 
     if (!current) {
       changes.insert.push({
         ...entry, id: Bun.randomUUIDv7(), apiKey: entry.apiKey ?? null,
-        inputPrice: entry.inputPrice ?? null, cachedInputPrice: entry.cachedInputPrice ?? null, outputPrice: entry.outputPrice ?? null, createdAt: now, updatedAt: now,
+        inputPrice: entry.inputPrice ?? null, cachedInputPrice: entry.cachedInputPrice ?? null, outputPrice: entry.outputPrice ?? null,
+        weight: entry.weight ?? null, priority: entry.priority ?? null, createdAt: now, updatedAt: now,
       });
       result.created++;
       continue;
@@ -169,8 +179,8 @@ export function planImport(stored: ConfigRow[], entries: ImportEntry[], opts: { 
     matched.add(current.id);
     const patch: Partial<ConfigPatch> = {};
     for (const key of COMPARED) if (entry[key] !== current[key]) Object.assign(patch, { [key]: entry[key] });
-    // No price field keeps the stored price (a document from 0.1.0); null clears it.
-    for (const key of PRICE_FIELDS) if (entry[key] !== undefined && entry[key] !== current[key]) patch[key] = entry[key];
+    // No price, weight or priority field keeps what is stored (a document from 0.1.0); null clears it.
+    for (const key of OPTIONAL_FIELDS) if (entry[key] !== undefined && entry[key] !== current[key]) patch[key] = entry[key];
     // No apiKey field keeps the stored key; null clears it.
     if (entry.apiKey !== undefined && entry.apiKey !== current.apiKey) patch.apiKey = entry.apiKey;
     if (Object.keys(patch).length === 0) {

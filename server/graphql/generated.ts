@@ -57,6 +57,34 @@ export type ApiKey = {
   usage: KeyUsage;
 };
 
+export type Attempt = {
+  __typename?: 'Attempt';
+  backendModel?: Maybe<Scalars['String']['output']>;
+  configId?: Maybe<Scalars['ID']['output']>;
+  durationMs?: Maybe<Scalars['Float']['output']>;
+  error?: Maybe<Scalars['String']['output']>;
+  /** null when no answer came (refused connection, timeout). */
+  statusCode?: Maybe<Scalars['Int']['output']>;
+  ttftMs?: Maybe<Scalars['Float']['output']>;
+  upstreamUrl?: Maybe<Scalars['String']['output']>;
+};
+
+/** A config's breaker: 3 failures in a row (COOLDOWN_FAILURES), or one 429, cool it down; then one request probes it. */
+export type BackendHealth = {
+  __typename?: 'BackendHealth';
+  consecutiveFailures: Scalars['Int']['output'];
+  /** When a cooling config may be probed. */
+  cooldownUntil?: Maybe<Scalars['DateTime']['output']>;
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastErrorAt?: Maybe<Scalars['DateTime']['output']>;
+  state: BackendState;
+};
+
+export type BackendState =
+  | 'COOLING'
+  | 'HALF_OPEN'
+  | 'HEALTHY';
+
 export type BudgetPeriod =
   | 'DAY'
   | 'MONTH'
@@ -135,8 +163,12 @@ export type CreateConfigInput = {
   /** US dollars per million tokens (0 or more); none set: the price list's. */
   inputPrice?: InputMaybe<Scalars['Float']['input']>;
   outputPrice?: InputMaybe<Scalars['Float']['input']>;
+  /** -1000 to 1000; 0 when not given. Lower is tried first. */
+  priority?: InputMaybe<Scalars['Int']['input']>;
   proxyModelName: Scalars['String']['input'];
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+  /** 0 to 1000; 1 when not given. */
+  weight?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type CreatedApiKey = {
@@ -190,6 +222,10 @@ export type LogEntry = {
   apiKeyId?: Maybe<Scalars['ID']['output']>;
   /** That key's name when the entry was written; "admin" for the admin's chat and Test button. */
   apiKeyName?: Maybe<Scalars['String']['output']>;
+  /** How many backends were tried (0: none, refused before routing); null in entries written before 0.2.0. */
+  attemptCount?: Maybe<Scalars['Int']['output']>;
+  /** Every attempt, in order; the last is the one whose answer the client got (its fields are the entry's own). */
+  attempts: Array<Attempt>;
   backendModel?: Maybe<Scalars['String']['output']>;
   /**
    * For a stream: every parsed SSE data event, [DONE] excluded. An event the backend sent as
@@ -236,6 +272,8 @@ export type LogFilter = {
   model?: InputMaybe<Scalars['String']['input']>;
   /** Substring of the path. */
   path?: InputMaybe<Scalars['String']['input']>;
+  /** true: entries that tried more than one backend; false: the others. */
+  retried?: InputMaybe<Scalars['Boolean']['input']>;
   /** 2..5 means 2xx..5xx. */
   statusClass?: InputMaybe<Scalars['Int']['input']>;
   statusCode?: InputMaybe<Scalars['Int']['input']>;
@@ -383,6 +421,8 @@ export type ProxyConfig = {
   enabled: Scalars['Boolean']['output'];
   /** The key itself is write-only. */
   hasApiKey: Scalars['Boolean']['output'];
+  /** Its breaker, as this server sees it. */
+  health: BackendHealth;
   id: Scalars['ID']['output'];
   ignoreSslVerify: Scalars['Boolean']['output'];
   /** US dollars per million input tokens. With none of the three prices set, the price list prices the backend model (see price). */
@@ -391,10 +431,14 @@ export type ProxyConfig = {
   outputPrice?: Maybe<Scalars['Float']['output']>;
   /** What this config's exchanges are charged at, and where that comes from; null: nothing prices it (its entries cost null). */
   price?: Maybe<Price>;
+  /** Its tier: the lowest tier with a config that can take a request serves it; the next tier when all of it failed. */
+  priority: Scalars['Int']['output'];
   proxyModelName: Scalars['String']['output'];
   /** Time allowed until the backend's first byte; null means the default (600000). */
   timeoutMs?: Maybe<Scalars['Int']['output']>;
   updatedAt: Scalars['DateTime']['output'];
+  /** Its share of its tier's requests (smooth weighted round-robin); 0: only when nothing else in the tier can serve. */
+  weight: Scalars['Int']['output'];
 };
 
 export type Query = {
@@ -588,8 +632,12 @@ export type UpdateConfigInput = {
   /** Absent keeps a price, null clears it. */
   inputPrice?: InputMaybe<Scalars['Float']['input']>;
   outputPrice?: InputMaybe<Scalars['Float']['input']>;
+  /** null: back to 0. */
+  priority?: InputMaybe<Scalars['Int']['input']>;
   proxyModelName?: InputMaybe<Scalars['String']['input']>;
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+  /** null: back to 1. */
+  weight?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -667,6 +715,9 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   ApiKey: ResolverTypeWrapper<ApiKeyRow>;
+  Attempt: ResolverTypeWrapper<Attempt>;
+  BackendHealth: ResolverTypeWrapper<BackendHealth>;
+  BackendState: BackendState;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BudgetPeriod: BudgetPeriod;
   ChatEvent: ResolverTypeWrapper<ChatEvent>;
@@ -712,6 +763,8 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   ApiKey: ApiKeyRow;
+  Attempt: Attempt;
+  BackendHealth: BackendHealth;
   Boolean: Scalars['Boolean']['output'];
   ChatEvent: ChatEvent;
   ChatInput: ChatInput;
@@ -768,6 +821,24 @@ export type ApiKeyResolvers<ContextType = GraphQLContext, ParentType extends Res
   tpm?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   usage?: Resolver<ResolversTypes['KeyUsage'], ParentType, ContextType>;
+}>;
+
+export type AttemptResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Attempt'] = ResolversParentTypes['Attempt']> = ResolversObject<{
+  backendModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  configId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ttftMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  upstreamUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type BackendHealthResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BackendHealth'] = ResolversParentTypes['BackendHealth']> = ResolversObject<{
+  consecutiveFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cooldownUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastErrorAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['BackendState'], ParentType, ContextType>;
 }>;
 
 export type ChatEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChatEvent'] = ResolversParentTypes['ChatEvent']> = ResolversObject<{
@@ -828,6 +899,8 @@ export type KeyUsageResolvers<ContextType = GraphQLContext, ParentType extends R
 export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LogEntry'] = ResolversParentTypes['LogEntry']> = ResolversObject<{
   apiKeyId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   apiKeyName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attemptCount?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  attempts?: Resolver<Array<ResolversTypes['Attempt']>, ParentType, ContextType>;
   backendModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   chunks?: Resolver<Maybe<Array<Maybe<ResolversTypes['JSON']>>>, ParentType, ContextType>;
   clientIp?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -912,14 +985,17 @@ export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extend
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  health?: Resolver<ResolversTypes['BackendHealth'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   ignoreSslVerify?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   inputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   outputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   price?: Resolver<Maybe<ResolversTypes['Price']>, ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   proxyModelName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   timeoutMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  weight?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -998,6 +1074,8 @@ export type TokenUsageResolvers<ContextType = GraphQLContext, ParentType extends
 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   ApiKey?: ApiKeyResolvers<ContextType>;
+  Attempt?: AttemptResolvers<ContextType>;
+  BackendHealth?: BackendHealthResolvers<ContextType>;
   ChatEvent?: ChatEventResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;

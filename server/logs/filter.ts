@@ -13,6 +13,7 @@ export function matchesFilter(row: LogSummary, f: LogFilter | null | undefined):
   if (f.model && row.model !== f.model) return false;
   if (f.stream != null && row.stream !== f.stream) return false;
   if (f.apiKeyId && row.apiKeyId !== f.apiKeyId) return false;
+  if (f.retried != null && ((row.attemptCount ?? 0) > 1) !== f.retried) return false;
   return true;
 }
 

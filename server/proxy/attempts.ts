@@ -1,17 +1,32 @@
 /**
- * The attempt step: sends the request to the route's candidates until one answers. Today a route
- * has one candidate, so one attempt is made; the routing issue adds retries and fallbacks here.
+ * The attempt step: sends the request to the route plan's configs until one answers. Another
+ * config is tried, at once, only while nothing has reached the client: after a connection error,
+ * no first byte within the config's timeoutMs, or a status the group retries (408, 429, 500, 502,
+ * 503, 504, 529). Client errors go back at once. The same config is tried again only when it is the
+ * only one, once, after its retry-after (at most 10 s) or 0.5 s (not after a timeout). At most MAX_ATTEMPTS in all;
+ * each attempt and its outcome are told to the exchange (the log's `attempts`) and to the breakers.
  */
+import { ClientClosedError, NoHealthyBackendError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { ConfigRow } from '../store/types.ts';
+import type { Breakers } from './breaker.ts';
 import type { Exchange } from './exchange.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { HeaderRecord } from '../redact.ts';
 import type { ParsedRequest } from './parse.ts';
 import { KeyMask, maskHeaders } from './mask.ts';
+import type { RoutePlan } from './route.ts';
 import { sendUpstream, type UpstreamWatch } from './upstream.ts';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
+export const MAX_ATTEMPTS = 3;
+/** Statuses that are the backend's trouble: tried elsewhere, and counted by the breaker. */
+export const RETRY_ON_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504, 529]);
+const MAX_RETRY_AFTER_MS = 10_000;
+const SAME_BACKEND_BASE_MS = 500;
+
+export const ATTEMPTS_HEADER = 'x-lite-proxy-attempts';
+export const CONFIG_HEADER = 'x-lite-proxy-config';
 
 /** The backend's answer, its headers as they go to the client, and when the request was sent. */
 export interface Answer {
@@ -29,7 +44,8 @@ export interface Answer {
 export interface AttemptRequest {
   exchange: Exchange;
   metrics: ProxyMetrics;
-  candidates: ConfigRow[];
+  plan: RoutePlan;
+  breakers: Breakers;
   parsed: ParsedRequest;
   /** The path below /v1 and the query string with its "?", or "". */
   subpath: string;
@@ -37,17 +53,77 @@ export interface AttemptRequest {
   clientSignal: AbortSignal;
   /** A Lite Proxy client key let the request in: the client's Authorization and x-api-key never go on. */
   byClientKey?: boolean;
+  /** The model's group, for the 503 when no config could be tried. */
+  model: string;
+  /** Set by the first attempt. */
+  firstSentAfterMs?: number;
 }
 
 export async function attempt(o: AttemptRequest): Promise<Answer> {
-  const config = o.candidates[0]!;
+  let lastError: unknown = null;
+  /** A refused answer (a status the group retries), kept until another attempt is made: if none is, it goes to the client. */
+  let refused: { answer: Answer; startedAt: number } | null = null;
+  let previous: ConfigRow | null = null;
+  let triedAgain = false;
+  for (let n = 0; n < MAX_ATTEMPTS; n++) {
+    let config = o.plan.next(Date.now());
+    if (!config) {
+      // Every config was tried: the last one again, once, when it is the only one there is (not
+      // after a timeout: the client has waited timeoutMs already).
+      if (!previous || triedAgain || o.plan.size > 1 || lastError instanceof UpstreamTimeoutError) break;
+      const delay = retryDelay(refused?.answer ?? null);
+      if (delay === null) break;
+      triedAgain = true;
+      await pause(delay, o.clientSignal);
+      // Half-open by now: this request is its probe, unless another one already is.
+      const state = o.breakers.availability(previous.id, Date.now());
+      if (state === 'probing') break;
+      if (state === 'probe') o.breakers.takeProbe(previous.id);
+      config = previous;
+    }
+    if (refused) {
+      o.exchange.attemptFailed(refused.answer.config, `Backend answered ${refused.answer.upstream.status}`, refused.answer.upstream.status, refused.startedAt);
+      discard(refused.answer);
+      refused = null;
+    }
+    previous = config;
+    const startedAt = o.exchange.elapsed();
+    try {
+      const answer = await once(o, config, n === 0);
+      const status = answer.upstream.status;
+      if (!RETRY_ON_STATUS.has(status)) {
+        o.breakers.succeeded(config.id, Date.now());
+        return finalAnswer(o, answer, n + 1);
+      }
+      o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
+      refused = { answer, startedAt };
+    } catch (err) {
+      if (err instanceof ClientClosedError || o.clientSignal.aborted) throw err instanceof ClientClosedError ? err : new ClientClosedError();
+      if (!(err instanceof UpstreamUnreachableError || err instanceof UpstreamTimeoutError)) throw err;
+      o.breakers.failed(config.id, { error: err.message, status: null, retryAfterMs: null }, Date.now());
+      o.exchange.attemptFailed(config, err.message, null, startedAt);
+      lastError = err;
+    }
+  }
+  // Every attempt failed: the last backend's answer as it came, or the last error.
+  if (refused) return finalAnswer(o, refused.answer, o.exchange.attemptCount + 1);
+  if (lastError) throw lastError;
+  throw new NoHealthyBackendError(o.model);
+}
+
+async function once(o: AttemptRequest, config: ConfigRow, first: boolean): Promise<Answer> {
   // The subpath starts with "/" (handle.ts admits only /v1/… paths), so the request stays below the
   // config's base URL, and its key with it.
   const url = `${config.baseUrl}${o.subpath}${o.search}`;
   o.exchange.routed(config, url);
+  // Replayed from memory for each attempt: the parsed body, rewritten to this config's model.
   const body = o.parsed.rewrite(config.backendModelName);
   const sentAfterMs = o.exchange.elapsed();
-  o.metrics.sent(sentAfterMs);
+  // The proxy's own time is the first attempt's: later ones wait for the backends before them.
+  if (first) {
+    o.metrics.sent(sentAfterMs);
+    o.firstSentAfterMs = sentAfterMs;
+  }
   const { response: upstream, watch } = await sendUpstream({
     url,
     method: 'POST',
@@ -59,6 +135,57 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
   });
   const forwarded = downstreamHeaders(upstream.headers.toJSON());
   const headers = config.apiKey ? maskHeaders(forwarded, config.apiKey) : forwarded;
-  o.exchange.responseHead(upstream.status, headers);
   return { upstream, watch, mask: config.apiKey ? new KeyMask(config.apiKey) : null, config, headers, sentAfterMs };
+}
+
+/** The answer that goes to the client: its head told to the exchange, with which config and after how many attempts. */
+function finalAnswer(o: AttemptRequest, answer: Answer, attempts: number): Answer {
+  // x-lite-proxy-overhead-ms is the proxy's own time: until the first attempt left.
+  if (o.firstSentAfterMs !== undefined) answer.sentAfterMs = o.firstSentAfterMs;
+  o.exchange.routed(answer.config, `${answer.config.baseUrl}${o.subpath}${o.search}`);
+  o.exchange.responseHead(answer.upstream.status, answer.headers);
+  answer.headers[ATTEMPTS_HEADER] = String(attempts);
+  answer.headers[CONFIG_HEADER] = answer.config.id;
+  return answer;
+}
+
+/** A refused answer that will not be passed on: its deadline stopped and its body let go. */
+function discard(answer: Answer): void {
+  answer.watch.stop();
+  answer.upstream.body?.cancel().catch(() => {});
+}
+
+function retryAfterOf(upstream: Response): number | null {
+  const value = upstream.headers.get('retry-after');
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+/**
+ * Before the one config there is is tried again: its retry-after, or 0.5 s; null (not again) when
+ * the backend asks for more than 10 s: the client (whose SDK retries too) is better told at once.
+ */
+function retryDelay(last: Answer | null): number | null {
+  const after = last ? retryAfterOf(last.upstream) : null;
+  if (after === null) return SAME_BACKEND_BASE_MS;
+  return after <= MAX_RETRY_AFTER_MS ? after : null;
+}
+
+/** Waits, unless the client goes away first (then the exchange ends as a client that left). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new ClientClosedError());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ClientClosedError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

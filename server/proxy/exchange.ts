@@ -81,6 +81,10 @@ export class Exchange {
   private streaming = false;
   private admission: Admission | null = null;
   private config: ConfigRow | null = null;
+  /** Attempts that failed before the one that answered (attempts.ts); null until one fails. */
+  private failedAttempts: Json[] | null = null;
+  /** Whether a backend's answer reached responseHead (the last attempt answered). */
+  private answered = false;
 
   private constructor(private readonly sinks: ExchangeSinks, start: ExchangeStart) {
     this.incoming = start.request.headers.toJSON();
@@ -142,8 +146,39 @@ export class Exchange {
     this.row.upstreamUrl = redactUrl(upstreamUrl);
   }
 
+  /** An attempt that failed and was followed by another, or that was the last and answered nothing. */
+  attemptFailed(config: ConfigRow, error: string, statusCode: number | null, startedAtMs: number): void {
+    const now = this.elapsed();
+    this.sinks.metrics.attemptFailed(config.proxyModelName);
+    (this.failedAttempts ??= []).push({
+      configId: config.id, backendModel: config.backendModelName, upstreamUrl: this.row.upstreamUrl, statusCode, error,
+      ttftMs: statusCode === null ? null : round(now - startedAtMs), durationMs: round(now - startedAtMs),
+    });
+  }
+
+  /** Fills attemptCount, and attempts when there was more than one (the last: the one that answered). */
+  private countAttempts(row: LogRow): void {
+    const failed = this.failedAttempts;
+    const last = this.answered ? 1 : 0;
+    row.attemptCount = (failed?.length ?? 0) + last;
+    if (!failed) return;
+    if (this.answered) {
+      failed.push({
+        configId: row.configId, backendModel: row.backendModel, upstreamUrl: row.upstreamUrl, statusCode: row.statusCode, error: row.error,
+        ttftMs: row.ttftMs, durationMs: row.durationMs,
+      });
+    }
+    row.attempts = failed;
+  }
+
+  /** How many attempts failed so far. */
+  get attemptCount(): number {
+    return this.failedAttempts?.length ?? 0;
+  }
+
   /** The backend's status and headers arrived. */
   responseHead(status: number, headers: HeaderRecord): void {
+    this.answered = true;
     this.row.statusCode = status;
     this.row.ttftMs = round(this.elapsed());
     if (this.sinks.settings.logRequests) this.row.responseHeaders = redactHeaders(headers);
@@ -188,6 +223,7 @@ export class Exchange {
       promptTokens: row.promptTokens, completionTokens: row.completionTokens, totalTokens: row.totalTokens, costUsd: row.costUsd,
       failed: row.statusCode === 0 || row.statusCode >= 400,
     });
+    this.countAttempts(row);
     if (row.apiKeyId) this.sinks.usage?.record(row);
     if (this.streaming) this.sinks.metrics.streamClosed();
     this.sinks.metrics.ended(row);

@@ -53,12 +53,13 @@ export async function handleProxyRequest(deps: ProxyDeps, request: Request, call
     const parsing = parseRequest({ exchange, bytes, contentType, logBodyBytes: deps.settings.logBodyBytes });
     const parsed = parsing instanceof Promise ? await parsing : parsing;
     admitModel(client, parsed);
-    const candidates = route(deps.routes, parsed.model, caller.configId);
+    const plan = route(deps.routes, parsed.model, caller.configId);
     // Held until the exchange finishes, which for a stream is when its last byte went out.
-    const admission = admit(client, parsed, deps.clientAuth, candidates[0] ?? null);
+    const admission = admit(client, parsed, deps.clientAuth, plan.first());
     exchange.admitted(admission);
     const answer = await attempt({
-      exchange, metrics: deps.metrics, candidates, parsed, subpath, search, clientSignal: request.signal, byClientKey: client.key !== null,
+      exchange, metrics: deps.metrics, plan, breakers: deps.routes.breakers, parsed, subpath, search, clientSignal: request.signal,
+      byClientKey: client.key !== null, model: parsed.model,
     });
     if (admission.headers) Object.assign(answer.headers, admission.headers);
     const response = respond({

@@ -1,53 +1,98 @@
 /**
  * Route selection, pure and synchronous: the hot path asks an in-memory table, never the store.
  * The table is rebuilt from the store by ConfigService after every change.
+ *
+ * A group (the configs that share a proxy model name) is split into tiers by `priority` (lower
+ * first). A request goes to the first tier with a member that may take it (breaker.ts: healthy,
+ * or half-open with no probe out), and inside the tier to the member smooth weighted round-robin
+ * picks (nginx's algorithm: deterministic, weights 3 and 1 give exactly 75 and 25 of 100). A
+ * member of weight 0 serves only when nothing else in its tier can. A RoutePlan hands out the
+ * next config for each attempt: another member of the tier not tried yet, then the next tier;
+ * when every member is cooling, the one whose cooldown ends first.
  */
 import { ModelNotFoundError } from '../errors.ts';
 import type { ConfigRow } from '../store/types.ts';
+import { type Availability, type Breakers, type BreakerState, MemoryBreakers } from './breaker.ts';
 
 export type Resolution = { config: ConfigRow } | { missing: 'unknown' | 'disabled' };
 
-interface Group {
-  enabled: ConfigRow[];
-  next: number;
+interface Member {
+  config: ConfigRow;
+  weight: number;
+  /** Smooth weighted round-robin's running weight. */
+  current: number;
 }
+
+interface Group {
+  /** Enabled members by tier, lowest priority first. */
+  tiers: Member[][];
+  /** Every enabled member, tier by tier. */
+  members: Member[];
+}
+
+export const DEFAULT_WEIGHT = 1;
+export const DEFAULT_PRIORITY = 0;
 
 export class RouteTable {
   private groups = new Map<string, Group>();
   private all: ConfigRow[] = [];
 
-  /** Replaces the table; round-robin positions survive for groups that still exist. */
+  constructor(readonly breakers: Breakers = new MemoryBreakers()) {}
+
+  /** Replaces the table; the running weights survive for configs that are still there. */
   replace(configs: ConfigRow[]): void {
-    const groups = new Map<string, Group>();
+    const before = new Map<string, number>();
+    for (const g of this.groups.values()) for (const m of g.members) before.set(m.config.id, m.current);
+    const byName = new Map<string, Member[]>();
     for (const c of configs) {
-      let g = groups.get(c.proxyModelName);
-      if (!g) {
-        g = { enabled: [], next: this.groups.get(c.proxyModelName)?.next ?? 0 };
-        groups.set(c.proxyModelName, g);
-      }
+      let list = byName.get(c.proxyModelName);
+      if (!list) byName.set(c.proxyModelName, (list = []));
       // A config whose backend key cannot be read (another SECRET_KEY) serves nothing (store/sealed.ts).
-      if (c.enabled && !c.apiKeyUnreadable) g.enabled.push(c);
+      if (c.enabled && !c.apiKeyUnreadable) list.push({ config: c, weight: c.weight ?? DEFAULT_WEIGHT, current: before.get(c.id) ?? 0 });
+    }
+    const groups = new Map<string, Group>();
+    for (const [name, members] of byName) {
+      const priorities = [...new Set(members.map((m) => m.config.priority ?? DEFAULT_PRIORITY))].sort((a, b) => a - b);
+      const tiers = priorities.map((p) => members.filter((m) => (m.config.priority ?? DEFAULT_PRIORITY) === p));
+      groups.set(name, { tiers, members: tiers.flat() });
     }
     this.groups = groups;
     this.all = configs;
   }
 
-  resolve(model: string): Resolution {
+  /** The plan of attempts for a request of `model` (ModelNotFoundError when nothing can serve it). */
+  plan(model: string): RoutePlan {
     const g = this.groups.get(model);
-    if (!g) return { missing: 'unknown' };
-    if (g.enabled.length === 0) return { missing: 'disabled' };
-    const config = pickRoundRobin(g.enabled, g.next);
-    g.next = (g.next + 1) % g.enabled.length;
-    return { config };
+    if (!g) throw new ModelNotFoundError(model, 'unknown');
+    if (g.members.length === 0) throw new ModelNotFoundError(model, 'disabled');
+    return new RoutePlan(g, this.breakers);
+  }
+
+  /** The first config a request of `model` would go to (tests; the plan itself is what routes). */
+  resolve(model: string): Resolution {
+    try {
+      const config = this.plan(model).next(Date.now());
+      return config ? { config } : { missing: 'disabled' };
+    } catch (err) {
+      if (err instanceof ModelNotFoundError) return { missing: this.groups.has(model) ? 'disabled' : 'unknown' };
+      throw err;
+    }
   }
 
   /**
    * One config of the model's group, chosen by id (the admin's Test button), enabled or not: a
-   * config is worth testing before it is switched on. Round-robin positions are left alone.
+   * config is worth testing before it is switched on. Weights and health are left alone.
    */
   resolvePinned(model: string, configId: string): Resolution {
     const config = this.all.find((c) => c.id === configId && c.proxyModelName === model && !c.apiKeyUnreadable);
     return config ? { config } : { missing: 'unknown' };
+  }
+
+  /** Each enabled config's breaker state (for /metrics). */
+  backendStates(now: number): { configId: string; model: string; state: BreakerState }[] {
+    const out: { configId: string; model: string; state: BreakerState }[] = [];
+    for (const [model, g] of this.groups) for (const m of g.members) out.push({ configId: m.config.id, model, state: this.breakers.health(m.config.id, now).state });
+    return out;
   }
 
   /** Proxy model names that have at least one enabled config, with the earliest creation time. */
@@ -62,18 +107,100 @@ export class RouteTable {
   }
 }
 
-export function pickRoundRobin<T>(candidates: readonly T[], position: number): T {
-  const item = candidates[position % candidates.length];
-  if (item === undefined) throw new Error('pickRoundRobin needs at least one candidate');
-  return item;
+/**
+ * The configs one request may try, in order, handed out one at a time (`next`), so that the breaker
+ * state each choice sees is the state at that moment. `tried` holds what was handed out.
+ */
+export class RoutePlan {
+  readonly tried: ConfigRow[] = [];
+
+  constructor(private readonly group: Group | null, private readonly breakers: Breakers, private readonly pinned: ConfigRow | null = null) {}
+
+  /** A plan of one config (the admin's Test button): no other is tried. */
+  static only(config: ConfigRow, breakers: Breakers): RoutePlan {
+    return new RoutePlan(null, breakers, config);
+  }
+
+  /** A config of the group without choosing (the first of the first tier): what prices a budget's estimate. */
+  first(): ConfigRow | null {
+    return this.pinned ?? this.group?.members[0]?.config ?? null;
+  }
+
+  /** How many configs the plan could try at most. */
+  get size(): number {
+    return this.group ? this.group.members.length : 1;
+  }
+
+  /**
+   * The next config to try, or null when every one was tried. The first tier with a member that may
+   * take the request wins; inside it weights decide. When none may (all cooling), the one whose
+   * cooldown ends first is tried rather than none.
+   */
+  next(now: number): ConfigRow | null {
+    if (!this.group) {
+      if (this.tried.length > 0 || !this.pinned) return null;
+      this.tried.push(this.pinned);
+      return this.pinned;
+    }
+    for (const tier of this.group.tiers) {
+      const picked = this.pickIn(tier, now);
+      if (picked) return this.take(picked, now);
+    }
+    // Nothing may take it: the untried member whose cooldown ends first (not one whose probe is out).
+    let soonest: Member | null = null;
+    for (const m of this.group.members) {
+      if (this.wasTried(m.config) || this.breakers.availability(m.config.id, now) === 'probing') continue;
+      if (!soonest || this.breakers.cooldownEnd(m.config.id) < this.breakers.cooldownEnd(soonest.config.id)) soonest = m;
+    }
+    return soonest ? this.take(soonest, now) : null;
+  }
+
+  private take(m: Member, now: number): ConfigRow {
+    if (this.breakers.availability(m.config.id, now) === 'probe') this.breakers.takeProbe(m.config.id);
+    this.tried.push(m.config);
+    return m.config;
+  }
+
+  private wasTried(c: ConfigRow): boolean {
+    // A handful at most: a scan beats a Set.
+    for (const t of this.tried) if (t === c) return true;
+    return false;
+  }
+
+  /** Smooth weighted round-robin over the tier's members that may take the request (weight-0 ones only when no other may). */
+  private pickIn(tier: Member[], now: number): Member | null {
+    if (tier.length === 1) {
+      const only = tier[0]!;
+      return !this.wasTried(only.config) && mayTake(this.breakers.availability(only.config.id, now)) ? only : null;
+    }
+    let total = 0;
+    let best: Member | null = null;
+    let spare: Member | null = null;
+    for (const m of tier) {
+      if (this.wasTried(m.config) || !mayTake(this.breakers.availability(m.config.id, now))) continue;
+      if (m.weight === 0) {
+        spare ??= m;
+        continue;
+      }
+      m.current += m.weight;
+      total += m.weight;
+      if (!best || m.current > best.current) best = m;
+    }
+    if (!best) return spare;
+    best.current -= total;
+    return best;
+  }
 }
 
+const mayTake = (a: Availability) => a === 'yes' || a === 'probe';
+
 /**
- * The route step: the configs an exchange may try, in order. Today one (round-robin within the
- * group, or the pinned config of the admin's Test button); the routing issue adds tiers and fallbacks.
+ * The route step: the plan of the configs an exchange may try (the pinned config alone for the
+ * admin's Test button).
  */
-export function route(routes: RouteTable, model: string, pinnedConfigId?: string): ConfigRow[] {
-  const resolution = pinnedConfigId ? routes.resolvePinned(model, pinnedConfigId) : routes.resolve(model);
+export function route(routes: RouteTable, model: string, pinnedConfigId?: string): RoutePlan {
+  if (!pinnedConfigId) return routes.plan(model);
+  const resolution = routes.resolvePinned(model, pinnedConfigId);
   if ('missing' in resolution) throw new ModelNotFoundError(model, resolution.missing);
-  return [resolution.config];
+  return RoutePlan.only(resolution.config, routes.breakers);
 }

@@ -206,6 +206,9 @@ export function logFilter(filter: LogFilter, paths?: readonly string[] | null): 
   if (filter.model) f.model = filter.model;
   if (filter.stream != null) f.stream = filter.stream;
   if (filter.apiKeyId) f.apiKeyId = filter.apiKeyId;
+  // Entries from before version 4 have no attemptCount: they tried one backend.
+  if (filter.retried === true) f.attemptCount = { $gt: 1 };
+  else if (filter.retried === false) f.attemptCount = { $not: { $gt: 1 } };
   return f;
 }
 

@@ -73,6 +73,8 @@ export const CONFIG_FIELDS = {
   inputPrice: { column: 'input_price', kind: 'real', nullable: true, since: 4 },
   cachedInputPrice: { column: 'cached_input_price', kind: 'real', nullable: true, since: 4 },
   outputPrice: { column: 'output_price', kind: 'real', nullable: true, since: 4 },
+  weight: { column: 'weight', kind: 'int', nullable: true, since: 4 },
+  priority: { column: 'priority', kind: 'int', nullable: true, since: 4 },
   createdAt: { column: 'created_at', kind: 'date', fixed: true },
   updatedAt: { column: 'updated_at', kind: 'date' },
 } as const satisfies Record<Exclude<keyof ConfigRow, 'apiKeyUnreadable'>, FieldSpec>;
@@ -121,12 +123,14 @@ export const LOG_FIELDS = {
   apiKeyId: { column: 'api_key_id', kind: 'text', nullable: true, part: 'summary', since: 3 },
   apiKeyName: { column: 'api_key_name', kind: 'text', nullable: true, part: 'summary', since: 3 },
   costUsd: { column: 'cost_usd', kind: 'real', nullable: true, part: 'summary', since: 4 },
+  attemptCount: { column: 'attempt_count', kind: 'int', nullable: true, part: 'summary', since: 4 },
   requestHeaders: { column: 'request_headers', kind: 'json', nullable: true, part: 'detail' },
   requestBody: { column: 'request_body', kind: 'body', nullable: true, part: 'detail' },
   responseHeaders: { column: 'response_headers', kind: 'json', nullable: true, part: 'detail' },
   responseBody: { column: 'response_body', kind: 'body', nullable: true, part: 'detail' },
   streamContent: { column: 'stream_content', kind: 'text', nullable: true, part: 'detail' },
   chunks: { column: 'chunks', kind: 'chunks', nullable: true, part: 'detail' },
+  attempts: { column: 'attempts', kind: 'json', nullable: true, part: 'detail', since: 4 },
 } as const satisfies Record<keyof LogRow, FieldSpec>;
 
 export type TableName = 'configs' | 'logs' | 'rollups' | 'key_rollups';
@@ -162,6 +166,8 @@ export const INDEXES: readonly IndexSpec[] = [
   { name: 'logs_key_time', table: 'logs', fields: [['apiKeyId', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 3 },
   // Version 4: the client keys' rollups (SQLite's primary key serves them there).
   { name: 'key_rollups_time', table: 'key_rollups', fields: [['size', 1], ['start', 1]], only: 'mongodb', since: 4 },
+  // Version 4: the Logs page's "retried" filter (retried entries are few: the index finds them, then they are sorted).
+  { name: 'logs_attempts_time', table: 'logs', fields: [['attemptCount', 1], ['timestamp', -1], ['id', -1]], only: 'mongodb', since: 4 },
 ];
 
 const TABLE_FIELDS: Record<'configs' | 'logs', FieldTable> = { configs: CONFIG_FIELDS, logs: LOG_FIELDS };

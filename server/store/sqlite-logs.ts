@@ -52,9 +52,12 @@ export const LOG_KEY_COLUMNS_SQL = (s = LOGS_SCHEMA) => [
   `CREATE INDEX IF NOT EXISTS ${s}.logs_key_time ON logs (api_key_id, ts DESC, id DESC);`,
 ].join('\n');
 
-/** Version 4: what each entry cost. */
-export const LOG_COST_COLUMN_SQL = (s = LOGS_SCHEMA) =>
-  summaryFields().filter(([, f]) => f.since === 4).map(([, f]) => `ALTER TABLE ${s}.logs ADD COLUMN ${f.column} ${SQL_TYPE[f.kind]};`).join('\n');
+/** Version 4: what each entry cost, its attempts, and the "retried" filter's index. */
+export const LOG_COST_COLUMN_SQL = (s = LOGS_SCHEMA) => [
+  ...summaryFields().filter(([, f]) => f.since === 4).map(([, f]) => `ALTER TABLE ${s}.logs ADD COLUMN ${f.column} ${SQL_TYPE[f.kind]};`),
+  ...detailFields().filter(([, f]) => f.since === 4).map(([, f]) => `ALTER TABLE ${s}.log_bodies ADD COLUMN ${f.column} ${SQL_TYPE[f.kind]};`),
+  `CREATE INDEX IF NOT EXISTS ${s}.logs_attempts_time ON logs (attempt_count, ts DESC, id DESC);`,
+].join('\n');
 
 /** The v2 log tables, each created only when missing, with the columns of version 2 (step 3 adds its own). */
 export function createLogTablesSql(s = LOGS_SCHEMA): string {
@@ -75,10 +78,12 @@ export const detailCodec = codec<Partial<LogRow>>(LOG_FIELDS, (f) => f.part === 
 const legacyFields = codec<LogRow>(LOG_FIELDS, (f) => (f.since ?? 1) === 1);
 export const legacyCodec = {
   ...legacyFields,
-  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null, costUsd: null }),
+  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, attempts: null }),
 };
 /** The summary columns the legacy table has (the background move copies these). */
 export const legacySummaryColumns = fieldsOf(LOG_FIELDS, 1).filter(([, f]) => f.part === 'summary').map(([, f]) => f.column).join(', ');
+/** The detail columns the legacy table has (those added since read as null). */
+export const legacyDetailColumns = fieldsOf(LOG_FIELDS, 1).filter(([, f]) => f.part === 'detail').map(([, f]) => f.column);
 
 /** Where a query reads: the v2 tables, or the legacy table of an older file (which has no status-class index). */
 export type Source = 'current' | 'legacy';
@@ -115,6 +120,9 @@ export function whereOf(filter: LogFilter, o: { source: Source; after?: LogCurso
     if (o.source === 'current') add('api_key_id = ?', filter.apiKeyId);
     else add('0');
   }
+  // Entries from before version 4 (and the legacy table's) tried one backend.
+  if (filter.retried === true) add(o.source === 'current' ? 'attempt_count > 1' : '0');
+  else if (filter.retried === false && o.source === 'current') add('(attempt_count IS NULL OR attempt_count <= 1)');
   if (o.legacyAbove !== undefined) add('rowid > ?', o.legacyAbove);
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }

@@ -10,7 +10,7 @@
  */
 import type { Database } from 'bun:sqlite';
 import { Pacer } from './sqlite-log-writes.ts';
-import { detailCodec, hasLegacyLogs, legacySummaryColumns } from './sqlite-logs.ts';
+import { hasLegacyLogs, legacyDetailColumns, legacySummaryColumns } from './sqlite-logs.ts';
 
 const LEGACY_MOVED = 'legacy_moved_rowid';
 /** Between two pieces (of about 4 ms each): new log entries and deletes go first. */
@@ -63,8 +63,8 @@ export class LegacyMove {
     if (total > 0) this.opts.report(`Moving up to ${total} log entries of ${this.opts.path} to the new log file in the background`);
     const copy = this.db.transaction((from: number, to: number) => {
       this.db.query(`INSERT OR IGNORE INTO logdb.logs (${legacySummaryColumns}) SELECT ${legacySummaryColumns} FROM main.logs WHERE rowid > ? AND rowid <= ?`).run(from, to);
-      this.db.query(`INSERT OR IGNORE INTO logdb.log_bodies (rid, ${detailCodec.columns})
-        SELECT n.rowid, ${detailCodec.columns.split(', ').map((c) => `o.${c}`).join(', ')} FROM main.logs o JOIN logdb.logs n ON n.id = o.id
+      this.db.query(`INSERT OR IGNORE INTO logdb.log_bodies (rid, ${legacyDetailColumns.join(', ')})
+        SELECT n.rowid, ${legacyDetailColumns.map((c) => `o.${c}`).join(', ')} FROM main.logs o JOIN logdb.logs n ON n.id = o.id
         WHERE o.rowid > ? AND o.rowid <= ?`).run(from, to);
       this.db.query('INSERT OR IGNORE INTO logdb.endpoints (path) SELECT DISTINCT path FROM main.logs WHERE rowid > ? AND rowid <= ?').run(from, to);
       this.db.query('INSERT OR REPLACE INTO logdb.upgrade (key, value) VALUES (?, ?)').run(LEGACY_MOVED, to);

@@ -19,6 +19,10 @@ export interface ConfigRow {
   inputPrice: number | null;
   cachedInputPrice: number | null;
   outputPrice: number | null;
+  /** Smooth weighted round-robin weight in its tier (schema version 4); null: 1. 0: only when nothing else in the tier can serve. */
+  weight: number | null;
+  /** Its tier: lower is tried first (schema version 4); null: 0. */
+  priority: number | null;
   createdAt: Date;
   updatedAt: Date;
   /**
@@ -86,6 +90,8 @@ export interface LogSummary {
   apiKeyName: string | null;
   /** What the exchange cost in USD (schema version 4): null when its usage or its price is unknown. */
   costUsd: number | null;
+  /** How many backends were tried (schema version 4): 0 when none, null in entries written before. */
+  attemptCount: number | null;
 }
 
 /** The heavy part of a log entry, read one entry at a time. */
@@ -96,6 +102,8 @@ export interface LogDetail {
   responseBody: LoggedJson;
   streamContent: string | null;
   chunks: Json[] | null;
+  /** Every attempt when there was more than one (schema version 4): the last is the one that answered. */
+  attempts: Json | null;
 }
 
 export type LogRow = LogSummary & LogDetail;
@@ -113,6 +121,8 @@ export interface LogFilter {
   stream?: boolean | null;
   /** Entries of one client key. */
   apiKeyId?: string | null;
+  /** true: entries that tried more than one backend; false: the others. */
+  retried?: boolean | null;
 }
 
 /** How many entries match a filter: `count` exactly when `exact`, else more than `count`. */

@@ -2,6 +2,7 @@
  * Starts the real app on port 0 with a store of the chosen kind, as main.ts does but without
  * reading the environment (except MONGODB_URI, which selects the test MongoDB server).
  */
+import { MemoryBreakers } from '../../server/proxy/breaker.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,13 +89,15 @@ export interface TestAppOptions {
   unhealthyAfterMs?: number;
   /** Starts the store's background upkeep (pings, size, retention); tests call `upkeep.sweep()` otherwise. */
   upkeep?: { pingEveryMs?: number; sweepEveryMs?: number; batchSize?: number; pauseMs?: number };
+  /** The backends' breakers (COOLDOWN_*): tests shorten them. */
+  cooldown?: { failures: number; baseMs: number; maxMs: number };
 }
 
 export async function startApp(opts: TestAppOptions = {}) {
   const handle = opts.store ? null : makeStore(opts.kind ?? 'sqlite');
   const store = opts.store ?? handle!.store;
   await store.init();
-  const configs = new ConfigService(store);
+  const configs = new ConfigService(store, null, { breakers: new MemoryBreakers(opts.cooldown) });
   await configs.start();
   const keys = opts.clientAuth ? new KeyService(store) : undefined;
   await keys?.start(60_000);

@@ -13,6 +13,8 @@
  *   die:<n>               n chunks, then the connection breaks
  *   binary                audio/mpeg bytes
  *   gzip                  a JSON answer sent gzip-compressed
+ *   flaky:<name>:<n>[:<code>[:<ms>]]  the first n requests of <name> answer <code> (503 by default,
+ *                         429 with retry-after: 0), the next ones JSON (after ms); `flaky` counts them
  * Every request is recorded, every stream remembers whether the client cancelled it, and `sent`
  * keeps the bytes each generated stream enqueued (what a client of the proxy must receive).
  */
@@ -56,6 +58,8 @@ export function startMockUpstream() {
   const cancelled: string[] = [];
   /** Every byte a generated stream (slow, silent-after-first, die) enqueued, by backend model name; repeats append. */
   const sent = new Map<string, string>();
+  /** Requests seen per flaky:<name>. */
+  const flaky = new Map<string, number>();
   const encoder = new TextEncoder();
 
   const sse = (name: string, pull: (c: ReadableStreamDefaultController<Uint8Array>) => Promise<void>, signal: AbortSignal) => {
@@ -188,6 +192,19 @@ export function startMockUpstream() {
         );
       case 'binary':
         return new Response(new Uint8Array(4096).fill(7), { headers: { 'content-type': 'audio/mpeg' } });
+      case 'flaky': {
+        const seenBefore = flaky.get(a!) ?? 0;
+        flaky.set(a!, seenBefore + 1);
+        if (seenBefore < Number(b)) {
+          const code = Number(model.split(':')[3] ?? 503);
+          return Response.json({ error: { message: `mock flaky ${code}`, type: 'mock_error', param: null, code: `mock_${code}` } }, {
+            status: code, headers: code === 429 ? { 'retry-after': '0' } : {},
+          });
+        }
+        const slow = Number(model.split(':')[4] ?? 0);
+        if (slow > 0) await wait(slow);
+        return Response.json(completion(`flaky ${a} ok`, model));
+      }
       case 'gzip':
         return new Response(gzipSync(JSON.stringify(completion('compressed'))), {
           headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
@@ -212,6 +229,7 @@ export function startMockUpstream() {
     requests,
     cancelled,
     sent,
+    flaky,
     stop: () => server.stop(true),
     [Symbol.dispose]() {
       server.stop(true);

@@ -5,7 +5,8 @@ import { type LogDetail } from '../../store/types.ts';
 import { LOG_DETAIL_FIELDS } from '../../store/schema.ts';
 import { HttpError } from '../../errors.ts';
 import type { KeyService } from '../../keys/service.ts';
-import type { ApiKeyResolvers, BudgetPeriod, HealthResolvers, KeyStatsResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
+import { DEFAULT_PRIORITY, DEFAULT_WEIGHT } from '../../proxy/route.ts';
+import type { ApiKeyResolvers, Attempt, BudgetPeriod, HealthResolvers, KeyStatsResolvers, LogEntryResolvers, ProxyConfigResolvers } from '../generated.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { LogEntryParent } from '../mappers.ts';
 
@@ -29,6 +30,9 @@ export const ProxyConfig: ProxyConfigResolvers = {
   hasApiKey: (c) => c.apiKey !== null || c.apiKeyUnreadable !== undefined,
   apiKeyPreview: (c) => keyPreview(c.apiKey),
   apiKeyUnreadable: (c) => c.apiKeyUnreadable ?? null,
+  weight: (c) => c.weight ?? DEFAULT_WEIGHT,
+  priority: (c) => c.priority ?? DEFAULT_PRIORITY,
+  health: (c, _, ctx) => ctx.configs.routes.breakers.health(c.id, Date.now()),
   price: (c, _, ctx) => {
     const info = ctx.prices.info(c);
     return info && { ...info, source: info.source === 'config' ? 'CONFIG' : 'LIST' };
@@ -47,8 +51,20 @@ function detail<K extends keyof LogDetail>(key: K) {
   };
 }
 
+const storedAttempts = detail('attempts');
+
 /** Every detail field of store/schema.ts is loaded on demand; summary fields come with the parent. */
-export const LogEntry: LogEntryResolvers = Object.fromEntries(LOG_DETAIL_FIELDS.map((field) => [field, detail(field)]));
+export const LogEntry: LogEntryResolvers = {
+  ...Object.fromEntries(LOG_DETAIL_FIELDS.map((field) => [field, detail(field)])),
+  // Kept only when there was more than one; a single attempt is the entry's own fields.
+  attempts: async (entry, args, ctx) => {
+    const stored = entry.attemptCount !== null && entry.attemptCount > 1 ? await storedAttempts(entry, args, ctx) : null;
+    if (Array.isArray(stored)) return stored as unknown as Attempt[];
+    if (entry.configId === null) return [];
+    const { configId, backendModel, upstreamUrl, statusCode, error, ttftMs, durationMs } = entry;
+    return [{ configId, backendModel, upstreamUrl, statusCode: statusCode === 0 ? null : statusCode, error, ttftMs, durationMs }];
+  },
+};
 
 export const Health: HealthResolvers = {
   status: (h) => h.status,
