@@ -206,7 +206,7 @@ describe('periods and prices', () => {
     const book = new PriceBook();
     const config = (o: Partial<ConfigRow>): ConfigRow => ({
       id: 'c', proxyModelName: 'p', baseUrl: 'https://api.openai.com/v1', backendModelName: 'gpt-4o-mini', apiKey: null, ignoreSslVerify: false, enabled: true,
-      timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: new Date(), updatedAt: new Date(), ...o,
+      timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: new Date(), updatedAt: new Date(), ...o,
     });
     const use = { promptTokens: 1_000_000, completionTokens: 1_000_000, cachedTokens: 400_000 };
     // gpt-4o-mini: $0.15 input, $0.075 cached, $0.60 output per million.

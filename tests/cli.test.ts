@@ -54,9 +54,9 @@ const at = (ms: number) => new Date(T0 + ms);
 
 const KEYS = ['sk-alpha-SECRET-1234567890', 'sk-beta-SECRET-0987654321'];
 const CONFIGS: ConfigRow[] = [
-  { id: 'cfg-a', proxyModelName: 'alpha', baseUrl: 'https://a.example/v1', backendModelName: 'gpt-4o', apiKey: KEYS[0]!, ignoreSslVerify: false, enabled: true, timeoutMs: 30_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: at(0), updatedAt: at(1) },
-  { id: 'cfg-b', proxyModelName: 'beta', baseUrl: 'http://b.example:8080/v1', backendModelName: 'llama', apiKey: KEYS[1]!, ignoreSslVerify: true, enabled: false, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: at(2), updatedAt: at(2) },
-  { id: 'cfg-c', proxyModelName: 'beta', baseUrl: 'http://c.example/v1', backendModelName: 'llama', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: at(3), updatedAt: at(3) },
+  { id: 'cfg-a', proxyModelName: 'alpha', baseUrl: 'https://a.example/v1', backendModelName: 'gpt-4o', apiKey: KEYS[0]!, ignoreSslVerify: false, enabled: true, timeoutMs: 30_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: at(0), updatedAt: at(1) },
+  { id: 'cfg-b', proxyModelName: 'beta', baseUrl: 'http://b.example:8080/v1', backendModelName: 'llama', apiKey: KEYS[1]!, ignoreSslVerify: true, enabled: false, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: at(2), updatedAt: at(2) },
+  { id: 'cfg-c', proxyModelName: 'beta', baseUrl: 'http://c.example/v1', backendModelName: 'llama', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: at(3), updatedAt: at(3) },
 ];
 
 /** `n` entries, 150 s apart (so that they span days and hours), some streamed, some failed, some unrouted. */

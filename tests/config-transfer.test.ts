@@ -20,7 +20,7 @@ const content = (rows: ConfigRow[]) => rows.map(({ id: _i, createdAt: _c, update
 
 const entry = (overrides: Record<string, unknown> = {}) => ({
   proxyModelName: 'm-entry', baseUrl: mock.baseUrl, backendModelName: 'echo', ignoreSslVerify: false, enabled: true, timeoutMs: null,
-  inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, ...overrides,
+  inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, ...overrides,
 });
 const doc = (configs: unknown[]) => ({ format: 'lite-proxy-configs', version: 1, exportedAt: new Date().toISOString(), configs });
 
@@ -169,7 +169,7 @@ for (const kind of STORE_KINDS) {
       const now = new Date();
       await app.store.insertConfig({
         id: 'legacy', proxyModelName: 'legacy', baseUrl: 'https://svc:pa55word@gateway.example/v1', backendModelName: 'm',
-        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: now, updatedAt: now,
+        apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: now, updatedAt: now,
       });
       const plain = await exportDoc(false);
       expect(JSON.stringify(plain)).not.toContain('pa55word');

@@ -249,7 +249,7 @@ describe.skipIf(!mongoUri)('MongoDB migrations', () => {
     const stores = await Promise.all(messages.map((m) => open(database, { steps, lock, report: (line) => m.push(line) })));
     expect(runs.n).toBe(1);
     for (const store of stores) {
-      await store.insertConfig({ id: `cfg-${stores.indexOf(store)}`, proxyModelName: 'm', baseUrl: 'https://u.example/v1', backendModelName: 'b', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: new Date(0), updatedAt: new Date(0) });
+      await store.insertConfig({ id: `cfg-${stores.indexOf(store)}`, proxyModelName: 'm', baseUrl: 'https://u.example/v1', backendModelName: 'b', apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: new Date(0), updatedAt: new Date(0) });
     }
     expect((await stores[0]!.listConfigs()).map((c) => c.id)).toEqual(['cfg-0', 'cfg-1']);
     await Promise.all(stores.map((s) => s.close()));

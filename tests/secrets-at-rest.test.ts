@@ -93,7 +93,7 @@ describe('backend keys at rest (SQLite)', () => {
     const legacy = new SqliteStore(join(dataDir, 'lite-proxy.sqlite'));
     await legacy.init();
     const now = new Date();
-    await legacy.insertConfig({ id: 'legacy-1', proxyModelName: 'legacy', baseUrl: mock.baseUrl, backendModelName: 'echo', apiKey: KEY, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: now, updatedAt: now });
+    await legacy.insertConfig({ id: 'legacy-1', proxyModelName: 'legacy', baseUrl: mock.baseUrl, backendModelName: 'echo', apiKey: KEY, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: now, updatedAt: now });
     await legacy.close();
     expect(holding(dataDir, KEY).length).toBeGreaterThan(0);
 
@@ -220,7 +220,7 @@ describe.skipIf(!MONGODB_URI)('backend keys at rest (MongoDB)', () => {
     const legacy = new MongoStore(MONGODB_URI!, database);
     await legacy.init();
     const now = new Date();
-    await legacy.insertConfig({ id: 'legacy-m', proxyModelName: 'legacy-m', baseUrl: mock.baseUrl, backendModelName: 'echo', apiKey: KEY, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: now, updatedAt: now });
+    await legacy.insertConfig({ id: 'legacy-m', proxyModelName: 'legacy-m', baseUrl: mock.baseUrl, backendModelName: 'echo', apiKey: KEY, ignoreSslVerify: false, enabled: true, timeoutMs: null, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: now, updatedAt: now });
     await legacy.close();
     const server = await startServer({ env: { DATA_DIR: tempDir('lp-secrets-mongo-legacy-'), ADMIN_TOKEN: TOKEN, MONGODB_URI: MONGODB_URI!, DATABASE_NAME: database } });
     expect(server.stdout() + server.stderr()).toContain('sealed the backend keys of 1 configs');

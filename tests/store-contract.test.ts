@@ -38,6 +38,7 @@ function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
     outputPrice: null,
     weight: null,
     priority: null,
+    injectStreamUsage: null,
     createdAt: at(0),
     updatedAt: at(0),
     ...overrides,

@@ -216,7 +216,7 @@ for (const kind of STORE_KINDS) {
         const later = new Date(Math.max(...want.logs.map((l) => l.timestamp.getTime())) + 60_000);
         const config: ConfigRow = {
           id: 'cfg-after-upgrade', proxyModelName: 'after', baseUrl: 'https://after.example/v1', backendModelName: 'm2',
-          apiKey: 'sk-after', ignoreSslVerify: false, enabled: true, timeoutMs: 5_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, createdAt: later, updatedAt: later,
+          apiKey: 'sk-after', ignoreSslVerify: false, enabled: true, timeoutMs: 5_000, inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: later, updatedAt: later,
         };
         await store.insertConfig(config);
         const old = want.configs.find((c) => !c.enabled)!;

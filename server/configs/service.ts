@@ -25,6 +25,8 @@ export interface ConfigInput {
   weight?: number | null;
   /** Its tier, lower first (-1000 to 1000, default 0). */
   priority?: number | null;
+  /** Ask a stream's usage of the backend for clients that did not (default true). */
+  injectStreamUsage?: boolean | null;
 }
 
 const MAX_NAME = 256;
@@ -111,6 +113,7 @@ export function validateNewConfig(input: ConfigInput): Omit<ConfigRow, 'id' | 'c
     outputPrice: price(input.outputPrice, 'outputPrice'),
     weight: weightOf(input.weight),
     priority: priorityOf(input.priority),
+    injectStreamUsage: input.injectStreamUsage ?? null,
   };
 }
 
@@ -189,6 +192,7 @@ export class ConfigService {
     for (const field of PRICE_FIELDS) if (input[field] !== undefined) patch[field] = price(input[field], field);
     if (input.weight !== undefined) patch.weight = weightOf(input.weight);
     if (input.priority !== undefined) patch.priority = priorityOf(input.priority);
+    if (input.injectStreamUsage !== undefined) patch.injectStreamUsage = input.injectStreamUsage;
     const row = await this.store.updateConfig(id, patch);
     if (!row) throw new NotFoundError(`No config with id "${id}"`);
     await this.reload();

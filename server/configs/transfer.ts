@@ -27,6 +27,7 @@ export interface ExportedConfig {
   /** Routing (0.2.0): absent keeps what is stored. */
   weight?: number | null;
   priority?: number | null;
+  injectStreamUsage?: boolean | null;
 }
 
 export interface ConfigDocument {
@@ -62,6 +63,7 @@ export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now
       outputPrice: c.outputPrice,
       weight: c.weight,
       priority: c.priority,
+      injectStreamUsage: c.injectStreamUsage,
     })),
   };
 }
@@ -71,7 +73,7 @@ export async function exportConfigs(configs: Pick<ConfigService, 'list'>, opts: 
 }
 
 /** Fields a document may leave out (written by 0.1.0): absent keeps what is stored, null clears it. */
-const OPTIONAL_FIELDS = [...PRICE_FIELDS, 'weight', 'priority'] as const;
+const OPTIONAL_FIELDS = [...PRICE_FIELDS, 'weight', 'priority', 'injectStreamUsage'] as const;
 type Priced = (typeof OPTIONAL_FIELDS)[number];
 /** One entry of a document, normalised by the create rules; `apiKey` or a price undefined: the entry has no such field. */
 export type ImportEntry = Omit<ConfigRow, 'id' | 'createdAt' | 'updatedAt' | 'apiKey' | Priced | 'apiKeyUnreadable'> & { apiKey?: string | null } & Partial<Pick<ConfigRow, Priced>>;
@@ -89,6 +91,7 @@ const ENTRY_FIELDS: Record<keyof ExportedConfig, string> = {
   outputPrice: 'number|null',
   weight: 'number|null',
   priority: 'number|null',
+  injectStreamUsage: 'boolean|null',
 };
 const REQUIRED: (keyof ExportedConfig)[] = ['proxyModelName', 'baseUrl', 'backendModelName'];
 
@@ -116,10 +119,10 @@ function parseEntry(value: unknown, at: string): ImportEntry {
     const detail = err.message.startsWith(`${err.field} `) ? err.message.slice(err.field.length + 1) : err.message;
     throw new InputError(`${at}.${err.field}: ${detail}`, `${at}.${err.field}`);
   }
-  const { apiKey, inputPrice, cachedInputPrice, outputPrice, weight, priority, ...fields } = row;
-  const optional = { inputPrice, cachedInputPrice, outputPrice, weight, priority };
+  const { apiKey, inputPrice, cachedInputPrice, outputPrice, weight, priority, injectStreamUsage, ...fields } = row;
+  const optional = { inputPrice, cachedInputPrice, outputPrice, weight, priority, injectStreamUsage };
   const out: ImportEntry = { ...fields };
-  for (const field of OPTIONAL_FIELDS) if (field in entry) out[field] = optional[field];
+  for (const field of OPTIONAL_FIELDS) if (field in entry) Object.assign(out, { [field]: optional[field] });
   if ('apiKey' in entry) out.apiKey = apiKey;
   return out;
 }
@@ -171,7 +174,7 @@ export function planImport(stored: ConfigRow[], entries: ImportEntry[], opts: { 
       changes.insert.push({
         ...entry, id: Bun.randomUUIDv7(), apiKey: entry.apiKey ?? null,
         inputPrice: entry.inputPrice ?? null, cachedInputPrice: entry.cachedInputPrice ?? null, outputPrice: entry.outputPrice ?? null,
-        weight: entry.weight ?? null, priority: entry.priority ?? null, createdAt: now, updatedAt: now,
+        weight: entry.weight ?? null, priority: entry.priority ?? null, injectStreamUsage: entry.injectStreamUsage ?? null, createdAt: now, updatedAt: now,
       });
       result.created++;
       continue;
@@ -180,7 +183,7 @@ export function planImport(stored: ConfigRow[], entries: ImportEntry[], opts: { 
     const patch: Partial<ConfigPatch> = {};
     for (const key of COMPARED) if (entry[key] !== current[key]) Object.assign(patch, { [key]: entry[key] });
     // No price, weight or priority field keeps what is stored (a document from 0.1.0); null clears it.
-    for (const key of OPTIONAL_FIELDS) if (entry[key] !== undefined && entry[key] !== current[key]) patch[key] = entry[key];
+    for (const key of OPTIONAL_FIELDS) if (entry[key] !== undefined && entry[key] !== current[key]) Object.assign(patch, { [key]: entry[key] });
     // No apiKey field keeps the stored key; null clears it.
     if (entry.apiKey !== undefined && entry.apiKey !== current.apiKey) patch.apiKey = entry.apiKey;
     if (Object.keys(patch).length === 0) {

@@ -160,6 +160,8 @@ export type CreateConfigInput = {
   cachedInputPrice?: InputMaybe<Scalars['Float']['input']>;
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
+  /** true when not given. */
+  injectStreamUsage?: InputMaybe<Scalars['Boolean']['input']>;
   /** US dollars per million tokens (0 or more); none set: the price list's. */
   inputPrice?: InputMaybe<Scalars['Float']['input']>;
   outputPrice?: InputMaybe<Scalars['Float']['input']>;
@@ -425,6 +427,8 @@ export type ProxyConfig = {
   health: BackendHealth;
   id: Scalars['ID']['output'];
   ignoreSslVerify: Scalars['Boolean']['output'];
+  /** Ask the backend for a stream's usage (stream_options.include_usage) when the client did not, and keep that usage event from the client; false for backends that refuse stream_options. */
+  injectStreamUsage: Scalars['Boolean']['output'];
   /** US dollars per million input tokens. With none of the three prices set, the price list prices the backend model (see price). */
   inputPrice?: Maybe<Scalars['Float']['output']>;
   /** US dollars per million output tokens. */
@@ -629,6 +633,8 @@ export type UpdateConfigInput = {
   cachedInputPrice?: InputMaybe<Scalars['Float']['input']>;
   enabled?: InputMaybe<Scalars['Boolean']['input']>;
   ignoreSslVerify?: InputMaybe<Scalars['Boolean']['input']>;
+  /** null: back to true. */
+  injectStreamUsage?: InputMaybe<Scalars['Boolean']['input']>;
   /** Absent keeps a price, null clears it. */
   inputPrice?: InputMaybe<Scalars['Float']['input']>;
   outputPrice?: InputMaybe<Scalars['Float']['input']>;
@@ -988,6 +994,7 @@ export type ProxyConfigResolvers<ContextType = GraphQLContext, ParentType extend
   health?: Resolver<ResolversTypes['BackendHealth'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   ignoreSslVerify?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  injectStreamUsage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   inputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   outputPrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   price?: Resolver<Maybe<ResolversTypes['Price']>, ParentType, ContextType>;

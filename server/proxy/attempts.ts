@@ -17,6 +17,7 @@ import type { ParsedRequest } from './parse.ts';
 import { KeyMask, maskHeaders } from './mask.ts';
 import type { RoutePlan } from './route.ts';
 import { sendUpstream, type UpstreamWatch } from './upstream.ts';
+import { wantsUsageAdded } from './usage-event.ts';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const MAX_ATTEMPTS = 3;
@@ -39,6 +40,8 @@ export interface Answer {
   headers: HeaderRecord;
   /** ms from the exchange's start to the request leaving for the backend (the proxy's own time). */
   sentAfterMs: number;
+  /** The proxy asked for the stream's usage: the usage-only event is not passed to the client. */
+  usageAdded: boolean;
 }
 
 export interface AttemptRequest {
@@ -116,8 +119,10 @@ async function once(o: AttemptRequest, config: ConfigRow, first: boolean): Promi
   // config's base URL, and its key with it.
   const url = `${config.baseUrl}${o.subpath}${o.search}`;
   o.exchange.routed(config, url);
-  // Replayed from memory for each attempt: the parsed body, rewritten to this config's model.
-  const body = o.parsed.rewrite(config.backendModelName);
+  // Replayed from memory for each attempt: the parsed body, rewritten to this config's model (and
+  // asking for a stream's usage, unless the config says its backend refuses stream_options).
+  const usageAdded = config.injectStreamUsage !== false && wantsUsageAdded(o.subpath, o.parsed.json);
+  const body = o.parsed.rewrite(config.backendModelName, usageAdded);
   const sentAfterMs = o.exchange.elapsed();
   // The proxy's own time is the first attempt's: later ones wait for the backends before them.
   if (first) {
@@ -135,7 +140,7 @@ async function once(o: AttemptRequest, config: ConfigRow, first: boolean): Promi
   });
   const forwarded = downstreamHeaders(upstream.headers.toJSON());
   const headers = config.apiKey ? maskHeaders(forwarded, config.apiKey) : forwarded;
-  return { upstream, watch, mask: config.apiKey ? new KeyMask(config.apiKey) : null, config, headers, sentAfterMs };
+  return { upstream, watch, mask: config.apiKey ? new KeyMask(config.apiKey) : null, config, headers, sentAfterMs, usageAdded };
 }
 
 /** The answer that goes to the client: its head told to the exchange, with which config and after how many attempts. */

@@ -9,6 +9,7 @@ import { JsonText, type LoggedJson } from '../json.ts';
 import { SseReader, StreamAssembler, type StreamResult } from '../openai/stream.ts';
 import { type Coding, InflateTap } from './encoding.ts';
 import type { KeyMask } from './mask.ts';
+import type { UsageEventDropper } from './usage-event.ts';
 import type { UpstreamWatch } from './upstream.ts';
 
 export interface CaptureOutcome {
@@ -52,6 +53,8 @@ export interface PassOptions {
    * look for. The backend's bytes then cannot be changed: an echoed key ends the answer before it.
    */
   encoded?: { coding: Coding; inflateLimit: number } | null;
+  /** SSE whose usage the proxy asked for (usage-event.ts): the usage-only event is kept from the client. */
+  dropUsage?: UsageEventDropper | null;
 }
 
 /** Why a body that was flowing stopped: silence past the idle limit, or the backend's failure. */
@@ -89,20 +92,31 @@ function passThrough(
     }
   };
   /** The next chunk as the client gets it (the config's key masked), shown to the log on its way. */
+  let dropFlushed = false;
   const readPlain = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
     for (;;) {
-      if (sourceDone) return { done: true, value: undefined };
+      if (sourceDone) {
+        // What the usage dropper held back (an unterminated last event) goes out last.
+        const rest = o.dropUsage && !dropFlushed ? ((dropFlushed = true), o.dropUsage.end()) : null;
+        if (rest && rest.byteLength > 0) return { done: false, value: rest };
+        return { done: true, value: undefined };
+      }
       const chunk = await reader.read();
       let value: Uint8Array | null | undefined = chunk.value;
       if (chunk.done) {
         sourceDone = true;
         value = o.mask?.end();
-        if (!value) return { done: true, value: undefined };
+        if (!value) continue;
       } else if (o.mask) value = o.mask.push(value!);
       // A chunk held back whole (it may begin the key) waits for the next one.
       if (value!.byteLength === 0) continue;
       firstChunkAt ??= performance.now() - o.startedAt;
       show(value!);
+      if (o.dropUsage) {
+        // The log saw the usage event; the client, which did not ask for it, does not.
+        value = o.dropUsage.push(value!);
+        if (value.byteLength === 0) continue;
+      }
       return { done: false, value: value! };
     }
   };

@@ -7,12 +7,18 @@ import { bodyForLog } from './capture.ts';
 import { type JsonBody, parseJsonBody, parseMultipart, replaceModel, replaceModelBytes, withModel } from './body.ts';
 import { estimatePromptTokens, estimateTokens } from '../keys/limits.ts';
 import type { Exchange } from './exchange.ts';
+import { withUsageRequested, withUsageRequestedBytes } from './usage-event.ts';
 
 export interface ParsedRequest {
   model: string;
   multipart: boolean;
-  /** The body for a backend whose model is called `backendModel`; only the model differs. */
-  rewrite(backendModel: string): BodyInit;
+  /**
+   * The body for a backend whose model is called `backendModel`; only the model differs, and with
+   * `addUsage` it asks for the stream's usage (usage-event.ts).
+   */
+  rewrite(backendModel: string, addUsage?: boolean): BodyInit;
+  /** The parsed JSON body (null for multipart): what decides whether usage is asked for. */
+  json: Record<string, unknown> | null;
   /** Tokens the request may cost (keys/limits.ts): its prompt's estimate plus its max_tokens. */
   estimatedTokens: number;
   /** The prompt's part of it (the rest is output: budgets price the two apart). */
@@ -39,7 +45,7 @@ async function parseForm(o: ParseInput): Promise<ParsedRequest> {
   const parsed = await parseMultipart(o.bytes, o.contentType, o.logBodyBytes);
   o.exchange.requestBody(parsed.summary);
   o.exchange.requestedModel(parsed.model);
-  return { model: parsed.model, multipart: true, rewrite: (m) => withModel(parsed.form, m), estimatedTokens: estimateTokens(o.bytes.byteLength, null), estimatedPromptTokens: estimatePromptTokens(o.bytes.byteLength) };
+  return { model: parsed.model, multipart: true, json: null, rewrite: (m) => withModel(parsed.form, m), estimatedTokens: estimateTokens(o.bytes.byteLength, null), estimatedPromptTokens: estimatePromptTokens(o.bytes.byteLength) };
 }
 
 function parseJson(o: ParseInput): ParsedRequest {
@@ -63,9 +69,15 @@ function parseJson(o: ParseInput): ParsedRequest {
   }
   if (exchange.logging) exchange.requestBody(bodyForLog(text, bytes.byteLength, logBodyBytes, true));
   exchange.requestedModel(parsed.model);
-  const rewrite = invalidUtf8 ? (m: string) => replaceModelBytes(parsed, bytes, m) : (m: string) => replaceModel(parsed, m);
+  const rewrite = invalidUtf8
+    ? (m: string, addUsage?: boolean) => {
+      const out = replaceModelBytes(parsed, bytes, m);
+      if (!addUsage) return out;
+      return typeof out === 'string' ? withUsageRequested(out) : withUsageRequestedBytes(out);
+    }
+    : (m: string, addUsage?: boolean) => (addUsage ? withUsageRequested(replaceModel(parsed, m)) : replaceModel(parsed, m));
   return {
-    model: parsed.model, multipart: false, rewrite,
+    model: parsed.model, multipart: false, rewrite, json: parsed.value,
     estimatedTokens: estimateTokens(bytes.byteLength, parsed.value), estimatedPromptTokens: estimatePromptTokens(bytes.byteLength),
   };
 }

@@ -13,6 +13,7 @@ import { bodyForLog, captureBytes, captureJson, captureSse, captureText, type Pa
 import type { Exchange } from './exchange.ts';
 import { accepts, type Coding, codingOf, inflated } from './encoding.ts';
 import { responseInit } from './headers.ts';
+import { UsageEventDropper } from './usage-event.ts';
 import type { HeaderRecord } from '../redact.ts';
 
 export const OVERHEAD_HEADER = 'x-lite-proxy-overhead-ms';
@@ -60,8 +61,11 @@ export function respond(o: RespondOptions): Promise<Response> | Response {
     // A coding the proxy cannot inflate goes on as it came, logged by its size.
     return new Response(streamBinary(o, body, { ...pass, mask: null }, 'binary'), initOf(upstream, headers));
   }
+  // The usage event the proxy asked for is taken out of the bytes: they cannot stay compressed.
+  const dropUsage = kind === 'sse' && o.answer.usageAdded;
+  if (dropUsage) pass = { ...pass, dropUsage: new UsageEventDropper() };
   if (coding !== null) {
-    if (passesEncoded(o, coding)) {
+    if (!dropUsage && passesEncoded(o, coding)) {
       // The backend's bytes as they are; the log and the mask read an inflated copy: a stream's to
       // its end (its first event is awaited, its log assembled), JSON's too (its usage is at the
       // end), text's within the log's budget, none of a binary body or of one not logged.

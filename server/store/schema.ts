@@ -75,6 +75,7 @@ export const CONFIG_FIELDS = {
   outputPrice: { column: 'output_price', kind: 'real', nullable: true, since: 4 },
   weight: { column: 'weight', kind: 'int', nullable: true, since: 4 },
   priority: { column: 'priority', kind: 'int', nullable: true, since: 4 },
+  injectStreamUsage: { column: 'inject_stream_usage', kind: 'bool', nullable: true, since: 4 },
   createdAt: { column: 'created_at', kind: 'date', fixed: true },
   updatedAt: { column: 'updated_at', kind: 'date' },
 } as const satisfies Record<Exclude<keyof ConfigRow, 'apiKeyUnreadable'>, FieldSpec>;

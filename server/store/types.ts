@@ -23,6 +23,8 @@ export interface ConfigRow {
   weight: number | null;
   /** Its tier: lower is tried first (schema version 4); null: 0. */
   priority: number | null;
+  /** Ask a stream's usage of the backend for clients that did not (schema version 4); null: true. */
+  injectStreamUsage: boolean | null;
   createdAt: Date;
   updatedAt: Date;
   /**

@@ -32,6 +32,7 @@ export const ProxyConfig: ProxyConfigResolvers = {
   apiKeyUnreadable: (c) => c.apiKeyUnreadable ?? null,
   weight: (c) => c.weight ?? DEFAULT_WEIGHT,
   priority: (c) => c.priority ?? DEFAULT_PRIORITY,
+  injectStreamUsage: (c) => c.injectStreamUsage ?? true,
   health: (c, _, ctx) => ctx.configs.routes.breakers.health(c.id, Date.now()),
   price: (c, _, ctx) => {
     const info = ctx.prices.info(c);

@@ -1,0 +1,130 @@
+/**
+ * Stream usage, always recorded. A client that streams a chat or text completion without
+ * `stream_options.include_usage` gets no usage from OpenAI-compatible backends, and then the log,
+ * the stats and the client key's budget would see none. So the proxy asks for it (a byte-level
+ * edit of the body, as for the model), and drops from what the client receives exactly the event
+ * it did not ask for: the usage-only chunk (an empty `choices` and a `usage` object). Every other
+ * byte reaches the client as the backend sent it; the log sees the stream whole.
+ */
+import { isObj } from '../openai/chunks.ts';
+
+/** The paths whose streams take stream_options.include_usage. */
+const USAGE_PATHS = new Set(['/chat/completions', '/completions']);
+
+export const INCLUDE_USAGE = '"stream_options":{"include_usage":true},';
+
+/** Whether to ask the backend for usage: a streamed chat or text completion that did not ask itself. */
+export function wantsUsageAdded(subpath: string, body: Record<string, unknown> | null): boolean {
+  return body !== null && body.stream === true && body.stream_options === undefined && USAGE_PATHS.has(subpath);
+}
+
+/** The JSON text with `"stream_options":{"include_usage":true}` as the object's first member (it has members: its model). */
+export function withUsageRequested(text: string): string {
+  const open = text.indexOf('{');
+  return open < 0 ? text : `${text.slice(0, open + 1)}${INCLUDE_USAGE}${text.slice(open + 1)}`;
+}
+
+/** The same on bytes (a body that is not valid UTF-8 is rewritten byte for byte). */
+export function withUsageRequestedBytes(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const open = bytes.indexOf(0x7b);
+  const insert = Buffer.from(INCLUDE_USAGE);
+  if (open < 0) return new Uint8Array(bytes);
+  return new Uint8Array(Buffer.concat([bytes.subarray(0, open + 1), insert, bytes.subarray(open + 1)]));
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const decoder = new TextDecoder();
+
+/**
+ * Removes the usage-only event from an SSE byte stream, byte-exactly: events are split at their
+ * blank line (LF LF, CR LF CR LF or CR CR); a complete event that is the usage chunk is dropped
+ * with its blank line, any other goes on as it came. The bytes of an event not complete at the end
+ * of a chunk wait for the rest of it (backends write one event per write, so this rarely holds
+ * anything back).
+ */
+export class UsageEventDropper {
+  private pending: Uint8Array | null = null;
+  dropped = 0;
+
+  /** The bytes of `chunk` that go to the client now. */
+  push(chunk: Uint8Array): Uint8Array {
+    const bytes = this.pending ? concat(this.pending, chunk) : chunk;
+    this.pending = null;
+    const parts: Uint8Array[] = [];
+    let start = 0;
+    let kept = 0;
+    for (;;) {
+      const end = eventEnd(bytes, start);
+      if (end < 0) break;
+      const event = bytes.subarray(start, end);
+      if (isUsageOnly(event)) {
+        this.dropped++;
+      } else {
+        parts.push(event);
+        kept += event.byteLength;
+      }
+      start = end;
+    }
+    if (start < bytes.byteLength) this.pending = bytes.slice(start);
+    if (parts.length === 1) return parts[0]!;
+    if (parts.length === 0) return EMPTY;
+    const out = new Uint8Array(kept);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+
+  /** At the end of the stream: what was held back (an unterminated last event goes on as it came). */
+  end(): Uint8Array | null {
+    const rest = this.pending;
+    this.pending = null;
+    return rest;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
+
+/** Index just past the blank line that ends the event starting at `from`, or -1. */
+function eventEnd(b: Uint8Array, from: number): number {
+  for (let i = from; i < b.length; i++) {
+    const c = b[i];
+    if (c === LF) {
+      if (b[i + 1] === LF) return i + 2;
+      if (b[i + 1] === CR && b[i + 2] === LF) return i + 3;
+    } else if (c === CR) {
+      if (b[i + 1] === LF && b[i + 2] === CR && b[i + 3] === LF) return i + 4;
+      if (b[i + 1] === CR) return i + 2;
+    }
+  }
+  return -1;
+}
+
+/** An event whose one data line is a chunk with an empty `choices` and a `usage` object. */
+function isUsageOnly(event: Uint8Array): boolean {
+  // Cheap first: the usage chunk is small and says "usage".
+  if (event.byteLength > 4096) return false;
+  const text = decoder.decode(event);
+  if (!text.includes('"usage"') || !text.includes('"choices"')) return false;
+  let data = '';
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
+    else if (line !== '' && !line.startsWith(':')) return false;
+  }
+  try {
+    const value = JSON.parse(data) as unknown;
+    return isObj(value) && Array.isArray(value.choices) && value.choices.length === 0 && isObj(value.usage);
+  } catch {
+    return false;
+  }
+}

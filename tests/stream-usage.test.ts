@@ -1,0 +1,117 @@
+/**
+ * Stream usage always recorded (issue 13): a client streaming a chat or text completion without
+ * stream_options.include_usage gets every byte the backend sent except exactly the usage-only
+ * event the proxy asked for, for every recorded provider stream; the log gets the usage. A client
+ * that asked for usage gets everything; a config with injectStreamUsage false asks nothing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { UsageEventDropper } from '../server/proxy/usage-event.ts';
+import { startApp, type TestApp } from './helpers/app.ts';
+import { fixtureSse, type MockUpstream, startMockUpstream } from './helpers/mock-upstream.ts';
+
+const CHAT_FIXTURES = ['openai-chat-text', 'deepseek-chat-reasoning', 'deepseek-chat-tool-call', 'groq-chat-tool-call', 'moonshot-chat-reasoning', 'qwen-chat-tool-call-empty-ids'];
+
+/** The stream without its usage-only events (empty choices, a usage object), computed apart from the proxy's code. */
+function withoutUsageEvents(sse: string): { text: string; dropped: number } {
+  let dropped = 0;
+  const kept = sse.split('\n\n').filter((event) => {
+    if (!event.startsWith('data: {')) return true;
+    const data = JSON.parse(event.slice(6)) as { choices?: unknown[]; usage?: unknown };
+    const usageOnly = Array.isArray(data.choices) && data.choices.length === 0 && typeof data.usage === 'object' && data.usage !== null;
+    if (usageOnly) dropped++;
+    return !usageOnly;
+  });
+  return { text: kept.join('\n\n'), dropped };
+}
+
+let mock: MockUpstream;
+let app: TestApp;
+beforeAll(async () => {
+  mock = startMockUpstream();
+  app = await startApp();
+  for (const name of [...CHAT_FIXTURES, 'openai-completions-text']) {
+    await app.addConfig({ proxyModelName: name, baseUrl: mock.baseUrl, backendModelName: `fixture:${name}` });
+  }
+  await app.addConfig({ proxyModelName: 'no-inject', baseUrl: mock.baseUrl, backendModelName: 'fixture:openai-chat-text', injectStreamUsage: false });
+});
+afterAll(async () => {
+  await app.stop();
+  mock.stop();
+});
+
+const stream = (path: string, body: Record<string, unknown>) => fetch(`${app.baseUrl}${path}`, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+});
+
+describe('usage asked for and its event kept from the client', () => {
+  for (const name of CHAT_FIXTURES) {
+    test(`${name}: the client gets the backend's bytes minus exactly the usage event; the log gets the usage`, async () => {
+      const res = await stream('/chat/completions', { model: name, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const sent = JSON.parse(mock.requests.at(-1)!.body);
+      expect(sent.stream_options).toEqual({ include_usage: true });
+      expect(sent.model).toBe(`fixture:${name}`);
+      const want = withoutUsageEvents(fixtureSse(name));
+      expect(text).toBe(want.text);
+      await app.drain();
+      const log = (await app.gql('{ logs(first: 1) { nodes { model promptTokens completionTokens streamContent } } }')).data.logs.nodes[0];
+      expect(log.model).toBe(name);
+      if (want.dropped > 0) expect(log.promptTokens).toBeGreaterThan(0);
+    });
+  }
+
+  test('a text completion stream too', async () => {
+    const res = await stream('/completions', { model: 'openai-completions-text', stream: true, prompt: 'hi' });
+    expect(await res.text()).toBe(withoutUsageEvents(fixtureSse('openai-completions-text')).text);
+    expect(JSON.parse(mock.requests.at(-1)!.body).stream_options).toEqual({ include_usage: true });
+  });
+
+  test('a client that asked for usage gets every byte, and its body goes on as it sent it', async () => {
+    const body = { model: 'openai-chat-text', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] };
+    const res = await stream('/chat/completions', body);
+    expect(await res.text()).toBe(fixtureSse('openai-chat-text'));
+    expect(JSON.parse(mock.requests.at(-1)!.body)).toEqual({ ...body, model: 'fixture:openai-chat-text' });
+  });
+
+  test('a config with injectStreamUsage false asks for nothing and drops nothing', async () => {
+    const res = await stream('/chat/completions', { model: 'no-inject', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect(await res.text()).toBe(fixtureSse('openai-chat-text'));
+    expect(JSON.parse(mock.requests.at(-1)!.body).stream_options).toBeUndefined();
+    const config = (await app.gql('{ configs { proxyModelName injectStreamUsage } }')).data.configs;
+    expect(config.find((c: { proxyModelName: string }) => c.proxyModelName === 'no-inject').injectStreamUsage).toBe(false);
+    expect(config.find((c: { proxyModelName: string }) => c.proxyModelName === 'openai-chat-text').injectStreamUsage).toBe(true);
+  });
+
+  test('a request that does not stream is left alone', async () => {
+    await stream('/chat/completions', { model: 'openai-chat-text', messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.arrayBuffer());
+    expect(JSON.parse(mock.requests.at(-1)!.body).stream_options).toBeUndefined();
+  });
+});
+
+describe('UsageEventDropper', () => {
+  const usage = 'data: {"id":"x","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}';
+  const content = 'data: {"id":"x","choices":[{"index":0,"delta":{"content":"hi"}}]}';
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const run = (chunks: string[]) => {
+    const d = new UsageEventDropper();
+    let out = '';
+    for (const c of chunks) out += new TextDecoder().decode(d.push(enc(c)));
+    const rest = d.end();
+    return out + (rest ? new TextDecoder().decode(rest) : '');
+  };
+
+  test('drops the usage event whatever the chunking and line endings; keeps everything else byte for byte', () => {
+    const lf = `${content}\n\n${usage}\n\ndata: [DONE]\n\n`;
+    expect(run([lf])).toBe(`${content}\n\ndata: [DONE]\n\n`);
+    // Split at every byte.
+    expect(run([...lf])).toBe(`${content}\n\ndata: [DONE]\n\n`);
+    const crlf = `${content}\r\n\r\n${usage}\r\n\r\ndata: [DONE]\r\n\r\n`;
+    expect(run([crlf.slice(0, 50), crlf.slice(50, 130), crlf.slice(130)])).toBe(`${content}\r\n\r\ndata: [DONE]\r\n\r\n`);
+    // Comments and an unterminated last event pass as they came.
+    expect(run([`: ping\n\n${usage}\n\n`, 'data: tail'])).toBe(': ping\n\ndata: tail');
+    // A chunk with usage AND choices is not usage-only: it stays.
+    const both = 'data: {"choices":[{"index":0,"delta":{}}],"usage":{"total_tokens":3}}\n\n';
+    expect(run([both])).toBe(both);
+  });
+});
