@@ -115,6 +115,8 @@ const server = Bun.serve({
       case 'first-byte-after':
         await Bun.sleep(Number(a));
         return new Response(COMPLETION, { headers: JSON_HEADERS });
+      case 'status':
+        return new Response(JSON.stringify({ error: { message: `mock ${a}`, type: 'mock_error', param: null, code: null } }), { status: Number(a), headers: JSON_HEADERS });
       default:
         if (latencyMs > 0) await Bun.sleep(latencyMs);
         return new Response(COMPLETION, { headers: JSON_HEADERS });

@@ -3,7 +3,7 @@
  * a fast mock upstream, each figure taken against direct calls to the same mock in the same run.
  *   bun run bench              the full run (about 13 minutes with MongoDB); writes bench/results/<date>.json
  *   bun run bench --quick      a few seconds; fails only on breakage (CI's smoke test)
- *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,large-answers,silence,soak,keys,logging,mongodb,logs
+ *   bun run bench --only=latency,throughput,streaming,cancel,open-streams,large-answers,silence,soak,keys,failover,logging,mongodb,logs
  *   bun run bench --soak-seconds=60
  *   bun run bench --only=logs --logs-entries=100000   the logs scenario (1,000,000 entries by default; --quick: 100,000)
  *       --logs-refill makes the 0.1.0 fill again instead of using bench/.cache/; --logs-keep keeps its DATA_DIR
@@ -167,6 +167,52 @@ async function soakRun(mock: Mock, env: Record<string, string>, label: string, k
  * check and its bookkeeping alone: the key has RPM, TPM, in-flight and budget limits it never
  * reaches, so the limiter and the budget ledger run on every request. Target: ≤ 5 % of throughput, ≤ 0.02 ms of median latency.
  */
+/**
+ * Failover: what a client pays when its first backend fails before the first byte. Three groups on
+ * one proxy whose breakers do not trip (COOLDOWN_FAILURES 1000, more than the run sends, so every request meets the
+ * failure): a healthy one; one whose first tier refuses connections (a closed port) before a
+ * healthy second tier; one whose first tier answers 503. Medians of sequential requests, the
+ * groups in turn. Targets: a refused connection adds under 1 ms; a 503 adds about one round trip.
+ */
+async function failoverRun(mock: Mock) {
+  console.log('\n[6c] failover before the first byte: refused connection, 503 (breakers kept closed)');
+  const n = quick ? 50 : 600;
+  const closedPort = await new Promise<number>((resolve) => {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    resolve(port);
+  });
+  await withProxy(mock, { COOLDOWN_FAILURES: '1000' }, async (proxy) => {
+    const add = (i: Record<string, unknown>) => proxy.gql('mutation($i: CreateConfigInput!) { createConfig(input: $i) { id } }', { i });
+    await add({ proxyModelName: 'fo-healthy', baseUrl: mock.url, backendModelName: 'json' });
+    await add({ proxyModelName: 'fo-refused', baseUrl: `http://127.0.0.1:${closedPort}/v1`, backendModelName: 'json', priority: 0 });
+    await add({ proxyModelName: 'fo-refused', baseUrl: mock.url, backendModelName: 'json', priority: 1 });
+    await add({ proxyModelName: 'fo-503', baseUrl: mock.url, backendModelName: 'status:503', priority: 0 });
+    await add({ proxyModelName: 'fo-503', baseUrl: mock.url, backendModelName: 'json', priority: 1 });
+    const url = `${proxy.url}/v1/chat/completions`;
+    const time = async (model: string) => {
+      const t = performance.now();
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      await res.arrayBuffer();
+      check(res.status === 200 && res.headers.get('x-lite-proxy-attempts') === (model === 'fo-healthy' ? '1' : '2'), `failover: ${model} answered ${res.status} after ${res.headers.get('x-lite-proxy-attempts')} attempts`);
+      return performance.now() - t;
+    };
+    const models = ['fo-healthy', 'fo-refused', 'fo-503'] as const;
+    for (let i = 0; i < 50; i++) for (const m of models) await time(m);
+    const took: Record<string, number[]> = { 'fo-healthy': [], 'fo-refused': [], 'fo-503': [] };
+    for (let i = 0; i < n; i++) for (const m of models) took[m]!.push(await time(m));
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const healthy = med(took['fo-healthy']!);
+    const refused = med(took['fo-refused']!) - healthy;
+    const after503 = med(took['fo-503']!) - healthy;
+    results.failover = { healthyMedianMs: healthy, refusedExtraMs: refused, after503ExtraMs: after503, requests: n };
+    row('failover: median of a healthy group', fmt(healthy));
+    row('failover: extra when the first backend refuses connections', fmt(refused), '< 1 ms', quick ? null : refused < 1);
+    row('failover: extra when the first backend answers 503 (one round trip)', fmt(after503), `≈ ${fmt(healthy)}`, null);
+  });
+}
+
 async function keysRun(mock: Mock) {
   console.log('\n[6b] client keys: the key checked on every request (CLIENT_AUTH=required) against not (off), both sending it');
   const size = quick ? { warmup: 50, rounds: 2, perRound: 50 } : { warmup: 500, rounds: 10, perRound: 300 };
@@ -265,6 +311,7 @@ try {
   const sqliteThroughput = await mainRun(mock, {}, 'SQLite');
   if (wanted('soak')) await soakRun(mock, {}, 'SQLite', 'soak');
   if (wanted('keys')) await keysRun(mock);
+  if (wanted('failover')) await failoverRun(mock);
   if (wanted('logging') && !quick) await loggingRun(mock, sqliteThroughput);
   if (wanted('mongodb') && !quick) await mongoRun(mock, sqliteThroughput);
   if (logsWanted) {
