@@ -127,20 +127,29 @@ describe('compressed answers', () => {
   });
 
   test('a brotli event stream passes as it came to a client that takes br, and the log assembles it as it does a plain one', async () => {
-    const res = await post('br-sse', 'gzip, br', { stream: true });
+    // The client asked for usage itself: nothing is taken out of the stream, which can stay compressed.
+    const res = await post('br-sse', 'gzip, br', { stream: true, stream_options: { include_usage: true } });
     expect(res.headers.get('content-encoding')).toBe('br');
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(new Uint8Array(bodies.get('br-sse')!));
     const row = await logOf('br-sse');
     expect(row.error).toBeNull();
     expect(row.responseBody).toMatchObject({ object: 'chat.completion', choices: [{ message: { role: 'assistant' } }] });
     // Without br, the client reads the stream itself; the log is the same.
-    const plain = await post('br-sse', 'gzip', { stream: true });
+    const plain = await post('br-sse', 'gzip', { stream: true, stream_options: { include_usage: true } });
     expect(plain.headers.get('content-encoding')).toBeNull();
     expect(await plain.text()).toBe(sse);
     const plainRow = await logOf('br-sse');
     expect(plainRow.id).not.toBe(row.id);
     expect(row.chunks!.length).toBeGreaterThan(100);
     expect({ chunks: row.chunks, body: row.responseBody, tokens: row.totalTokens }).toEqual({ chunks: plainRow.chunks, body: plainRow.responseBody, tokens: plainRow.totalTokens });
+  });
+
+  test('a compressed stream whose usage the proxy asked for reaches the client inflated, without the usage event', async () => {
+    const res = await post('br-sse', 'gzip, br', { stream: true });
+    expect(res.headers.get('content-encoding')).toBeNull();
+    const text = await res.text();
+    const usageOnly = (e: string) => e.startsWith('data: {') && /"choices":\[\]/.test(e) && e.includes('"usage"');
+    expect(text).toBe(sse.split('\n\n').filter((e) => !usageOnly(e)).join('\n\n'));
   });
 
   test('a decompression bomb (64 KB of gzip that inflates to 64 MB) passes as it came, and is logged within the budget', async () => {

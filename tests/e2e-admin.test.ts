@@ -65,6 +65,42 @@ describe.skipIf(!available)('admin page in Chromium', () => {
     await shot('models');
   }, 30_000);
 
+  test('prices: the form takes USD per million tokens (empty: the price list\'s), and each config shows its price and where it comes from', async () => {
+    /** The lines of the model's price cell: the prices, then their source. */
+    const priceCell = (model: string) => page.$$eval(`tr:has(td:text-is("${model}")) td[data-col="price"] span`, (spans) => spans.map((s) => s.textContent));
+    // The mock's echo model is on no price list.
+    expect(await priceCell('gpt-e2e')).toEqual(['not priced']);
+    await app.addConfig({ proxyModelName: 'gpt-listed', baseUrl: mock.baseUrl, backendModelName: 'gpt-4o-mini' });
+    const listed = (await app.gql('{ configs { proxyModelName price { input cachedInput output provider model } } }')).data.configs
+      .find((c: { proxyModelName: string }) => c.proxyModelName === 'gpt-listed').price;
+    expect(listed).toMatchObject({ input: 0.15, cachedInput: 0.075, output: 0.6 });
+    await page.reload();
+    await page.waitForSelector('td:text-is("gpt-listed")');
+    expect(await priceCell('gpt-listed')).toEqual(['in $0.15 · cached $0.075 · out $0.60', `price list: ${listed.provider} ${listed.model}`]);
+
+    const edit = async (prices: Record<string, string>) => {
+      await page.click('tr:has(td:text-is("gpt-e2e")) button:has-text("Edit")');
+      for (const [name, value] of Object.entries(prices)) await page.fill(`.drawer input[name=${name}]`, value);
+      await page.click('.drawer button:has-text("Save")');
+    };
+    await edit({ inputPrice: '2.5', outputPrice: '-1' });
+    expect(await page.textContent('.drawer .error')).toBe('Output: a price must be a number of US dollars of 0 or more (per million tokens), or empty.');
+    await page.fill('.drawer input[name=outputPrice]', '10');
+    await page.click('.drawer button:has-text("Save")');
+    await page.waitForSelector('.drawer', { state: 'detached' });
+    await page.waitForSelector('tr:has(td:text-is("gpt-e2e")) [data-source="CONFIG"]');
+    expect(await priceCell('gpt-e2e')).toEqual(['in $2.50 · cached $2.50 · out $10.00', 'config']);
+    const stored = (await app.gql('{ configs { proxyModelName inputPrice cachedInputPrice outputPrice } }')).data.configs
+      .find((c: { proxyModelName: string }) => c.proxyModelName === 'gpt-e2e');
+    expect(stored).toEqual({ proxyModelName: 'gpt-e2e', inputPrice: 2.5, cachedInputPrice: null, outputPrice: 10 });
+    await shot('models-prices');
+    // Emptied, the prices are cleared: back to the price list (which does not know echo).
+    await edit({ inputPrice: '', outputPrice: '' });
+    await page.waitForSelector('.drawer', { state: 'detached' });
+    await page.waitForSelector('tr:has(td:text-is("gpt-e2e")) td[data-col="price"] span:text-is("not priced")');
+    expect(await priceCell('gpt-e2e')).toEqual(['not priced']);
+  }, 30_000);
+
   test('logs: filter by status class, live entries, the detail of a stream, and logged markup stays text', async () => {
     await app.addConfig({ proxyModelName: 'ds', baseUrl: mock.baseUrl, backendModelName: 'fixture:deepseek-chat-reasoning' });
     const send = (body: unknown) =>

@@ -1,7 +1,8 @@
 /**
  * The Dashboard page in headless Chromium against the real server and the mock upstream: the
  * figures of traffic sent before opening it, live updates without a reload, the window switch,
- * the chart's keyboard tooltip, the narrow layout, readable errors and the empty state.
+ * the chart's keyboard tooltip, the narrow layout, readable errors, the spend and the by-key table
+ * (empty while no key sends traffic) and the empty state.
  * Screenshots (dashboard.png, dashboard-narrow.png) go to test-output/screenshots for a reviewer.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
@@ -38,7 +39,8 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   let hourTotal = '';
 
   beforeAll(async () => {
-    app = await startApp();
+    // With client keys (CLIENT_AUTH=auto: requests from this machine need none until a key exists), for the by-key table.
+    app = await startApp({ clientAuth: 'auto' });
     configIds['gpt-dash'] = (await app.addConfig({ proxyModelName: 'gpt-dash', baseUrl: mock.baseUrl, backendModelName: 'echo' })).id;
     configIds['gpt-other'] = (await app.addConfig({ proxyModelName: 'gpt-other', baseUrl: mock.baseUrl, backendModelName: 'echo' })).id;
     browser = await launchChromium();
@@ -80,6 +82,10 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     expect(unrouted).toContain('100%');
     expect(await page.getAttribute('.dash-chart svg', 'role')).toBe('img');
     expect(await page.getAttribute('.dash-chart svg', 'aria-label')).toContain('5 requests, 2 errors');
+    // The echo backend is on no price list, and no key sent anything yet.
+    expect(await page.textContent(cardValue('spend'))).toBe('$0.00');
+    expect(await page.textContent('[data-panel="keys"] .dash-keys-empty')).toBe('No client key sent requests in the last hour.');
+    expect(await page.$('table.dash-keys')).toBeNull();
   }, 30_000);
 
   test('the figures move live when more requests arrive, without a reload', async () => {
@@ -154,8 +160,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   test('at 390 px the cards and the table fit without horizontal page scrolling (dashboard-narrow.png)', async () => {
     await page.setViewportSize({ width: 390, height: 1200 });
     await page.waitForFunction(() => (document.querySelector('.dash-chart svg')?.clientWidth ?? 999) < 390);
-    for (const card of ['requests', 'errors', 'tokens', 'duration', 'ttft']) expect(await page.isVisible(`[data-card="${card}"]`)).toBe(true);
+    for (const card of ['requests', 'errors', 'tokens', 'spend', 'duration', 'ttft']) expect(await page.isVisible(`[data-card="${card}"]`)).toBe(true);
     expect(await page.isVisible('table.dash-models')).toBe(true);
+    expect(await page.isVisible('[data-panel="keys"]')).toBe(true);
     expect(await page.isVisible('.dash-chart svg')).toBe(true);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, 'dashboard-narrow');
@@ -213,6 +220,58 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     expect(await page.$('.dash-alert[role=status]')).toBeNull();
   }, 30_000);
 
+  test('the spend and the by-key table: each key\'s requests, errors, tokens and cost, most requests first', async () => {
+    const key = async (name: string) => {
+      const r = await app.gql<{ createApiKey: { key: { id: string } } }>(
+        'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key { id } } }',
+        { i: { name } },
+      );
+      expect(r.errors).toBeUndefined();
+      return r.data!.createApiKey.key.id;
+    };
+    const teamA = await key('team-a');
+    const teamB = await key('team-b');
+    // Entries keep the id of a key deleted since: the table names it by its id.
+    const gone = '0190aaaa-bbbb-7ccc-8ddd-000000000001';
+    const now = Date.now();
+    const rows: LogRow[] = [];
+    const add = (n: number, opts: { apiKeyId: string; apiKeyName: string; costUsd: number | null; status?: number }) => {
+      for (let i = 0; i < n; i++) {
+        const at = now - 20_000 - rows.length * 100;
+        rows.push(logRow({ ...opts, at, model: 'gpt-dash', configId: configIds['gpt-dash']!, status: opts.status ?? 200, durationMs: 300 }));
+      }
+    };
+    add(2, { apiKeyId: teamA, apiKeyName: 'team-a', costUsd: 0.25 });
+    add(1, { apiKeyId: teamA, apiKeyName: 'team-a', costUsd: null, status: 500 });
+    add(5, { apiKeyId: teamB, apiKeyName: 'team-b', costUsd: 0.5 });
+    add(1, { apiKeyId: gone, apiKeyName: 'old-key', costUsd: 1.2 });
+    for (const row of rows) app.recorder.record(row);
+    await app.drain();
+
+    // $0.50 + $2.50 + $1.20, on top of the unpriced traffic before.
+    await waitForCard(page, 'spend', '$4.20');
+    await page.waitForSelector('table.dash-keys tbody tr >> nth=2');
+    expect(await page.$$eval('table.dash-keys tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-key-id')))).toEqual([teamB, teamA, gone]);
+    const cells = (id: string) => page.$$eval(`table.dash-keys tbody tr[data-key-id="${id}"] > *`, (tds) => tds.map((td) => td.textContent));
+    // Key, requests, errors, tokens (120 in + 340 out for each answered entry), cost.
+    expect(await cells(teamB)).toEqual(['team-b', '5', '0', '2,300', '$2.50']);
+    expect(await cells(teamA)).toEqual(['team-a', '3', '1', '920', '$0.50']);
+    expect(await cells(gone)).toEqual([gone, '1', '0', '460', '$1.20']);
+    // Its errors in the danger colour.
+    expect(await page.$(`table.dash-keys tr[data-key-id="${teamA}"] td.dash-bad`)).not.toBeNull();
+    // The model's cost column holds them too.
+    expect(await page.textContent('table.dash-models tr[data-model="gpt-dash"] td[data-col="cost"]')).toBe('$4.20');
+    await page.locator('[data-panel="keys"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'dashboard-keys');
+
+    // A key's name opens its log entries.
+    await page.click(`table.dash-keys a:has-text("team-a")`);
+    await page.waitForURL(`${app.url}/logs?key=${teamA}`);
+    await page.waitForFunction(() => document.querySelectorAll('table.logs tbody tr').length === 3);
+    await page.click('nav a:has-text("Dashboard")');
+    await page.waitForSelector('table.dash-keys');
+  }, 30_000);
+
   test('a window without traffic shows the empty state with a way to send a request', async () => {
     const empty = await startApp();
     const other = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
@@ -238,14 +297,26 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   });
 });
 
-function logRow(opts: { at: number; model: string; configId: string; status: number; durationMs: number }): LogRow {
+interface LogRowOptions {
+  at: number;
+  model: string;
+  configId: string;
+  status: number;
+  durationMs: number;
+  apiKeyId?: string;
+  apiKeyName?: string;
+  costUsd?: number | null;
+}
+
+function logRow(opts: LogRowOptions): LogRow {
   const ok = opts.status < 400;
   return {
     id: Bun.randomUUIDv7('hex', opts.at), timestamp: new Date(opts.at), method: 'POST', path: '/v1/chat/completions',
     model: opts.model, backendModel: 'echo', configId: opts.configId, upstreamUrl: null, statusCode: opts.status,
     stream: false, durationMs: opts.durationMs, ttftMs: Math.round(opts.durationMs * 0.4),
     promptTokens: ok ? 120 : null, completionTokens: ok ? 340 : null, totalTokens: ok ? 460 : null,
-    error: ok ? null : `upstream answered ${opts.status}`, clientIp: '127.0.0.1', userAgent: 'e2e-dashboard history', apiKeyId: null, apiKeyName: null, costUsd: null,
-    requestHeaders: {}, requestBody: null, responseHeaders: {}, responseBody: null, streamContent: null, chunks: null,
+    error: ok ? null : `upstream answered ${opts.status}`, clientIp: '127.0.0.1', userAgent: 'e2e-dashboard history',
+    apiKeyId: opts.apiKeyId ?? null, apiKeyName: opts.apiKeyName ?? null, costUsd: opts.costUsd ?? null, attemptCount: null,
+    requestHeaders: {}, requestBody: null, responseHeaders: {}, responseBody: null, streamContent: null, chunks: null, attempts: null,
   };
 }

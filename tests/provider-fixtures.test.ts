@@ -74,7 +74,10 @@ describe.each(STORE_KINDS)('provider fixtures (%s)', (kind) => {
       await app.addConfig({ proxyModelName: `fx-${name}`, baseUrl: mock.baseUrl, backendModelName: `fixture:${name}` });
       const path = name.includes('responses') ? '/responses' : name.includes('completions') ? '/completions' : '/chat/completions';
       const res = await fetch(`${app.baseUrl}${path}`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: `fx-${name}`, stream: true }),
+        // Recorded with usage asked for, as these clients asked: the stream comes back whole (a client that
+        // did not ask gets it without the usage event: stream-usage.test.ts).
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: `fx-${name}`, stream: true, ...(path === '/responses' ? {} : { stream_options: { include_usage: true } }) }),
       });
       received.set(name, await res.text());
     }

@@ -1,7 +1,7 @@
-/** The dashboard's summary cards: requests, error rate, tokens, duration and time to first token. */
+/** The dashboard's summary cards: requests, error rate, tokens, spend, duration and time to first token. */
 import { For, Show } from 'solid-js';
 import type { StatsSummary } from '../graphql/dashboard.ts';
-import { formatCount, formatDuration, formatPercent } from '../lib/format.ts';
+import { formatCount, formatDuration, formatPercent, formatUsd } from '../lib/format.ts';
 import { t } from '../lib/i18n.ts';
 
 interface Metric {
@@ -68,6 +68,13 @@ export function DashboardCards(props: DashboardCardsProps) {
           { caption: t('dashboard.card.tokensOut'), value: count(props.total.completionTokens) },
         ]}
         foot={t('dashboard.card.tokensTotal', { total: count(props.total.promptTokens + props.total.completionTokens) })}
+      />
+      <DashboardCard
+        name="spend"
+        label={t('dashboard.card.spend')}
+        title={t('dashboard.card.spendTitle')}
+        metrics={[{ value: formatUsd(props.total.costUsd, props.localeTag) }]}
+        foot={t('dashboard.card.spendFoot')}
       />
       <DashboardCard
         name="duration"

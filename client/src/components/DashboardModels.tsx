@@ -1,7 +1,7 @@
 /** The dashboard's per-model table, busiest model first; requests no config routed get their own row. */
 import { createMemo, For, Show } from 'solid-js';
 import type { ModelStats } from '../graphql/dashboard.ts';
-import { formatCount, formatDuration, formatPercent } from '../lib/format.ts';
+import { formatCount, formatDuration, formatPercent, formatUsd } from '../lib/format.ts';
 import { t } from '../lib/i18n.ts';
 
 export interface DashboardModelsProps {
@@ -23,13 +23,14 @@ export function DashboardModels(props: DashboardModelsProps) {
 
   return (
     <div class="table-wrap dash-table-wrap">
-      <table class="dash-models">
+      <table class="dash-table dash-models">
         <thead>
           <tr>
             <th rowSpan={2} scope="col" class="dash-model-col">{t('dashboard.models.model')}</th>
             <th rowSpan={2} scope="col" class="num">{t('dashboard.models.requests')}</th>
             <th rowSpan={2} scope="col" class="num">{t('dashboard.models.errorRate')}</th>
             <th colSpan={2} scope="colgroup" class="dash-group">{t('dashboard.models.tokens')}</th>
+            <th rowSpan={2} scope="col" class="num">{t('dashboard.models.cost')}</th>
             <th colSpan={2} scope="colgroup" class="dash-group">{t('dashboard.models.duration')}</th>
             <th colSpan={2} scope="colgroup" class="dash-group">{t('dashboard.models.ttft')}</th>
           </tr>
@@ -64,6 +65,7 @@ export function DashboardModels(props: DashboardModelsProps) {
                 </td>
                 <td class="num">{count(row.summary.promptTokens)}</td>
                 <td class="num">{count(row.summary.completionTokens)}</td>
+                <td class="num" data-col="cost">{formatUsd(row.summary.costUsd, props.localeTag)}</td>
                 <td class="num">{ms(row.summary.durationP50Ms)}</td>
                 <td class="num">{ms(row.summary.durationP95Ms)}</td>
                 <td class="num">{ms(row.summary.ttftP50Ms)}</td>

@@ -1,15 +1,18 @@
 /**
- * One log entry in a drawer: headers and bodies as JSON trees (JsonView), a stream's merged text,
- * assembled answer and raw chunks, copy buttons and copy as curl. Logs.tsx opens it from ?log=<id>.
+ * One log entry in a drawer: its key, tokens, cost and timings, headers and bodies as JSON trees
+ * (JsonView), a stream's merged text, assembled answer and raw chunks, copy buttons and copy as curl.
+ * Logs.tsx opens it from ?log=<id>.
  */
 import { createSignal, For, type JSX, Show } from 'solid-js';
 import { LOG, type LogDetail } from '../graphql/operations.ts';
-import { t } from '../lib/i18n.ts';
+import { formatDuration, intlLocale } from '../lib/format.ts';
+import { locale, t } from '../lib/i18n.ts';
 import { createQueryResource } from '../lib/resource.ts';
 import { CopyButton } from './CopyButton.tsx';
 import { Dialog } from './Dialog.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { JsonView } from './JsonView.tsx';
+import { costOf, keyOf } from './LogTable.tsx';
 import { QueryState } from './QueryState.tsx';
 
 const CHUNK_PAGE = 100;
@@ -66,12 +69,37 @@ function Chunks(props: { chunks: unknown[] }) {
   );
 }
 
+/** The figures of the exchange, one term each. */
+function Facts(props: { entry: LogDetail }) {
+  const tag = () => intlLocale(locale(), navigator.language);
+  const tokens = () => {
+    const e = props.entry;
+    if (e.promptTokens === null && e.completionTokens === null) return e.totalTokens === null ? '–' : String(e.totalTokens);
+    return t('logs.tokensDetail', { prompt: e.promptTokens ?? '–', completion: e.completionTokens ?? '–', total: e.totalTokens ?? '–' });
+  };
+  return (
+    <dl class="log-facts">
+      <div data-fact="key"><dt>{t('logs.key')}</dt><dd>{keyOf(props.entry)}</dd></div>
+      <div data-fact="tokens"><dt>{t('logs.tokens')}</dt><dd>{tokens()}</dd></div>
+      <div data-fact="cost">
+        <dt>{t('logs.cost')}</dt>
+        <dd title={props.entry.costUsd === null ? t('logs.costUnknownTitle') : undefined}>
+          {props.entry.costUsd === null ? t('logs.costUnknown') : costOf(props.entry)}
+        </dd>
+      </div>
+      <div data-fact="duration"><dt>{t('logs.duration')}</dt><dd>{formatDuration(props.entry.durationMs, tag())}</dd></div>
+      <div data-fact="ttft"><dt>{t('logs.ttft')}</dt><dd>{formatDuration(props.entry.ttftMs, tag())}</dd></div>
+    </dl>
+  );
+}
+
 function Entry(props: { entry: LogDetail }) {
   return (
     <>
       <p class="mono">
         {props.entry.method} {props.entry.path} → {props.entry.upstreamUrl ?? '–'} · {props.entry.statusCode} · {new Date(props.entry.timestamp).toLocaleString()}
       </p>
+      <Facts entry={props.entry} />
       <Show when={props.entry.error}><p class="error">{t('logs.error')}: {props.entry.error}</p></Show>
       <p><CopyButton class="small" label={t('logs.copyCurl')} text={() => curlFor(props.entry, location.origin)} /></p>
       <Show when={props.entry.stream}>

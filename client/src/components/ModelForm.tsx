@@ -1,8 +1,9 @@
 /**
  * The drawer that adds a model config or edits one. The key is write-only: left empty it keeps the
- * stored key, "clear" removes it. The server's refusal (a bad URL, a duplicate) shows in the form.
+ * stored key, "clear" removes it. Prices left empty come from the price list. The server's refusal
+ * (a bad URL, a duplicate) shows in the form.
  */
-import { createSignal, Show } from 'solid-js';
+import { createSignal, For, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { CREATE_CONFIG, type CreateConfigInput, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
 import { t } from '../lib/i18n.ts';
@@ -20,19 +21,36 @@ interface Draft {
   ignoreSslVerify: boolean;
   enabled: boolean;
   timeoutMs: string;
+  inputPrice: string;
+  cachedInputPrice: string;
+  outputPrice: string;
+}
+
+const PRICES = ['inputPrice', 'cachedInputPrice', 'outputPrice'] as const;
+type PriceField = (typeof PRICES)[number];
+
+const priceText = (v: number | null) => (v === null ? '' : String(v));
+
+/** USD per million tokens, 0 or more (a leading $ allowed); null when empty, undefined when it does not parse. */
+function priceOf(text: string): number | null | undefined {
+  const amount = text.trim().replace(/^\$\s*/, '');
+  if (amount === '') return null;
+  const n = Number(amount);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 function draftOf(c: ProxyConfig | null): Draft {
   if (!c) {
     return {
       id: null, proxyModelName: '', baseUrl: '', backendModelName: '', apiKey: '', clearKey: false,
-      ignoreSslVerify: false, enabled: true, timeoutMs: '',
+      ignoreSslVerify: false, enabled: true, timeoutMs: '', inputPrice: '', cachedInputPrice: '', outputPrice: '',
     };
   }
   return {
     id: c.id, proxyModelName: c.proxyModelName, baseUrl: c.baseUrl, backendModelName: c.backendModelName,
     apiKey: '', clearKey: false, ignoreSslVerify: c.ignoreSslVerify, enabled: c.enabled,
     timeoutMs: c.timeoutMs === null ? '' : String(c.timeoutMs),
+    inputPrice: priceText(c.inputPrice), cachedInputPrice: priceText(c.cachedInputPrice), outputPrice: priceText(c.outputPrice),
   };
 }
 
@@ -40,10 +58,18 @@ function draftOf(c: ProxyConfig | null): Draft {
 function inputOf(d: Draft): { input: CreateConfigInput } | { error: string } {
   const timeout = d.timeoutMs.trim();
   if (timeout !== '' && !/^\d+$/.test(timeout)) return { error: t('models.timeoutInvalid') };
+  const prices: Partial<Record<PriceField, number | null>> = {};
+  for (const field of PRICES) {
+    const price = priceOf(d[field]);
+    if (price === undefined) return { error: t('models.priceInvalid', { field: t(`models.${field}`) }) };
+    prices[field] = price;
+  }
   // It holds every field create needs, so it serves update as well (where an absent apiKey keeps the key).
   const input: CreateConfigInput = {
     proxyModelName: d.proxyModelName, baseUrl: d.baseUrl, backendModelName: d.backendModelName,
     ignoreSslVerify: d.ignoreSslVerify, enabled: d.enabled, timeoutMs: timeout === '' ? null : Number(timeout),
+    // Null clears a price on update: empty fields go back to the price list.
+    ...prices,
   };
   // The key is write-only: empty keeps the stored one, "clear" removes it.
   if (d.clearKey) input.apiKey = null;
@@ -91,6 +117,20 @@ export function ModelForm(props: ModelFormProps) {
           <label class="check"><input type="checkbox" checked={draft.clearKey} onChange={(e) => setDraft('clearKey', e.currentTarget.checked)} />{t('models.keyClear')}</label>
         </Show>
         <label>{t('models.timeout')}<input inputmode="numeric" placeholder="600000" value={draft.timeoutMs} onInput={(e) => setDraft('timeoutMs', e.currentTarget.value)} /></label>
+        <fieldset class="field-group price-fields">
+          <legend>{t('models.prices')}</legend>
+          <div class="row">
+            <For each={PRICES}>
+              {(field) => (
+                <label>
+                  {t(`models.${field}`)}
+                  <input name={field} inputmode="decimal" placeholder="–" value={draft[field]} onInput={(e) => setDraft(field, e.currentTarget.value)} />
+                </label>
+              )}
+            </For>
+          </div>
+          <small class="muted">{t('models.pricesHint')}</small>
+        </fieldset>
         <label class="check"><input type="checkbox" checked={draft.ignoreSslVerify} onChange={(e) => setDraft('ignoreSslVerify', e.currentTarget.checked)} />{t('models.tls')}</label>
         <label class="check"><input type="checkbox" checked={draft.enabled} onChange={(e) => setDraft('enabled', e.currentTarget.checked)} />{t('models.enabled')}</label>
         <ErrorMessage message={error()} />

@@ -13,6 +13,8 @@ export type Stats = DashboardStatsQuery['stats'];
 export type StatsSummary = StatsSummaryFieldsFragment;
 /** `model` is null for requests no config routed (unknown models, /v1/models). */
 export type ModelStats = Stats['models'][number];
+/** `key` is null once the key is gone from the store (its entries keep its id). */
+export type KeyStats = Stats['keys'][number];
 export type StatsPoint = Stats['series'][number];
 /** `status`: ok, degraded (the store fails but logs are still queued) or unavailable (logs at risk). */
 export type Health = DashboardHealthQuery['health'];
@@ -22,7 +24,7 @@ export type StoreHealth = Health['store'];
 // the interpolation and finds the fragment among these documents by name.
 const STATS_SUMMARY_FIELDS = gql`
   fragment StatsSummaryFields on StatsSummary {
-    requests errors clientErrors serverErrors errorRate promptTokens completionTokens
+    requests errors clientErrors serverErrors errorRate promptTokens completionTokens costUsd
     avgDurationMs durationP50Ms durationP95Ms ttftP50Ms ttftP95Ms
   }
 `;
@@ -33,6 +35,7 @@ export const STATS = gql<DashboardStatsQuery, DashboardStatsQueryVariables>`
       from to bucketSeconds
       total { ...StatsSummaryFields }
       models { model summary { ...StatsSummaryFields } }
+      keys { apiKeyId key { id name publicId } summary { ...StatsSummaryFields } }
       series { time requests errors }
     }
   }

@@ -56,11 +56,17 @@ export type CreateConfigInput = {
   cachedInputPrice?: number | null | undefined;
   enabled?: boolean | null | undefined;
   ignoreSslVerify?: boolean | null | undefined;
+  /** true when not given. */
+  injectStreamUsage?: boolean | null | undefined;
   /** US dollars per million tokens (0 or more); none set: the price list's. */
   inputPrice?: number | null | undefined;
   outputPrice?: number | null | undefined;
+  /** -1000 to 1000; 0 when not given. Lower is tried first. */
+  priority?: number | null | undefined;
   proxyModelName: string;
   timeoutMs?: number | null | undefined;
+  /** 0 to 1000; 1 when not given. */
+  weight?: number | null | undefined;
 };
 
 export type LogFilter = {
@@ -73,6 +79,8 @@ export type LogFilter = {
   model?: string | null | undefined;
   /** Substring of the path. */
   path?: string | null | undefined;
+  /** true: entries that tried more than one backend; false: the others. */
+  retried?: boolean | null | undefined;
   /** 2..5 means 2xx..5xx. */
   statusClass?: number | null | undefined;
   statusCode?: number | null | undefined;
@@ -80,6 +88,10 @@ export type LogFilter = {
   /** Inclusive. */
   to?: string | null | undefined;
 };
+
+export type PriceSource =
+  | 'CONFIG'
+  | 'LIST';
 
 export type StatsBucket =
   | 'DAY'
@@ -110,11 +122,17 @@ export type UpdateConfigInput = {
   cachedInputPrice?: number | null | undefined;
   enabled?: boolean | null | undefined;
   ignoreSslVerify?: boolean | null | undefined;
+  /** null: back to true. */
+  injectStreamUsage?: boolean | null | undefined;
   /** Absent keeps a price, null clears it. */
   inputPrice?: number | null | undefined;
   outputPrice?: number | null | undefined;
+  /** null: back to 0. */
+  priority?: number | null | undefined;
   proxyModelName?: string | null | undefined;
   timeoutMs?: number | null | undefined;
+  /** null: back to 1. */
+  weight?: number | null | undefined;
 };
 
 export type ChatSubscriptionVariables = Exact<{
@@ -124,7 +142,7 @@ export type ChatSubscriptionVariables = Exact<{
 
 export type ChatSubscription = { chat: { type: ChatEventType, logId: string, content: string | null, reasoning: string | null, status: number | null, finishReason: string | null, ttftMs: number | null, durationMs: number | null, error: string | null, usage: { promptTokens: number | null, completionTokens: number | null, totalTokens: number | null } | null } };
 
-export type StatsSummaryFieldsFragment = { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null };
+export type StatsSummaryFieldsFragment = { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null };
 
 export type DashboardStatsQueryVariables = Exact<{
   from: string;
@@ -133,7 +151,7 @@ export type DashboardStatsQueryVariables = Exact<{
 }>;
 
 
-export type DashboardStatsQuery = { stats: { from: string, to: string, bucketSeconds: number, total: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null }, models: Array<{ model: string | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, series: Array<{ time: string, requests: number, errors: number }> } };
+export type DashboardStatsQuery = { stats: { from: string, to: string, bucketSeconds: number, total: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null }, models: Array<{ model: string | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, keys: Array<{ apiKeyId: string, key: { id: string, name: string, publicId: string } | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, series: Array<{ time: string, requests: number, errors: number }> } };
 
 export type DashboardTickSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -145,19 +163,24 @@ export type DashboardHealthQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type DashboardHealthQuery = { health: { status: string, store: { kind: string, ok: boolean, lastError: string | null, downSince: string | null, logRows: number | null, bytes: number | null, sizeCheckedAt: string | null, retentionDays: number, maxRows: number | null, retentionDeleted: number }, logQueue: { depth: number, written: number, dropped: number, writeFailures: number, spooled: number, spoolDropped: number, spoolFailing: string | null } } };
 
-export type ApiKeyFieldsFragment = { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null };
+export type ApiKeyFieldsFragment = { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } };
 
 export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null }> };
+export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } }> };
+
+export type KeyNamesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type KeyNamesQuery = { apiKeys: Array<{ id: string, name: string, revokedAt: string | null }> };
 
 export type CreateApiKeyMutationVariables = Exact<{
   input: CreateApiKeyInput;
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, key: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, key: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } } };
 
 export type UpdateApiKeyMutationVariables = Exact<{
   id: string | number;
@@ -165,30 +188,30 @@ export type UpdateApiKeyMutationVariables = Exact<{
 }>;
 
 
-export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null } };
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } };
 
-export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string };
+export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null };
 
-export type LogSummaryFieldsFragment = { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null };
+export type LogSummaryFieldsFragment = { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null };
 
 export type ConfigsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConfigsQuery = { configs: Array<{ id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string }> };
+export type ConfigsQuery = { configs: Array<{ id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null }> };
 
 export type CreateConfigMutationVariables = Exact<{
   input: CreateConfigInput;
 }>;
 
 
-export type CreateConfigMutation = { createConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string } };
+export type CreateConfigMutation = { createConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null } };
 
 export type UpdateConfigMutationVariables = Exact<{
   id: string | number;
@@ -196,7 +219,7 @@ export type UpdateConfigMutationVariables = Exact<{
 }>;
 
 
-export type UpdateConfigMutation = { updateConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string } };
+export type UpdateConfigMutation = { updateConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null } };
 
 export type DeleteConfigMutationVariables = Exact<{
   id: string | number;
@@ -212,21 +235,21 @@ export type LogsQueryVariables = Exact<{
 }>;
 
 
-export type LogsQuery = { logs: { totalCount: number, totalCountExact: boolean, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+export type LogsQuery = { logs: { totalCount: number, totalCountExact: boolean, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
 
 export type LogQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null } | null };
+export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null } | null };
 
 export type LogTailSubscriptionVariables = Exact<{
   filter?: LogFilter | null | undefined;
 }>;
 
 
-export type LogTailSubscription = { logTail: { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null } };
+export type LogTailSubscription = { logTail: { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null } };
 
 export type ExportConfigsQueryVariables = Exact<{
   withKeys?: boolean | null | undefined;

@@ -1,24 +1,35 @@
 /**
- * The Keys page's operations (client keys for /v1). The secret is only ever in createApiKey's
- * answer; nothing else reads it.
+ * The Keys page's operations (client keys for /v1), and the key names the Logs page filters by. The
+ * secret is only ever in createApiKey's answer; nothing else reads it.
  */
 import { gql } from '@urql/core';
 import type {
   ApiKeyFieldsFragment, ApiKeysQuery, ApiKeysQueryVariables, CreateApiKeyMutation, CreateApiKeyMutationVariables,
-  RevokeApiKeyMutation, RevokeApiKeyMutationVariables, UpdateApiKeyMutation, UpdateApiKeyMutationVariables,
+  KeyNamesQuery, KeyNamesQueryVariables, RevokeApiKeyMutation, RevokeApiKeyMutationVariables, UpdateApiKeyMutation,
+  UpdateApiKeyMutationVariables,
 } from './generated.ts';
 
+export type { BudgetPeriod } from './generated.ts';
 export type ApiKey = ApiKeyFieldsFragment;
+/** Its use in the current budget period (all time without a period). */
+export type KeyUsage = ApiKey['usage'];
+export type KeyName = KeyNamesQuery['apiKeys'][number];
 
 const API_KEY_FIELDS = gql`
   fragment ApiKeyFields on ApiKey {
     id name publicId allowedModels rpm tpm maxParallel budgetTokens budgetUsd budgetPeriod expiresAt enabled revokedAt createdAt lastUsedAt
+    usage { periodStart periodEnd requests promptTokens completionTokens costUsd }
   }
 `;
 
 export const API_KEYS = gql<ApiKeysQuery, ApiKeysQueryVariables>`
   query ApiKeys { apiKeys { ...ApiKeyFields } }
   ${API_KEY_FIELDS}
+`;
+
+/** What the Logs page's key filter lists: every key, revoked ones included (their entries stay). */
+export const KEY_NAMES = gql<KeyNamesQuery, KeyNamesQueryVariables>`
+  query KeyNames { apiKeys { id name revokedAt } }
 `;
 
 export const CREATE_API_KEY = gql<CreateApiKeyMutation, CreateApiKeyMutationVariables>`

@@ -14,6 +14,8 @@ import type {
 
 export type { CreateConfigInput, LogFilter } from './generated.ts';
 export type ProxyConfig = ProxyConfigFieldsFragment;
+/** What a config's exchanges are charged at, and where that comes from; null when nothing prices it. */
+export type Price = ProxyConfig['price'];
 export type LogSummary = LogSummaryFieldsFragment;
 export type LogDetail = NonNullable<LogQuery['log']>;
 /** What importConfigs did; the export document itself is opaque JSON here (the server validates it on import). */
@@ -24,12 +26,14 @@ export type ImportResult = ImportConfigsMutation['importConfigs'];
 const PROXY_CONFIG_FIELDS = gql`
   fragment ProxyConfigFields on ProxyConfig {
     id proxyModelName baseUrl backendModelName hasApiKey apiKeyPreview ignoreSslVerify enabled timeoutMs updatedAt
+    inputPrice cachedInputPrice outputPrice price { source input cachedInput output provider model }
   }
 `;
 
 const LOG_SUMMARY_FIELDS = gql`
   fragment LogSummaryFields on LogEntry {
     id timestamp method path model backendModel statusCode stream durationMs ttftMs promptTokens completionTokens totalTokens error
+    apiKeyId apiKeyName costUsd
   }
 `;
 

@@ -1,7 +1,8 @@
 /**
- * Pure formatting and scale helpers for the dashboard: numbers in the reader's locale, durations
- * (ms below a second, seconds above), and the ticks of the chart's axes. Times are laid out in the
- * runtime's time zone (the browser's), so axis ticks fall on local round minutes, hours and days.
+ * Pure formatting and scale helpers for the dashboard (and the pages that show the same figures):
+ * numbers and dollars in the reader's locale, durations (ms below a second, seconds above), and the
+ * ticks of the chart's axes. Times are laid out in the runtime's time zone (the browser's), so axis
+ * ticks fall on local round minutes, hours and days.
  */
 
 const MINUTE = 60_000;
@@ -29,6 +30,18 @@ function numberFormat(tag: string, options: Intl.NumberFormatOptions): Intl.Numb
 /** A whole count with the locale's thousands separators. */
 export function formatCount(value: number, tag: string): string {
   return numberFormat(tag, { maximumFractionDigits: 0 }).format(Math.round(value));
+}
+
+/**
+ * US dollars with the precision a figure needs: cents from a dollar up ($12.30), two significant
+ * digits below it ($0.42, $0.0042), and never "$0.00" for a cost above zero.
+ */
+export function formatUsd(value: number, tag: string): string {
+  const money = (digits: number) => numberFormat(tag, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: digits });
+  const size = Math.abs(value);
+  if (size === 0 || size >= 1) return money(2).format(value);
+  if (size < 0.000_001) return `<${money(6).format(0.000_001)}`;
+  return money(Math.min(6, Math.max(2, Math.ceil(-Math.log10(size)) + 1))).format(value);
 }
 
 /** A share such as an error rate: at most one decimal, and never "0 %" for a rate above zero. */

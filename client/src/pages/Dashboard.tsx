@@ -1,13 +1,15 @@
 /**
- * Traffic at a glance: summary cards, requests and errors over time, and one row per model, for
- * the last hour, day or week (`?window=`). Read from the server's rollups with the stats query and
- * kept live: every logged request re-runs the query (throttled), and the window's end moves
- * forward every minute even when nothing happens. The store panel (health query) refreshes with them.
+ * Traffic at a glance: summary cards (spend among them), requests and errors over time, one row per
+ * model and one per client key, for the last hour, day or week (`?window=`). Read from the server's
+ * rollups with the stats query and kept live: every logged request re-runs the query (throttled),
+ * and the window's end moves forward every minute even when nothing happens. The store panel
+ * (health query) refreshes with them.
  */
 import { A, useSearchParams } from '@solidjs/router';
 import { type Accessor, createMemo, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { DashboardCards } from '../components/DashboardCards.tsx';
 import { type ChartPoint, DashboardChart } from '../components/DashboardChart.tsx';
+import { DashboardKeys } from '../components/DashboardKeys.tsx';
 import { DashboardModels } from '../components/DashboardModels.tsx';
 import { DashboardStore } from '../components/DashboardStore.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
@@ -188,10 +190,16 @@ export function Dashboard() {
                 </header>
                 <DashboardChart points={points()} bucketSeconds={s().bucketSeconds} localeTag={tag()} bucketLabel={bucketLabel(s().bucketSeconds)} />
               </article>
-              <article class="dash-panel dash-panel-table">
-                <h2>{t('dashboard.models.title')}</h2>
-                <DashboardModels models={s().models} totalRequests={s().total.requests} localeTag={tag()} />
-              </article>
+              <div class="dash-tables">
+                <article class="dash-panel dash-panel-table">
+                  <h2>{t('dashboard.models.title')}</h2>
+                  <DashboardModels models={s().models} totalRequests={s().total.requests} localeTag={tag()} />
+                </article>
+                <article class="dash-panel dash-panel-table" data-panel="keys">
+                  <h2>{t('dashboard.keys.title')}</h2>
+                  <DashboardKeys keys={s().keys} windowLabel={t(`dashboard.windowLong.${loaded()!.window}`)} localeTag={tag()} />
+                </article>
+              </div>
             </Show>
           </div>
         )}

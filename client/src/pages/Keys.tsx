@@ -1,15 +1,17 @@
 /**
- * Client keys for /v1: a table with each key's models, limits, status and last use; New key opens a
- * form, and the created key's secret is shown once in a box with a copy button (the server keeps
- * only its hash, so it can never be shown again). Disable/Enable and Revoke act on the next request.
+ * Client keys for /v1: a table with each key's models, limits, use of its budget (KeyUsage), status
+ * and last use; New key opens a form (KeyForm), and the created key's secret is shown once in a box
+ * with a copy button (the server keeps only its hash, so it can never be shown again).
+ * Disable/Enable and Revoke act on the next request.
  */
 import { createSignal, For, Show } from 'solid-js';
-import { createStore } from 'solid-js/store';
 import { CopyButton } from '../components/CopyButton.tsx';
 import { Dialog } from '../components/Dialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { KeyForm } from '../components/KeyForm.tsx';
+import { KeyUsage } from '../components/KeyUsage.tsx';
 import { QueryState } from '../components/QueryState.tsx';
-import { API_KEYS, type ApiKey, CREATE_API_KEY, REVOKE_API_KEY, UPDATE_API_KEY } from '../graphql/keys.ts';
+import { API_KEYS, type ApiKey, REVOKE_API_KEY, UPDATE_API_KEY } from '../graphql/keys.ts';
 import { t } from '../lib/i18n.ts';
 import { createQueryResource } from '../lib/resource.ts';
 import { runMutation } from '../lib/urql.ts';
@@ -89,7 +91,7 @@ function KeyTable(props: { keys: ApiKey[]; onToggle: (k: ApiKey) => void; onRevo
         <thead>
           <tr>
             <th>{t('keys.name')}</th><th>{t('keys.publicId')}</th><th>{t('keys.models')}</th><th>{t('keys.limits')}</th>
-            <th>{t('keys.expiresAt')}</th><th>{t('keys.status')}</th><th>{t('keys.lastUsed')}</th><th>{t('keys.created')}</th><th>{t('keys.actions')}</th>
+            <th>{t('keys.use')}</th><th>{t('keys.expiresAt')}</th><th>{t('keys.status')}</th><th>{t('keys.lastUsed')}</th><th>{t('keys.created')}</th><th>{t('keys.actions')}</th>
           </tr>
         </thead>
         <tbody>
@@ -100,6 +102,7 @@ function KeyTable(props: { keys: ApiKey[]; onToggle: (k: ApiKey) => void; onRevo
                 <td class="mono">{k.publicId}</td>
                 <td>{k.allowedModels ? k.allowedModels.join(', ') : t('keys.modelsAll')}</td>
                 <td>{limits(k)}</td>
+                <td><KeyUsage apiKey={k} /></td>
                 <td>{when(k.expiresAt) ?? t('keys.never')}</td>
                 <td class={`key-status ${statusOf(k)}`}>{t(`keys.${statusOf(k)}`)}</td>
                 <td>{when(k.lastUsedAt) ?? t('keys.neverUsed')}</td>
@@ -116,56 +119,5 @@ function KeyTable(props: { keys: ApiKey[]; onToggle: (k: ApiKey) => void; onRevo
         </tbody>
       </table>
     </div>
-  );
-}
-
-function KeyForm(props: { onCancel: () => void; onCreated: (name: string, secret: string) => void }) {
-  const [draft, setDraft] = createStore({ name: '', models: '', rpm: '', tpm: '', maxParallel: '', expiresAt: '' });
-  const [error, setError] = createSignal<string | null>(null);
-  const limit = (text: string): number | null | undefined => {
-    if (text.trim() === '') return null;
-    const n = Number(text);
-    return Number.isInteger(n) && n >= 1 ? n : undefined;
-  };
-
-  async function save(event: SubmitEvent) {
-    event.preventDefault();
-    setError(null);
-    const rpm = limit(draft.rpm);
-    const tpm = limit(draft.tpm);
-    const maxParallel = limit(draft.maxParallel);
-    if (rpm === undefined || tpm === undefined || maxParallel === undefined) return setError(t('keys.limitInvalid'));
-    const models = draft.models.split(',').map((m) => m.trim()).filter((m) => m !== '');
-    const outcome = await runMutation(CREATE_API_KEY, {
-      input: {
-        name: draft.name.trim(), allowedModels: models.length > 0 ? models : null, rpm, tpm, maxParallel,
-        expiresAt: draft.expiresAt ? new Date(draft.expiresAt).toISOString() : null,
-      },
-    });
-    if (outcome.error !== null) return setError(outcome.error);
-    props.onCreated(outcome.data.createApiKey.key.name, outcome.data.createApiKey.secret);
-  }
-
-  return (
-    <Dialog kind="drawer" label={t('keys.add')} onClose={() => props.onCancel()}>
-      <form class="card" onSubmit={save}>
-        <h2>{t('keys.add')}</h2>
-        <label>{t('keys.name')}<input required name="name" value={draft.name} onInput={(e) => setDraft('name', e.currentTarget.value)} /></label>
-        <label>
-          {t('keys.models')}
-          <input name="models" placeholder="gpt-4o, local-*" value={draft.models} onInput={(e) => setDraft('models', e.currentTarget.value)} />
-          <small class="muted">{t('keys.modelsHint')}</small>
-        </label>
-        <label>{t('keys.rpm')}<input name="rpm" inputmode="numeric" value={draft.rpm} onInput={(e) => setDraft('rpm', e.currentTarget.value)} /></label>
-        <label>{t('keys.tpm')}<input name="tpm" inputmode="numeric" value={draft.tpm} onInput={(e) => setDraft('tpm', e.currentTarget.value)} /></label>
-        <label>{t('keys.maxParallel')}<input name="maxParallel" inputmode="numeric" value={draft.maxParallel} onInput={(e) => setDraft('maxParallel', e.currentTarget.value)} /></label>
-        <label>{t('keys.expiresAt')}<input name="expiresAt" type="datetime-local" value={draft.expiresAt} onInput={(e) => setDraft('expiresAt', e.currentTarget.value)} /></label>
-        <ErrorMessage message={error()} />
-        <div class="row">
-          <button type="submit">{t('keys.create')}</button>
-          <button type="button" class="secondary" onClick={() => props.onCancel()}>{t('keys.cancel')}</button>
-        </div>
-      </form>
-    </Dialog>
   );
 }

@@ -4,6 +4,7 @@ import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { LogDetailView } from '../components/LogDetail.tsx';
 import { describeFilter, filterFrom, LogFilters, pageSizeFrom } from '../components/LogFilters.tsx';
 import { LogTable } from '../components/LogTable.tsx';
+import { KEY_NAMES } from '../graphql/keys.ts';
 import { DELETE_LOGS, LOG_TAIL, LOGS, type LogSummary } from '../graphql/operations.ts';
 import { downloadLogs, type LogFormat } from '../lib/download.ts';
 import { t } from '../lib/i18n.ts';
@@ -32,6 +33,9 @@ export function Logs() {
     setFresh([]);
     setNotice(null);
   }, { defer: true }));
+
+  const keys = createQueryResource(KEY_NAMES, { select: (data) => data.apiKeys });
+  const keyName = (id: string) => keys()?.find((k) => k.id === id)?.name ?? id;
 
   const page = createQueryResource(LOGS, {
     source: () => ({ filter: filter(), first: size(), after: after() }),
@@ -89,7 +93,7 @@ export function Logs() {
     const f = filter();
     const count = total();
     if (!hasFilter() || count === null) return;
-    const question = count === 1 ? t('logs.deleteConfirmOne', { filters: describeFilter(f) }) : t('logs.deleteConfirm', { count: totalText(), filters: describeFilter(f) });
+    const question = count === 1 ? t('logs.deleteConfirmOne', { filters: describeFilter(f, keyName) }) : t('logs.deleteConfirm', { count: totalText(), filters: describeFilter(f, keyName) });
     if (!confirm(question)) return;
     setBusy('delete');
     setActionError(null);
@@ -114,7 +118,7 @@ export function Logs() {
           {t('logs.live')}
         </label>
       </header>
-      <LogFilters params={params} size={size()} onChange={set} />
+      <LogFilters params={params} size={size()} keys={keys()} keysError={keys.error} onChange={set} />
       <div class="log-actions">
         <button type="button" class="secondary small" disabled={busy() !== null} title={t('logs.downloadJsonlTitle')} onClick={() => void download('jsonl')}>
           {busy() === 'jsonl' ? t('logs.downloading') : t('logs.downloadJsonl')}

@@ -1,6 +1,7 @@
 /**
- * The model configs: a table with an enable switch, Test, Edit and Delete per row; Add and Edit open
- * ModelForm; Import reads a file into ModelImportDialog; Export saves the server's export document.
+ * The model configs: a table with each config's effective price and where it comes from, an enable
+ * switch, Test, Edit and Delete per row; Add and Edit open ModelForm; Import reads a file into
+ * ModelImportDialog; Export saves the server's export document.
  */
 import { createSignal, For, Show } from 'solid-js';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
@@ -8,9 +9,10 @@ import { ModelForm } from '../components/ModelForm.tsx';
 import { type ImportFile, ModelImportDialog, readImportFile } from '../components/ModelImportDialog.tsx';
 import { createModelTests, type ModelTests, ModelTestResult } from '../components/ModelTest.tsx';
 import { QueryState } from '../components/QueryState.tsx';
-import { CONFIGS, DELETE_CONFIG, EXPORT_CONFIGS, type ImportResult, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
+import { CONFIGS, DELETE_CONFIG, EXPORT_CONFIGS, type ImportResult, type Price, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
 import { fileDate, saveBlob } from '../lib/download.ts';
-import { t } from '../lib/i18n.ts';
+import { formatUsd, intlLocale } from '../lib/format.ts';
+import { locale, t } from '../lib/i18n.ts';
 import { createQueryResource } from '../lib/resource.ts';
 import { runMutation, runQuery } from '../lib/urql.ts';
 
@@ -110,7 +112,7 @@ function ModelTable(props: ModelTableProps) {
         <thead>
           <tr>
             <th>{t('models.name')}</th><th>{t('models.baseUrl')}</th><th>{t('models.backendModel')}</th>
-            <th>{t('models.key')}</th><th>{t('models.tlsColumn')}</th><th>{t('models.enabled')}</th>
+            <th>{t('models.key')}</th><th>{t('models.price')}</th><th>{t('models.tlsColumn')}</th><th>{t('models.enabled')}</th>
             <th>{t('models.timeout')}</th><th>{t('models.updated')}</th><th>{t('models.actions')}</th>
           </tr>
         </thead>
@@ -122,6 +124,7 @@ function ModelTable(props: ModelTableProps) {
                 <td class="mono">{c.baseUrl}</td>
                 <td>{c.backendModelName}</td>
                 <td class="mono">{c.apiKeyPreview ?? t('models.noKey')}</td>
+                <td data-col="price"><PriceCell price={c.price} /></td>
                 <td>{c.ignoreSslVerify ? t('models.tlsSkipped') : t('models.tlsVerified')}</td>
                 <td><input type="checkbox" checked={c.enabled} onChange={() => props.onToggle(c)} aria-label={t('models.enabled')} /></td>
                 <td>{c.timeoutMs ?? t('common.default')}</td>
@@ -138,5 +141,22 @@ function ModelTable(props: ModelTableProps) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A config's prices per million tokens and their source: its own, the price list's (which entry), or none. */
+function PriceCell(props: { price: Price }) {
+  const usd = (n: number) => formatUsd(n, intlLocale(locale(), navigator.language));
+  return (
+    <Show when={props.price} fallback={<span class="muted" title={t('models.notPricedTitle')}>{t('models.notPriced')}</span>}>
+      {(p) => (
+        <div class="model-price">
+          <span>{t('models.priceFigures', { input: usd(p().input), cachedInput: usd(p().cachedInput), output: usd(p().output) })}</span>
+          <span class="muted" data-source={p().source}>
+            {p().source === 'CONFIG' ? t('models.priceSource.CONFIG') : t('models.priceSource.LIST', { provider: p().provider ?? '', model: p().model ?? '' })}
+          </span>
+        </div>
+      )}
+    </Show>
   );
 }
