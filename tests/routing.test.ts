@@ -128,6 +128,24 @@ for (const kind of stores) {
       expect(res.headers.get('x-lite-proxy-attempts')).toBe('1');
     });
 
+    test('a 200 stream whose first event is an error goes to another config; a lone config passes it to the client as it came', async () => {
+      const bad = await app.addConfig({ proxyModelName: 'sse-first-error', baseUrl: mock.baseUrl, backendModelName: 'sse-error', priority: 0 });
+      const good = await app.addConfig({ proxyModelName: 'sse-first-error', baseUrl: mock.baseUrl, backendModelName: 'slow:3:5', priority: 1 });
+      const res = await ask(app, 'sse-first-error', { stream: true });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-lite-proxy-config')).toBe(good.id);
+      const text = await res.text();
+      expect(text).toContain('t2 ');
+      expect(text).not.toContain('overloaded');
+      const log = await lastLog(app);
+      expect(log.attempts).toHaveLength(2);
+      expect(log.attempts[0]).toMatchObject({ configId: bad.id, statusCode: 200, error: 'Backend stream began with an error: mock overloaded' });
+      await app.addConfig({ proxyModelName: 'sse-error-alone', baseUrl: mock.baseUrl, backendModelName: 'sse-error' });
+      const alone = await ask(app, 'sse-error-alone', { stream: true });
+      expect(alone.status).toBe(200);
+      expect(await alone.text()).toBe('data: {"error":{"message":"mock overloaded","type":"server_error","code":"overloaded"}}\n\ndata: [DONE]\n\n');
+    });
+
     test('cooldown after 3 failures, then a single half-open probe under 20 concurrent requests; success closes it', async () => {
       const name = `probe-${kind}`;
       // Fails 3 times (tripping its breaker), then answers.

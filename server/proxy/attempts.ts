@@ -1,8 +1,8 @@
 /**
  * The attempt step: sends the request to the route plan's configs until one answers. Another
  * config is tried, at once, only while nothing has reached the client: after a connection error,
- * no first byte within the config's timeoutMs, or a status the group retries (408, 429, 500, 502,
- * 503, 504, 529). Client errors go back at once. The same config is tried again only when it is the
+ * no first byte within the config's timeoutMs, a status the group retries (408, 429, 500, 502,
+ * 503, 504, 529), or a 200 stream whose first event is an error (read here, then passed on). Client errors go back at once. The same config is tried again only when it is the
  * only one, once, after its retry-after (at most 10 s) or 0.5 s (not after a timeout). At most MAX_ATTEMPTS in all;
  * each attempt and its outcome are told to the exchange (the log's `attempts`) and to the breakers.
  */
@@ -18,6 +18,9 @@ import { KeyMask, maskHeaders } from './mask.ts';
 import type { RoutePlan } from './route.ts';
 import { sendUpstream, type UpstreamWatch } from './upstream.ts';
 import { wantsUsageAdded } from './usage-event.ts';
+import { tryParse } from '../json.ts';
+import { errorMessageOf, isObj } from '../openai/chunks.ts';
+import { SseReader } from '../openai/stream.ts';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const MAX_ATTEMPTS = 3;
@@ -42,7 +45,20 @@ export interface Answer {
   sentAfterMs: number;
   /** The proxy asked for the stream's usage: the usage-only event is not passed to the client. */
   usageAdded: boolean;
+  /**
+   * A stream whose first event was read here (to see whether it is an error): the bytes read so
+   * far and the reader of the rest. The body's own stream is locked then; capture.ts reads these.
+   */
+  peeked?: PeekedBody;
 }
+
+export interface PeekedBody {
+  head: Uint8Array[];
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+}
+
+/** How much of a stream's start is read looking for its first event before it is passed on as it is. */
+const PEEK_MAX_BYTES = 64 * 1024;
 
 export interface AttemptRequest {
   exchange: Exchange;
@@ -95,8 +111,18 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
       const answer = await once(o, config, n === 0);
       const status = answer.upstream.status;
       if (!RETRY_ON_STATUS.has(status)) {
-        o.breakers.succeeded(config.id, Date.now());
-        return finalAnswer(o, answer, n + 1);
+        // A 200 stream that begins with an error is the backend's failure too, and nothing has gone out yet.
+        const streamError = isPlainStream(answer.upstream) ? await peekFirstEvent(answer) : null;
+        if (streamError === null || n + 1 >= MAX_ATTEMPTS || !o.plan.hasUntried(Date.now())) {
+          if (streamError === null) o.breakers.succeeded(config.id, Date.now());
+          else o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
+          return finalAnswer(o, answer, n + 1);
+        }
+        o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
+        o.exchange.attemptFailed(config, streamError, status, startedAt);
+        discard(answer);
+        previous = null;
+        continue;
       }
       o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
       refused = { answer, startedAt };
@@ -157,7 +183,46 @@ function finalAnswer(o: AttemptRequest, answer: Answer, attempts: number): Answe
 /** A refused answer that will not be passed on: its deadline stopped and its body let go. */
 function discard(answer: Answer): void {
   answer.watch.stop();
-  answer.upstream.body?.cancel().catch(() => {});
+  if (answer.peeked) answer.peeked.reader.cancel().catch(() => {});
+  else answer.upstream.body?.cancel().catch(() => {});
+}
+
+/** An SSE answer the proxy can read as it is (not compressed). */
+function isPlainStream(upstream: Response): boolean {
+  return upstream.body !== null && (upstream.headers.get('content-type') ?? '').includes('text/event-stream') && !upstream.headers.get('content-encoding');
+}
+
+/**
+ * Reads the stream's start until its first event (within PEEK_MAX_BYTES, and the config's
+ * timeoutMs, which the answer's deadline still guards); returns that event's error message when
+ * it is an error (`event: error`, or data with an `error` member), else null. What was read
+ * stays in `answer.peeked` for the client.
+ */
+async function peekFirstEvent(answer: Answer): Promise<string | null> {
+  const reader = answer.upstream.body!.getReader();
+  const head: Uint8Array[] = [];
+  answer.peeked = { head, reader };
+  let first: { data: string; name: string | undefined } | null = null;
+  const sse = new SseReader({ addEvent: (data, name) => void (first ??= { data, name }), finish: () => null });
+  let bytes = 0;
+  try {
+    while (!first && bytes < PEEK_MAX_BYTES) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      head.push(chunk.value);
+      bytes += chunk.value.byteLength;
+      sse.push(chunk.value);
+    }
+  } catch {
+    // A break or the deadline: the respond step meets it on the next read and says so, as for any stream.
+    return null;
+  }
+  if (!first) return null;
+  const { data, name } = first as { data: string; name: string | undefined };
+  const parsed = tryParse(data);
+  if (name !== 'error' && !(isObj(parsed) && parsed.error !== undefined && parsed.error !== null)) return null;
+  const message = errorMessageOf(parsed) ?? (data.length > 200 ? `${data.slice(0, 200)}…` : data);
+  return `Backend stream began with an error: ${message}`;
 }
 
 function retryAfterOf(upstream: Response): number | null {

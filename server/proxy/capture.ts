@@ -10,6 +10,7 @@ import { SseReader, StreamAssembler, type StreamResult } from '../openai/stream.
 import { type Coding, InflateTap } from './encoding.ts';
 import type { KeyMask } from './mask.ts';
 import type { UsageEventDropper } from './usage-event.ts';
+import type { PeekedBody } from './attempts.ts';
 import type { UpstreamWatch } from './upstream.ts';
 
 export interface CaptureOutcome {
@@ -55,6 +56,8 @@ export interface PassOptions {
   encoded?: { coding: Coding; inflateLimit: number } | null;
   /** SSE whose usage the proxy asked for (usage-event.ts): the usage-only event is kept from the client. */
   dropUsage?: UsageEventDropper | null;
+  /** The start the attempt step already read, and the reader of the rest (the body is locked then). */
+  peeked?: PeekedBody;
 }
 
 /** Why a body that was flowing stopped: silence past the idle limit, or the backend's failure. */
@@ -68,7 +71,9 @@ function passThrough(
   o: PassOptions,
   onChunk: (bytes: Uint8Array) => void,
 ): PassThrough<CaptureOutcome> & { prefetch(until: () => boolean): Promise<void> } {
-  const reader = body.getReader();
+  // A stream whose start the attempt step read (to see its first event) is read on from there.
+  const reader = o.peeked?.reader ?? body.getReader();
+  const unread = o.peeked ? [...o.peeked.head] : null;
   /** Chunks read ahead of the client (a stream's start, until its first event). */
   const head: Uint8Array[] = [];
   let headDone = false;
@@ -101,7 +106,7 @@ function passThrough(
         if (rest && rest.byteLength > 0) return { done: false, value: rest };
         return { done: true, value: undefined };
       }
-      const chunk = await reader.read();
+      const chunk = unread?.length ? { done: false as const, value: unread.shift()! } : await reader.read();
       let value: Uint8Array | null | undefined = chunk.value;
       if (chunk.done) {
         sourceDone = true;

@@ -102,7 +102,7 @@ function passesEncoded(o: RespondOptions, coding: Coding): boolean {
   return o.answer.upstream.status < 400 && accepts(o.exchange.incoming['accept-encoding'], coding);
 }
 
-const passOf = (o: RespondOptions): PassOptions => ({ startedAt: o.exchange.startedAt, watch: o.answer.watch, idleMs: o.idleMs, mask: o.answer.mask });
+const passOf = (o: RespondOptions): PassOptions => ({ startedAt: o.exchange.startedAt, watch: o.answer.watch, idleMs: o.idleMs, mask: o.answer.mask, peeked: o.answer.peeked });
 
 /**
  * A JSON answer is read whole (the usual case, and the fastest) when it says it fits the log's

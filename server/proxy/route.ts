@@ -126,6 +126,15 @@ export class RoutePlan {
     return this.pinned ?? this.group?.members[0]?.config ?? null;
   }
 
+  /** Whether a config not tried yet remains (for deciding whether an answer is worth refusing). */
+  hasUntried(now: number): boolean {
+    if (!this.group) return false;
+    for (const m of this.group.members) {
+      if (!this.wasTried(m.config) && this.breakers.availability(m.config.id, now) !== 'probing') return true;
+    }
+    return false;
+  }
+
   /** How many configs the plan could try at most. */
   get size(): number {
     return this.group ? this.group.members.length : 1;
