@@ -146,6 +146,19 @@ for (const kind of stores) {
       expect(await alone.text()).toBe('data: {"error":{"message":"mock overloaded","type":"server_error","code":"overloaded"}}\n\ndata: [DONE]\n\n');
     });
 
+    test('stats count attempts and retried requests, per model', async () => {
+      await app.drain();
+      const now = Date.now();
+      const stats = (await app.gql(`query($f: DateTime!, $t: DateTime!) { stats(from: $f, to: $t, bucket: HOUR) {
+        total { requests attempts retried } models { model summary { requests attempts retried } } } }`,
+      { f: new Date(now - 3_600_000).toISOString(), t: new Date(now + 60_000).toISOString() })).data.stats;
+      const tiered = stats.models.find((m: { model: string }) => m.model === 'tiered').summary;
+      expect(tiered).toEqual({ requests: 1, attempts: 2, retried: 1 });
+      const weighted = stats.models.find((m: { model: string }) => m.model === 'weighted').summary;
+      expect(weighted).toEqual({ requests: 100, attempts: 100, retried: 0 });
+      expect(stats.total.attempts).toBeGreaterThan(stats.total.requests);
+    });
+
     test('cooldown after 3 failures, then a single half-open probe under 20 concurrent requests; success closes it', async () => {
       const name = `probe-${kind}`;
       // Fails 3 times (tripping its breaker), then answers.

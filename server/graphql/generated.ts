@@ -540,6 +540,8 @@ export type StatsPoint = {
 
 export type StatsSummary = {
   __typename?: 'StatsSummary';
+  /** Backend attempts: more than the requests when some were tried again on another config (entries from before 0.2.0 count none). */
+  attempts: Scalars['Float']['output'];
   /** Mean over all requests. */
   avgDurationMs?: Maybe<Scalars['Float']['output']>;
   clientErrors: Scalars['Float']['output'];
@@ -555,6 +557,8 @@ export type StatsSummary = {
   errors: Scalars['Float']['output'];
   promptTokens: Scalars['Float']['output'];
   requests: Scalars['Float']['output'];
+  /** Requests that tried more than one backend. */
+  retried: Scalars['Float']['output'];
   serverErrors: Scalars['Float']['output'];
   ttftP50Ms?: Maybe<Scalars['Float']['output']>;
   ttftP95Ms?: Maybe<Scalars['Float']['output']>;
@@ -1038,6 +1042,7 @@ export type StatsPointResolvers<ContextType = GraphQLContext, ParentType extends
 }>;
 
 export type StatsSummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StatsSummary'] = ResolversParentTypes['StatsSummary']> = ResolversObject<{
+  attempts?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   avgDurationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   clientErrors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   completionTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1048,6 +1053,7 @@ export type StatsSummaryResolvers<ContextType = GraphQLContext, ParentType exten
   errors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   requests?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  retried?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   serverErrors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   ttftP50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   ttftP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;

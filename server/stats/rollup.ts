@@ -42,6 +42,8 @@ function addEntry(counts: RollupCounts, row: LogSummary): void {
   if (row.promptTokens) add(counts, 'pt', row.promptTokens);
   if (row.completionTokens) add(counts, 'ct', row.completionTokens);
   if (row.costUsd) add(counts, 'cost', row.costUsd);
+  if (row.attemptCount) add(counts, 'at', row.attemptCount);
+  if (row.attemptCount !== null && row.attemptCount > 1) add(counts, 'rt', 1);
   add(counts, 'dsum', row.durationMs);
   add(counts, `d${histogramBin(row.durationMs)}`, 1);
   if (row.ttftMs !== null) add(counts, `t${histogramBin(row.ttftMs)}`, 1);

@@ -48,6 +48,10 @@ export interface Summary {
   promptTokens: number;
   completionTokens: number;
   costUsd: number;
+  /** Backend attempts (more than requests when some were tried again elsewhere). */
+  attempts: number;
+  /** Requests that tried more than one backend. */
+  retried: number;
   avgDurationMs: number | null;
   durationP50Ms: number | null;
   durationP95Ms: number | null;
@@ -89,6 +93,8 @@ export function summarise(c: RollupCounts): Summary {
     promptTokens: c.pt ?? 0,
     completionTokens: c.ct ?? 0,
     costUsd: c.cost ?? 0,
+    attempts: c.at ?? 0,
+    retried: c.rt ?? 0,
     avgDurationMs: requests > 0 ? (c.dsum ?? 0) / requests : null,
     durationP50Ms: percentile(c, 'd', 0.5),
     durationP95Ms: percentile(c, 'd', 0.95),

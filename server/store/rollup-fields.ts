@@ -19,8 +19,11 @@ export const ROLLUP_FIELDS_V1 = [
   'n', 's0', 's1', 's2', 's3', 's4', 's5', 'pt', 'ct', 'dsum', ...histogramFields('d'), ...histogramFields('t'),
 ] as const;
 
-/** Added in schema version 4: cost (USD, the sum of the entries' costUsd). */
-export const ROLLUP_FIELDS_V4 = ['cost'] as const;
+/**
+ * Added in schema version 4: cost (USD, the sum of the entries' costUsd), at (backend attempts),
+ * rt (entries that tried more than one backend).
+ */
+export const ROLLUP_FIELDS_V4 = ['cost', 'at', 'rt'] as const;
 
 export const ROLLUP_FIELDS = [...ROLLUP_FIELDS_V1, ...ROLLUP_FIELDS_V4] as const;
 
