@@ -67,7 +67,7 @@ function makeLogs(n: number): LogRow[] {
     upstreamUrl: 'https://a.example/v1/chat/completions', statusCode: [200, 200, 429, 502][i % 4]!, stream: i % 3 === 0,
     durationMs: 100 + i * 3.5, ttftMs: i % 3 === 0 ? 20 + i : null, promptTokens: i, completionTokens: 2 * i, totalTokens: 3 * i,
     error: i % 4 === 3 ? 'Backend unreachable: "x"' : null, clientIp: '127.0.0.1', userAgent: `test/${i}`,
-    apiKeyId: i % 3 === 1 ? API_KEY.id : null, apiKeyName: i % 3 === 1 ? API_KEY.name : null, costUsd: i % 5 === 0 ? null : i / 1e6, attemptCount: i % 11 === 0 ? 2 : 1,
+    apiKeyId: i % 3 === 1 ? API_KEY.id : null, apiKeyName: i % 3 === 1 ? API_KEY.name : null, costUsd: i % 5 === 0 ? null : i / 1e6, attemptCount: i % 11 === 0 ? 2 : 1, usageEstimated: i % 13 === 0 ? true : null,
     requestHeaders: { 'content-type': 'application/json' }, requestBody: { model: 'alpha', messages: [{ role: 'user', content: `hi ${i} 世界` }], $where: 1 },
     responseHeaders: { 'content-type': 'application/json' }, responseBody: i % 5 === 0 ? null : { id: `r${i}` },
     streamContent: i % 3 === 0 ? `text ${i}` : null, chunks: i % 3 === 0 ? [{ choices: [{ delta: { content: `text ${i}` } }] }, '[DONE]'] : null, attempts: null,

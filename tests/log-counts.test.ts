@@ -13,7 +13,7 @@ function row(i: number, model: string): LogRow {
   return {
     id: `c-${String(i).padStart(6, '0')}`, timestamp: new Date(T0 + i), method: 'POST', path: '/v1/chat/completions', model,
     backendModel: 'b', configId: 'c1', upstreamUrl: null, statusCode: i % 10 === 0 ? 500 : 200, stream: false, durationMs: 1, ttftMs: 1,
-    promptTokens: null, completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
+    promptTokens: null, completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null,
     requestHeaders: null, requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null, attempts: null,
   };
 }

@@ -18,7 +18,7 @@ function makeLog(overrides: Partial<LogRow> & { id: string }): LogRow {
     timestamp: at(0), method: 'POST', path: '/v1/chat/completions', model: 'gpt-4o', backendModel: 'gpt-4o-2024-08-06',
     configId: 'cfg-1', upstreamUrl: 'https://upstream.example/v1/chat/completions', statusCode: 200, stream: false,
     durationMs: 1234.5, ttftMs: null, promptTokens: 10, completionTokens: 20, totalTokens: 30, error: null,
-    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, requestHeaders: { 'content-type': 'application/json' },
+    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null, requestHeaders: { 'content-type': 'application/json' },
     requestBody: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, responseHeaders: { 'content-type': 'application/json' },
     responseBody: { id: 'x' }, streamContent: null, chunks: null, attempts: null,
     ...overrides,

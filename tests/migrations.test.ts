@@ -30,7 +30,7 @@ const newPath = () => {
 const LOG: LogRow = {
   id: 'log-1', timestamp: new Date(Date.UTC(2026, 0, 1)), method: 'POST', path: '/v1/chat/completions', model: 'm', backendModel: 'b',
   configId: 'cfg-1', upstreamUrl: 'https://u.example/v1/chat/completions', statusCode: 200, stream: true, durationMs: 12.5, ttftMs: 3.25,
-  promptTokens: 1, completionTokens: 2, totalTokens: 3, error: null, clientIp: '127.0.0.1', userAgent: 'ua', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
+  promptTokens: 1, completionTokens: 2, totalTokens: 3, error: null, clientIp: '127.0.0.1', userAgent: 'ua', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null,
   requestHeaders: { 'content-type': 'application/json' }, requestBody: { model: 'm' }, responseHeaders: {}, responseBody: { id: 'r' },
   streamContent: 'hi', chunks: [{ choices: [{ delta: { content: 'hi' } }] }], attempts: null,
 };

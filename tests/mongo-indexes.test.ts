@@ -34,7 +34,7 @@ const entry = (i: number): LogRow => ({
   id: `log-${String(i).padStart(5, '0')}`, timestamp: new Date(T0 + i * 1000), method: i % 50 === 7 ? 'GET' : 'POST',
   path: PATHS[i % PATHS.length]!, model: MODELS[i % MODELS.length]!, backendModel: 'b', configId: 'cfg', upstreamUrl: 'https://u.example/v1',
   statusCode: i % 10 === 0 ? 502 : i % 31 === 1 ? 429 : 200, stream: i % 10 === 3, durationMs: 10, ttftMs: null,
-  promptTokens: 1, completionTokens: 1, totalTokens: 2, error: null, clientIp: '127.0.0.1', userAgent: 'ua', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
+  promptTokens: 1, completionTokens: 1, totalTokens: 2, error: null, clientIp: '127.0.0.1', userAgent: 'ua', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null,
   requestHeaders: {}, requestBody: { model: 'm', messages: [{ role: 'user', content: `question ${i}` }] }, responseHeaders: {},
   responseBody: { id: `r${i}` }, streamContent: null, chunks: null, attempts: null,
 });

@@ -150,7 +150,7 @@ function row(n: number): LogRow {
     id: `log-${String(n).padStart(3, '0')}`, timestamp: new Date(T0 + n), method: 'POST', path: '/v1/chat/completions',
     model: 'gpt-4o', backendModel: 'gpt-4o', configId: 'c1', upstreamUrl: 'http://up/v1/chat/completions', statusCode: 200,
     stream: false, durationMs: 12.5, ttftMs: 3, promptTokens: 1, completionTokens: 2, totalTokens: 3, error: null,
-    clientIp: '127.0.0.1', userAgent: 'test', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, requestHeaders: {}, requestBody: { n }, responseHeaders: {}, responseBody: null,
+    clientIp: '127.0.0.1', userAgent: 'test', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null, requestHeaders: {}, requestBody: { n }, responseHeaders: {}, responseBody: null,
     streamContent: null, chunks: null, attempts: null,
   };
 }

@@ -13,7 +13,7 @@ function row(i: number, ageMs: number): LogRow {
   return {
     id: `r-${String(i).padStart(6, '0')}`, timestamp: new Date(Date.now() - ageMs), method: 'POST', path: '/v1/chat/completions',
     model: 'kept', backendModel: 'b', configId: 'c1', upstreamUrl: null, statusCode: 200, stream: false, durationMs: 10,
-    ttftMs: 5, promptTokens: 1, completionTokens: 1, totalTokens: 2, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
+    ttftMs: 5, promptTokens: 1, completionTokens: 1, totalTokens: 2, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null,
     requestHeaders: {}, requestBody: { i }, responseHeaders: {}, responseBody: null, streamContent: null, chunks: null, attempts: null,
   };
 }

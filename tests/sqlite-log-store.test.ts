@@ -22,7 +22,7 @@ function row(i: number, o: { body?: string; path?: string } = {}): LogRow {
     id: `s-${String(i).padStart(7, '0')}`, timestamp: new Date(T0 + i * 10), method: i % 50 === 0 ? 'GET' : 'POST',
     path: o.path ?? (i % 7 === 0 ? '/v1/embeddings' : '/v1/chat/completions'), model: `m${i % 4}`, backendModel: 'b', configId: 'c',
     upstreamUrl: null, statusCode: i % 20 === 0 ? 503 : 200, stream: i % 5 < 2, durationMs: 12.5, ttftMs: 3, promptTokens: 10,
-    completionTokens: 20, totalTokens: 30, error: null, clientIp: '127.0.0.1', userAgent: 'test', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
+    completionTokens: 20, totalTokens: 30, error: null, clientIp: '127.0.0.1', userAgent: 'test', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null,
     requestHeaders: { a: 'b' }, requestBody: { i, pad: o.body ?? '' }, responseHeaders: null, responseBody: { ok: true },
     streamContent: i % 5 < 2 ? 'streamed' : null, chunks: i % 5 < 2 ? [{ n: 1 }, { n: 2 }] : null, attempts: null,
   };

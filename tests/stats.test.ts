@@ -90,7 +90,7 @@ describe('stats window', () => {
     const row = (minute: number, model: string | null, status: number): LogSummary => ({
       id: `${minute}-${status}`, timestamp: new Date(t + minute * 60_000 + 5_000), method: 'POST', path: '/v1/chat/completions',
       model, backendModel: null, configId: model ? 'c' : null, upstreamUrl: null, statusCode: status, stream: false,
-      durationMs: 100, ttftMs: 50, promptTokens: 3, completionTokens: 4, totalTokens: 7, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null,
+      durationMs: 100, ttftMs: 50, promptTokens: 3, completionTokens: 4, totalTokens: 7, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null,
     });
     const rollups = rollupsOf([row(0, 'a', 200), row(0, 'a', 500), row(3, 'b', 200), row(3, null, 404), row(9, 'a', 200)]);
     const window = statsWindow(new Date(t), new Date(t + 5 * 60_000), 'MINUTE');

@@ -21,7 +21,7 @@ const pad = (n: number) => String(n).padStart(3, '0');
 const DETAIL_KEYS = ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody', 'streamContent', 'chunks', 'attempts'] as const;
 const SUMMARY_KEYS = [
   'id', 'timestamp', 'method', 'path', 'model', 'backendModel', 'configId', 'upstreamUrl', 'statusCode', 'stream',
-  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName', 'costUsd', 'attemptCount',
+  'durationMs', 'ttftMs', 'promptTokens', 'completionTokens', 'totalTokens', 'error', 'clientIp', 'userAgent', 'apiKeyId', 'apiKeyName', 'costUsd', 'attemptCount', 'usageEstimated',
 ];
 
 function makeConfig(overrides: Partial<ConfigRow> & { id: string }): ConfigRow {
@@ -50,7 +50,7 @@ function makeLog(overrides: Partial<LogRow> & { id: string }): LogRow {
     timestamp: at(0), method: 'POST', path: '/v1/chat/completions', model: 'gpt-4o', backendModel: 'gpt-4o-2024-08-06',
     configId: 'cfg-1', upstreamUrl: 'https://upstream.example/v1/chat/completions', statusCode: 200, stream: false,
     durationMs: 1234.5, ttftMs: null, promptTokens: 10, completionTokens: 20, totalTokens: 30, error: null,
-    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, requestHeaders: { 'content-type': 'application/json' },
+    clientIp: '127.0.0.1', userAgent: 'OpenAI/JS 7.0', apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null, requestHeaders: { 'content-type': 'application/json' },
     requestBody: { model: 'gpt-4o' }, responseHeaders: { 'content-type': 'application/json' }, responseBody: { id: 'x' },
     streamContent: null, chunks: null, attempts: null,
     ...overrides,
@@ -287,7 +287,7 @@ function contract(name: string, makeStore: () => Promise<Store>) {
       test('getLog keeps nulls, scalar bodies and empty values', async () => {
         const nulls = makeLog({
           id: 'nulls', model: null, backendModel: null, configId: null, upstreamUrl: null, ttftMs: null, promptTokens: null,
-          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, requestHeaders: null,
+          completionTokens: null, totalTokens: null, error: null, clientIp: null, userAgent: null, apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null, requestHeaders: null,
           requestBody: null, responseHeaders: null, responseBody: null, streamContent: null, chunks: null, attempts: null,
         });
         const scalars = makeLog({

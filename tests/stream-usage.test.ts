@@ -89,6 +89,31 @@ describe('usage asked for and its event kept from the client', () => {
   });
 });
 
+describe('a backend that reports no usage at all', () => {
+  test('its tokens are counted from the request and the answer (gpt-tokenizer), the entry says so, and it is priced', async () => {
+    await app.addConfig({ proxyModelName: 'no-usage', baseUrl: mock.baseUrl, backendModelName: 'no-usage', inputPrice: 1, outputPrice: 2 });
+    await app.addConfig({ proxyModelName: 'no-usage-stream', baseUrl: mock.baseUrl, backendModelName: 'slow:3:1' });
+    const json = await stream('/chat/completions', { model: 'no-usage', messages: [{ role: 'user', content: 'Say a pangram, please.' }] });
+    expect((await json.json()).usage).toBeUndefined();
+    await app.drain();
+    const q = '{ logs(first: 1) { nodes { model promptTokens completionTokens totalTokens usageEstimated costUsd } } }';
+    const entry = (await app.gql(q)).data.logs.nodes[0];
+    // o200k_base: "Say a pangram, please." is 7 tokens; "The quick brown fox jumps over the lazy dog." 10.
+    expect(entry).toMatchObject({ model: 'no-usage', promptTokens: 7, completionTokens: 10, totalTokens: 17, usageEstimated: true });
+    expect(entry.costUsd).toBeCloseTo((7 * 1 + 10 * 2) / 1e6, 12);
+    const s = await stream('/chat/completions', { model: 'no-usage-stream', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    expect(await s.text()).toContain('t2 ');
+    await app.drain();
+    const streamed = (await app.gql(q)).data.logs.nodes[0];
+    expect(streamed).toMatchObject({ model: 'no-usage-stream', usageEstimated: true, promptTokens: 1 });
+    expect(streamed.completionTokens).toBeGreaterThan(2);
+    // A backend that reports usage is taken at its word.
+    await stream('/chat/completions', { model: 'openai-chat-text', messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.arrayBuffer());
+    await app.drain();
+    expect((await app.gql(q)).data.logs.nodes[0]).toMatchObject({ usageEstimated: false, promptTokens: 16, completionTokens: 300 });
+  });
+});
+
 describe('UsageEventDropper', () => {
   const usage = 'data: {"id":"x","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}';
   const content = 'data: {"id":"x","choices":[{"index":0,"delta":{"content":"hi"}}]}';

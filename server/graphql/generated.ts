@@ -261,6 +261,8 @@ export type LogEntry = {
   /** Until the backend's first byte: the first chunk of a stream, the headers otherwise. */
   ttftMs?: Maybe<Scalars['Float']['output']>;
   upstreamUrl?: Maybe<Scalars['String']['output']>;
+  /** The backend reported no usage: the tokens were counted by Lite Proxy (gpt-tokenizer, o200k_base) from the request's and the answer's text. */
+  usageEstimated: Scalars['Boolean']['output'];
   userAgent?: Maybe<Scalars['String']['output']>;
 };
 
@@ -935,6 +937,7 @@ export type LogEntryResolvers<ContextType = GraphQLContext, ParentType extends R
   totalTokens?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ttftMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   upstreamUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageEstimated?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 

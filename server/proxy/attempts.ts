@@ -18,6 +18,7 @@ import { KeyMask, maskHeaders } from './mask.ts';
 import type { RoutePlan } from './route.ts';
 import { sendUpstream, type UpstreamWatch } from './upstream.ts';
 import { wantsUsageAdded } from './usage-event.ts';
+import type { PeekedBody } from './capture.ts';
 import { tryParse } from '../json.ts';
 import { errorMessageOf, isObj } from '../openai/chunks.ts';
 import { SseReader } from '../openai/stream.ts';
@@ -50,11 +51,6 @@ export interface Answer {
    * far and the reader of the rest. The body's own stream is locked then; capture.ts reads these.
    */
   peeked?: PeekedBody;
-}
-
-export interface PeekedBody {
-  head: Uint8Array[];
-  reader: ReadableStreamDefaultReader<Uint8Array>;
 }
 
 /** How much of a stream's start is read looking for its first event before it is passed on as it is. */

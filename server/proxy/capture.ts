@@ -10,8 +10,13 @@ import { SseReader, StreamAssembler, type StreamResult } from '../openai/stream.
 import { type Coding, InflateTap } from './encoding.ts';
 import type { KeyMask } from './mask.ts';
 import type { UsageEventDropper } from './usage-event.ts';
-import type { PeekedBody } from './attempts.ts';
 import type { UpstreamWatch } from './upstream.ts';
+
+/** A stream's start already read by the attempt step (attempts.ts), and the reader of the rest. */
+export interface PeekedBody {
+  head: Uint8Array[];
+  reader: ReadableStreamDefaultReader<Uint8Array>;
+}
 
 export interface CaptureOutcome {
   /** ms from the start of the exchange to the first body chunk, null when none came. */

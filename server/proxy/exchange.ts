@@ -9,6 +9,7 @@ import type { ProxyMetrics } from '../metrics.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
 import type { Usage } from '../openai/usage.ts';
 import type { PriceBook } from '../cost/prices.ts';
+import { completionText, promptText, tokensIn } from '../cost/tokens.ts';
 import { NULL_LOG_FIELDS } from '../store/schema.ts';
 import type { ConfigRow, LogRow, LogSummary } from '../store/types.ts';
 
@@ -171,6 +172,17 @@ export class Exchange {
     row.attempts = failed;
   }
 
+  /** Token counts of the request's and the answer's text (cost/tokens.ts); the entry says they were counted. */
+  private estimatedUsage(row: LogRow): Usage | null {
+    const completion = completionText(row.streamContent, row.responseBody);
+    const prompt = promptText(row.requestBody);
+    if (prompt === '' && completion === '') return null;
+    row.usageEstimated = true;
+    const promptTokens = tokensIn(prompt);
+    const completionTokens = tokensIn(completion);
+    return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+  }
+
   /** How many attempts failed so far. */
   get attemptCount(): number {
     return this.failedAttempts?.length ?? 0;
@@ -212,10 +224,12 @@ export class Exchange {
     if (outcome.responseBody !== undefined) row.responseBody = outcome.responseBody;
     if (outcome.responseHeaders !== undefined) row.responseHeaders = outcome.responseHeaders;
     if (outcome.usage !== undefined) {
-      row.promptTokens = outcome.usage?.promptTokens ?? null;
-      row.completionTokens = outcome.usage?.completionTokens ?? null;
-      row.totalTokens = outcome.usage?.totalTokens ?? null;
-      if (this.sinks.prices) row.costUsd = this.sinks.prices.costOf(this.config, outcome.usage ?? null);
+      // A text answer that came without usage: counted here, so that stats, costs and budgets see it.
+      const usage = outcome.usage ?? (this.config && row.statusCode >= 200 && row.statusCode < 300 && this.sinks.settings.logRequests ? this.estimatedUsage(row) : null);
+      row.promptTokens = usage?.promptTokens ?? null;
+      row.completionTokens = usage?.completionTokens ?? null;
+      row.totalTokens = usage?.totalTokens ?? null;
+      if (this.sinks.prices) row.costUsd = this.sinks.prices.costOf(this.config, usage);
     }
     if (outcome.durationMs !== undefined) row.durationMs = round(outcome.durationMs);
     else if (row.durationMs === 0) row.durationMs = round(this.elapsed());

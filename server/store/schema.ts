@@ -125,6 +125,7 @@ export const LOG_FIELDS = {
   apiKeyName: { column: 'api_key_name', kind: 'text', nullable: true, part: 'summary', since: 3 },
   costUsd: { column: 'cost_usd', kind: 'real', nullable: true, part: 'summary', since: 4 },
   attemptCount: { column: 'attempt_count', kind: 'int', nullable: true, part: 'summary', since: 4 },
+  usageEstimated: { column: 'usage_estimated', kind: 'bool', nullable: true, part: 'summary', since: 4 },
   requestHeaders: { column: 'request_headers', kind: 'json', nullable: true, part: 'detail' },
   requestBody: { column: 'request_body', kind: 'body', nullable: true, part: 'detail' },
   responseHeaders: { column: 'response_headers', kind: 'json', nullable: true, part: 'detail' },

@@ -78,7 +78,7 @@ export const detailCodec = codec<Partial<LogRow>>(LOG_FIELDS, (f) => f.part === 
 const legacyFields = codec<LogRow>(LOG_FIELDS, (f) => (f.since ?? 1) === 1);
 export const legacyCodec = {
   ...legacyFields,
-  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, attempts: null }),
+  fromRow: (r: Row, bodies?: Bodies): LogRow => ({ ...legacyFields.fromRow(r, bodies), apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null, attempts: null }),
 };
 /** The summary columns the legacy table has (the background move copies these). */
 export const legacySummaryColumns = fieldsOf(LOG_FIELDS, 1).filter(([, f]) => f.part === 'summary').map(([, f]) => f.column).join(', ');

@@ -33,7 +33,7 @@ export class LogQueries {
       if (p.source === 'legacy') {
         // The legacy table has the summary fields 0.1.0 had; those added since read as null.
         const rows = this.all(`SELECT ${legacySummaryColumns} FROM main.logs ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
-        return rows.map((r) => ({ ...summaryCodec.fromRow(r), apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null }));
+        return rows.map((r) => ({ ...summaryCodec.fromRow(r), apiKeyId: null, apiKeyName: null, costUsd: null, attemptCount: null, usageEstimated: null }));
       }
       const rows = this.all(`SELECT ${summaryCodec.columns} FROM logdb.logs ${p.where.sql} ORDER BY ts DESC, id DESC LIMIT ?`, p.where, q.limit);
       return rows.map((r) => summaryCodec.fromRow(r));

@@ -94,6 +94,8 @@ export interface LogSummary {
   costUsd: number | null;
   /** How many backends were tried (schema version 4): 0 when none, null in entries written before. */
   attemptCount: number | null;
+  /** The backend reported no usage: the token counts were counted here (cost/tokens.ts); schema version 4. */
+  usageEstimated: boolean | null;
 }
 
 /** The heavy part of a log entry, read one entry at a time. */

@@ -13,6 +13,7 @@
  *   die:<n>               n chunks, then the connection breaks
  *   binary                audio/mpeg bytes
  *   gzip                  a JSON answer sent gzip-compressed
+ *   no-usage              JSON chat.completion with no usage (as some local servers answer)
  *   sse-error             a 200 event stream whose first event is an error (`data: {"error":…}`)
  *   flaky:<name>:<n>[:<code>[:<ms>]]  the first n requests of <name> answer <code> (503 by default,
  *                         429 with retry-after: 0), the next ones JSON (after ms); `flaky` counts them
@@ -193,6 +194,10 @@ export function startMockUpstream() {
         );
       case 'binary':
         return new Response(new Uint8Array(4096).fill(7), { headers: { 'content-type': 'audio/mpeg' } });
+      case 'no-usage': {
+        const { usage: _, ...rest } = completion('The quick brown fox jumps over the lazy dog.', model);
+        return Response.json(rest);
+      }
       case 'sse-error':
         return new Response('data: {"error":{"message":"mock overloaded","type":"server_error","code":"overloaded"}}\n\ndata: [DONE]\n\n', {
           headers: { 'content-type': 'text/event-stream' },

@@ -57,6 +57,7 @@ const storedAttempts = detail('attempts');
 /** Every detail field of store/schema.ts is loaded on demand; summary fields come with the parent. */
 export const LogEntry: LogEntryResolvers = {
   ...Object.fromEntries(LOG_DETAIL_FIELDS.map((field) => [field, detail(field)])),
+  usageEstimated: (entry) => entry.usageEstimated === true,
   // Kept only when there was more than one; a single attempt is the entry's own fields.
   attempts: async (entry, args, ctx) => {
     const stored = entry.attemptCount !== null && entry.attemptCount > 1 ? await storedAttempts(entry, args, ctx) : null;
