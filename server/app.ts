@@ -26,7 +26,7 @@ import { openAiErrorResponse } from './openai/errors.ts';
 import type { Caller } from './proxy/admit.ts';
 import { handleProxyRequest, type ProxyDeps } from './proxy/handle.ts';
 import { PriceBook } from './cost/prices.ts';
-import { preloadTokenizer } from './cost/tokens.ts';
+import { TokenCounter } from './cost/tokens.ts';
 import { TrustedProxies } from './client-ip.ts';
 import { adminCors, ProxyCors } from './cors.ts';
 import { GraphiQLFiles } from './admin/graphiql.ts';
@@ -100,12 +100,12 @@ export function createApp(deps: AppDeps) {
   const closing = new AbortController();
   const metrics = new ProxyMetrics({ health, backends: () => deps.configs.routes.backendStates(Date.now()) });
   const prices = deps.prices ?? new PriceBook();
-  // Counting the tokens of answers that come without usage needs the tokenizer's tables: loaded now, in the background.
-  void preloadTokenizer();
+  // Counts the tokens of answers that come without usage (its Worker starts on the first such answer).
+  const tokens = new TokenCounter();
   const proxyDeps: ProxyDeps = {
     routes: deps.configs.routes, recorder, metrics, settings: { ...settings, streamIdleTimeoutMs: settings.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS },
     clientAuth: deps.keys ? { mode: settings.clientAuth ?? 'auto', keys: deps.keys, limiter: new MemoryLimiter(), prices } : undefined,
-    prices, usage: deps.keys?.budgets,
+    prices, usage: deps.keys?.budgets, tokens,
   };
   const proxy = (request: Request, caller: Caller) => handleProxyRequest(proxyDeps, request, caller);
   const trustedProxies = new TrustedProxies(settings.trustedProxies ?? []);
@@ -184,7 +184,7 @@ export function createApp(deps: AppDeps) {
     await retention.stop();
   };
 
-  return { app, recorder, pubsub, yoga, retention, watch, health, sessions, startUpkeep, stopUpkeep, closeLiveStreams };
+  return { app, recorder, pubsub, yoga, retention, watch, health, sessions, tokens, startUpkeep, stopUpkeep, closeLiveStreams };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -2,35 +2,97 @@
  * Token counts for an exchange whose backend reported no usage (some local servers, some
  * gateways): counted with gpt-tokenizer (o200k_base, the encoding of OpenAI's current models) from
  * the request's text and the answer's text, so that stats, costs and client-key budgets never miss
- * an exchange. The entry is marked `usageEstimated`. Counting runs on the event loop, so at most
- * COUNTED_CHARS of each side are counted and the rest is scaled; until the tokenizer has loaded
- * (in the background, at start) a text counts 4 characters a token.
+ * an exchange. The entry is marked `usageEstimated`. The counting runs in a Worker (the proxy's
+ * event loop never waits on it); at most COUNTED_CHARS of each side are counted and the rest is
+ * scaled.
  */
 import { isObj } from '../openai/chunks.ts';
 import { type Json, JsonText, type LoggedJson } from '../json.ts';
 
-/** Characters counted exactly on each side; beyond them the count is scaled (a few ms at most). */
+/** Characters counted exactly on each side; beyond them the count is scaled. */
 const COUNTED_CHARS = 32 * 1024;
+/** How long a count may take before 4 characters a token is used instead. */
+const COUNT_WAIT_MS = 5_000;
 
-let countTokens: ((text: string) => number) | null = null;
-let loading: Promise<void> | null = null;
+/** The first COUNTED_CHARS of a text, and how much longer the whole is. */
+const sample = (text: string) => (text.length > COUNTED_CHARS ? { part: text.slice(0, COUNTED_CHARS), scale: text.length / COUNTED_CHARS } : { part: text, scale: 1 });
+const roughly = (text: string) => Math.ceil(text.length / 4);
 
-/** Loads the tokenizer in the background (its tables take a moment and some memory); idempotent. */
-export function preloadTokenizer(): Promise<void> {
-  loading ??= import('gpt-tokenizer/encoding/o200k_base')
-    .then((m) => {
-      countTokens = m.countTokens;
-    })
-    .catch((err: unknown) => console.error(`[cost] the tokenizer did not load; estimates count 4 characters a token: ${String(err)}`));
-  return loading;
-}
+/**
+ * Counts tokens in a Worker of its own (token-worker.ts), started on the first count: most
+ * installations never need it (their backends report usage), and its tables cost memory.
+ */
+export class TokenCounter {
+  private worker: (Worker & { ref(): void; unref(): void }) | null = null;
+  private readonly waiting = new Map<number, (counts: number[] | null) => void>();
+  private nextId = 1;
+  private broken = false;
+  private loaded = false;
+  private loading: Promise<void> | null = null;
 
-/** Tokens in `text`: exact up to COUNTED_CHARS, scaled past it. */
-export function tokensIn(text: string): number {
-  if (text === '') return 0;
-  const part = text.length > COUNTED_CHARS ? text.slice(0, COUNTED_CHARS) : text;
-  const counted = countTokens ? countTokens(part) : Math.ceil(part.length / 4);
-  return part.length === text.length ? counted : Math.round((counted * text.length) / part.length);
+  /**
+   * Tokens in each text. Until the tables have loaded (in the Worker, started by the first count,
+   * about two seconds) and when the Worker fails, 4 characters a token, at once: an exchange is
+   * never held back by the loading.
+   */
+  count(texts: string[]): number[] | Promise<number[]> {
+    if (!this.loaded || this.broken) {
+      if (!this.broken) void this.ready();
+      return texts.map(roughly);
+    }
+    const samples = texts.map(sample);
+    return this.ask(samples.map((x) => x.part)).then((counts) => texts.map((t, i) => (counts ? Math.round(counts[i]! * samples[i]!.scale) : roughly(t))));
+  }
+
+  /** Resolves once the tables have loaded (or failed to): starts the Worker if needed. */
+  ready(): Promise<void> {
+    this.loading ??= this.ask(['']).then(() => {
+      this.loaded = true;
+    });
+    return this.loading;
+  }
+
+  close(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  private ask(texts: string[]): Promise<number[] | null> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const done = (counts: number[] | null) => {
+        clearTimeout(timer);
+        if (!this.waiting.delete(id)) return;
+        if (this.waiting.size === 0) worker.unref();
+        resolve(counts);
+      };
+      const timer = setTimeout(() => done(null), COUNT_WAIT_MS);
+      if (this.waiting.size === 0) worker.ref();
+      this.waiting.set(id, done);
+      worker.postMessage({ id, texts });
+    });
+  }
+
+  private start(): Worker & { ref(): void; unref(): void } {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL('./token-worker.ts', import.meta.url)) as Worker & { ref(): void; unref(): void };
+    worker.onmessage = (m: MessageEvent<{ id: number; counts?: number[]; error?: string }>) => {
+      if (m.data.error && !this.broken) {
+        this.broken = true;
+        console.error(`[cost] the tokenizer failed; token estimates count 4 characters a token: ${m.data.error}`);
+      }
+      this.waiting.get(m.data.id)?.(m.data.counts ?? null);
+    };
+    worker.onerror = (e) => {
+      this.broken = true;
+      console.error(`[cost] the tokenizer stopped; token estimates count 4 characters a token: ${e.message}`);
+      for (const done of [...this.waiting.values()]) done(null);
+    };
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
 }
 
 const valueOf = (body: LoggedJson | null | undefined): Json | null => {

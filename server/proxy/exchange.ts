@@ -9,7 +9,7 @@ import type { ProxyMetrics } from '../metrics.ts';
 import { type HeaderRecord, redactHeaders, redactUrl } from '../redact.ts';
 import type { Usage } from '../openai/usage.ts';
 import type { PriceBook } from '../cost/prices.ts';
-import { completionText, promptText, tokensIn } from '../cost/tokens.ts';
+import { completionText, promptText, type TokenCounter } from '../cost/tokens.ts';
 import { NULL_LOG_FIELDS } from '../store/schema.ts';
 import type { ConfigRow, LogRow, LogSummary } from '../store/types.ts';
 
@@ -39,6 +39,8 @@ export interface ExchangeSinks {
   prices?: PriceBook;
   /** Counts each client key's exchanges toward its budget (keys/budgets.ts). */
   usage?: { record(row: LogSummary): void };
+  /** Counts the tokens of answers that came without usage; none: their tokens stay unknown. */
+  tokens?: TokenCounter;
 }
 
 export interface ExchangeStart {
@@ -172,17 +174,6 @@ export class Exchange {
     row.attempts = failed;
   }
 
-  /** Token counts of the request's and the answer's text (cost/tokens.ts); the entry says they were counted. */
-  private estimatedUsage(row: LogRow): Usage | null {
-    const completion = completionText(row.streamContent, row.responseBody);
-    const prompt = promptText(row.requestBody);
-    if (prompt === '' && completion === '') return null;
-    row.usageEstimated = true;
-    const promptTokens = tokensIn(prompt);
-    const completionTokens = tokensIn(completion);
-    return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
-  }
-
   /** How many attempts failed so far. */
   get attemptCount(): number {
     return this.failedAttempts?.length ?? 0;
@@ -223,16 +214,36 @@ export class Exchange {
     if (outcome.error !== undefined) row.error = outcome.error;
     if (outcome.responseBody !== undefined) row.responseBody = outcome.responseBody;
     if (outcome.responseHeaders !== undefined) row.responseHeaders = outcome.responseHeaders;
-    if (outcome.usage !== undefined) {
-      // A text answer that came without usage: counted here, so that stats, costs and budgets see it.
-      const usage = outcome.usage ?? (this.config && row.statusCode >= 200 && row.statusCode < 300 && this.sinks.settings.logRequests ? this.estimatedUsage(row) : null);
+    if (outcome.durationMs !== undefined) row.durationMs = round(outcome.durationMs);
+    else if (row.durationMs === 0) row.durationMs = round(this.elapsed());
+    if (outcome.usage === undefined) return this.close(row, undefined);
+    // A text answer that came without usage: its tokens are counted (in the tokenizer's Worker) before
+    // the exchange is closed, so that stats, costs and the key's budget see it.
+    const texts = outcome.usage === null && this.config && row.statusCode >= 200 && row.statusCode < 300 && this.sinks.tokens ? this.textsOf(row) : null;
+    if (!texts) return this.close(row, outcome.usage);
+    row.usageEstimated = true;
+    const estimated = ([promptTokens, completionTokens]: number[]) =>
+      this.close(row, { promptTokens: promptTokens!, completionTokens: completionTokens!, totalTokens: promptTokens! + completionTokens! });
+    const counted = this.sinks.tokens!.count(texts);
+    if (Array.isArray(counted)) estimated(counted);
+    else void counted.then(estimated);
+  }
+
+  /** The request's and the answer's text, when there is any to count (cost/tokens.ts). */
+  private textsOf(row: LogRow): [string, string] | null {
+    const prompt = promptText(row.requestBody);
+    const completion = completionText(row.streamContent, row.responseBody);
+    return prompt === '' && completion === '' ? null : [prompt, completion];
+  }
+
+  /** The exchange's end told to everyone: its usage and cost, the admission, the key's use, metrics, the log. */
+  private close(row: LogRow, usage: Usage | null | undefined): void {
+    if (usage !== undefined) {
       row.promptTokens = usage?.promptTokens ?? null;
       row.completionTokens = usage?.completionTokens ?? null;
       row.totalTokens = usage?.totalTokens ?? null;
       if (this.sinks.prices) row.costUsd = this.sinks.prices.costOf(this.config, usage);
     }
-    if (outcome.durationMs !== undefined) row.durationMs = round(outcome.durationMs);
-    else if (row.durationMs === 0) row.durationMs = round(this.elapsed());
     this.admission?.release({
       promptTokens: row.promptTokens, completionTokens: row.completionTokens, totalTokens: row.totalTokens, costUsd: row.costUsd,
       failed: row.statusCode === 0 || row.statusCode >= 400,

@@ -8,6 +8,7 @@ import type { LogRecorder } from '../logs/recorder.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import type { Settings } from '../settings.ts';
 import type { PriceBook } from '../cost/prices.ts';
+import type { TokenCounter } from '../cost/tokens.ts';
 import type { LogSummary } from '../store/types.ts';
 import { admit, admitModel, authenticate, type Caller, type ClientAuthDeps } from './admit.ts';
 import { attempt } from './attempts.ts';
@@ -29,6 +30,8 @@ export interface ProxyDeps {
   prices?: PriceBook;
   /** Counts each client key's exchanges toward its budget. */
   usage?: { record(row: LogSummary): void };
+  /** Counts the tokens of answers that came without usage. */
+  tokens?: TokenCounter;
 }
 
 const OPEN_AUTH: ClientAuthDeps = { mode: 'off', keys: null };

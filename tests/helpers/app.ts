@@ -165,6 +165,8 @@ export async function startApp(opts: TestAppOptions = {}) {
     upkeep: { sweep: () => built.retention.sweep(), ping: () => built.watch.ping() },
     gql,
     addConfig,
+    /** Counts the tokens of answers without usage (tests await its ready()). */
+    tokens: built.tokens,
     /** Waits until every finished exchange is in the store. */
     async drain() {
       // A stream's log entry is recorded a few turns after its last byte.
@@ -172,6 +174,7 @@ export async function startApp(opts: TestAppOptions = {}) {
       await built.recorder.drain();
     },
     async stop() {
+      built.tokens.close();
       await built.app.stop(true);
       await built.stopUpkeep();
       await built.recorder.drain();
