@@ -1,13 +1,15 @@
 /**
  * The admin page in headless Chromium (Debian's package, driven by playwright-core) against the real
- * server and the mock upstream. Screenshots go to test-output/screenshots (ignored by git) for a
- * reviewer. Without /usr/bin/chromium the suite is skipped with a warning, except in CI, which
- * installs it and must run it.
+ * server and the mock upstream: models (prices, weight, priority, stream usage, and the health badge
+ * of a config that real requests made cool down), logs. Screenshots go to test-output/screenshots
+ * (ignored by git) for a reviewer. Without /usr/bin/chromium the suite is skipped with a warning,
+ * except in CI, which installs it and must run it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
 import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.ts';
 import { chromiumAvailable, launchChromium, screenshot } from './helpers/browser.ts';
+import { chat } from './helpers/chat-request.ts';
 import { startMockUpstream } from './helpers/mock-upstream.ts';
 
 const available = chromiumAvailable('e2e-admin');
@@ -20,7 +22,8 @@ describe.skipIf(!available)('admin page in Chromium', () => {
   const shot = (name: string) => screenshot(page, name);
 
   beforeAll(async () => {
-    app = await startApp();
+    // A cooldown that outlasts the test, so that the badge is read while the config cools.
+    app = await startApp({ cooldown: { failures: 3, baseMs: 60_000, maxMs: 60_000 } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   });
@@ -99,6 +102,98 @@ describe.skipIf(!available)('admin page in Chromium', () => {
     await page.waitForSelector('.drawer', { state: 'detached' });
     await page.waitForSelector('tr:has(td:text-is("gpt-e2e")) td[data-col="price"] span:text-is("not priced")');
     expect(await priceCell('gpt-e2e')).toEqual(['not priced']);
+  }, 30_000);
+
+  test('routing: weight and priority are set in the form (empty: the defaults), checked, and shown per config', async () => {
+    type Routing = { proxyModelName: string; weight: number; priority: number; injectStreamUsage: boolean };
+    const routing = async (model: string) => {
+      const r = await app.gql<{ configs: Routing[] }>('{ configs { proxyModelName weight priority injectStreamUsage } }');
+      return r.data!.configs.find((c) => c.proxyModelName === model);
+    };
+    const row = 'tr:has(td:text-is("gpt-e2e"))';
+    expect(await routing('gpt-e2e')).toEqual({ proxyModelName: 'gpt-e2e', weight: 1, priority: 0, injectStreamUsage: true });
+    expect([await page.textContent(`${row} td[data-col="priority"]`), await page.textContent(`${row} td[data-col="weight"]`)]).toEqual(['0', '1']);
+
+    await page.click(`${row} button:has-text("Edit")`);
+    expect(await page.inputValue('.drawer input[name=weight]')).toBe('1');
+    expect(await page.inputValue('.drawer input[name=priority]')).toBe('0');
+    expect(await page.isChecked('.drawer input[name=injectStreamUsage]')).toBe(true);
+    await page.fill('.drawer input[name=weight]', '1001');
+    await page.click('.drawer button:has-text("Save")');
+    expect(await page.textContent('.drawer .error')).toBe('The weight must be a whole number from 0 to 1000, or empty for 1.');
+    await page.fill('.drawer input[name=weight]', '3');
+    await page.fill('.drawer input[name=priority]', '1.5');
+    await page.click('.drawer button:has-text("Save")');
+    expect(await page.textContent('.drawer .error')).toBe('The priority must be a whole number from -1000 to 1000, or empty for 0.');
+    await page.fill('.drawer input[name=priority]', '-2');
+    await page.uncheck('.drawer input[name=injectStreamUsage]');
+    await screenshot(page, 'models-routing-form');
+    await page.click('.drawer button:has-text("Save")');
+    await page.waitForSelector('.drawer', { state: 'detached' });
+    await page.waitForSelector(`${row} td[data-col="priority"]:text-is("-2")`);
+    expect(await page.textContent(`${row} td[data-col="weight"]`)).toBe('3');
+    expect(await routing('gpt-e2e')).toEqual({ proxyModelName: 'gpt-e2e', weight: 3, priority: -2, injectStreamUsage: false });
+
+    // A second member of the group at the same priority: the weights share its requests. Weight 0 is the last resort.
+    await page.click('button:has-text("Add model")');
+    await page.fill('label:has-text("Proxy model name") input', 'gpt-e2e');
+    await page.fill('label:has-text("Backend base URL") input', mock.baseUrl);
+    await page.fill('label:has-text("Backend model") input', 'echo');
+    expect([await page.inputValue('.drawer input[name=weight]'), await page.inputValue('.drawer input[name=priority]')]).toEqual(['', '']);
+    expect(await page.isChecked('.drawer input[name=injectStreamUsage]')).toBe(true);
+    await page.fill('.drawer input[name=weight]', '0');
+    await page.fill('.drawer input[name=priority]', '-2');
+    await page.click('.drawer button:has-text("Save")');
+    await page.waitForSelector('.drawer', { state: 'detached' });
+    await page.waitForSelector(`${row} td[data-col="weight"]:text-is("0 (last resort)")`);
+    // Next to each other, as the server lists a group.
+    const names = await page.$$eval('tbody tr td:first-child', (cells) => cells.map((c) => c.textContent));
+    expect(names.filter((n) => n === 'gpt-e2e')).toHaveLength(2);
+    expect(names.lastIndexOf('gpt-e2e') - names.indexOf('gpt-e2e')).toBe(1);
+    expect(await page.getAttribute(`${row} td[data-col="weight"]:text-is("3")`, 'title')).toBe('100% of the requests of its group and priority');
+    const created = (await app.gql<{ configs: (Routing & { id: string; baseUrl: string })[] }>('{ configs { id proxyModelName baseUrl weight priority injectStreamUsage } }'))
+      .data!.configs.filter((c) => c.proxyModelName === 'gpt-e2e' && c.weight === 0);
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ priority: -2, injectStreamUsage: true });
+
+    // Emptied, weight and priority are back to their defaults.
+    await page.click(`tr[data-config="${created[0]!.id}"] button:has-text("Edit")`);
+    await page.fill('.drawer input[name=weight]', '');
+    await page.fill('.drawer input[name=priority]', '');
+    await page.click('.drawer button:has-text("Save")');
+    await page.waitForSelector('.drawer', { state: 'detached' });
+    await page.waitForSelector(`tr[data-config="${created[0]!.id}"] td[data-col="weight"]:text-is("1")`);
+    expect(await page.textContent(`tr[data-config="${created[0]!.id}"] td[data-col="priority"]`)).toBe('0');
+    page.once('dialog', (d) => void d.accept());
+    await page.click(`tr[data-config="${created[0]!.id}"] button:has-text("Delete")`);
+    await page.waitForSelector(`tr[data-config="${created[0]!.id}"]`, { state: 'detached' });
+  }, 30_000);
+
+  test('health: a config that real requests made fail cools down; its row says until when, how many failures and the last error', async () => {
+    const { id } = await app.addConfig({ proxyModelName: 'gpt-down', baseUrl: mock.baseUrl, backendModelName: 'status:503' });
+    const health = `tr[data-config="${id}"] td[data-col="health"] .health`;
+    await page.reload();
+    await page.waitForSelector(`${health}[data-state="HEALTHY"]`);
+    expect(await page.textContent(health)).toBe('healthy');
+    expect(await page.getAttribute(health, 'title')).toBeNull();
+
+    // A lone config is tried twice per request: two requests are three failures in a row, which trip its breaker.
+    for (let i = 0; i < 2; i++) expect((await chat({ baseUrl: app.baseUrl, model: 'gpt-down' })).status).toBe(503);
+    // No reload: the page reads the breakers again by itself while it is open.
+    await page.waitForSelector(`${health}[data-state="COOLING"]`, { timeout: 10_000 });
+    const h = (await app.gql('query($id: ID!) { config(id: $id) { health { state consecutiveFailures lastError lastErrorAt cooldownUntil } } }', { id })).data.config.health;
+    expect(h.state).toBe('COOLING');
+    // The third trips it; the second request's own retry may still have gone out then.
+    expect(h.consecutiveFailures).toBeGreaterThanOrEqual(3);
+    expect(h.lastError).toContain('503');
+    const clock = await page.evaluate((iso: string) => new Date(iso).toLocaleTimeString(navigator.language, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }), h.cooldownUntil);
+    expect(clock).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(await page.textContent(`${health} .badge`)).toBe(`cooling until ${clock}`);
+    expect(await page.textContent(`${health} .health-failures`)).toBe(`${h.consecutiveFailures} failures in a row`);
+    expect(await page.getAttribute(health, 'title')).toStartWith(`${h.lastError} (`);
+    // The others are not touched.
+    expect(await page.getAttribute('tr:has(td:text-is("gpt-e2e")) .health', 'data-state')).toBe('HEALTHY');
+    await shot('models-health');
   }, 30_000);
 
   test('logs: filter by status class, live entries, the detail of a stream, and logged markup stays text', async () => {

@@ -316,7 +316,7 @@ function logRow(opts: LogRowOptions): LogRow {
     stream: false, durationMs: opts.durationMs, ttftMs: Math.round(opts.durationMs * 0.4),
     promptTokens: ok ? 120 : null, completionTokens: ok ? 340 : null, totalTokens: ok ? 460 : null,
     error: ok ? null : `upstream answered ${opts.status}`, clientIp: '127.0.0.1', userAgent: 'e2e-dashboard history',
-    apiKeyId: opts.apiKeyId ?? null, apiKeyName: opts.apiKeyName ?? null, costUsd: opts.costUsd ?? null, attemptCount: null,
+    apiKeyId: opts.apiKeyId ?? null, apiKeyName: opts.apiKeyName ?? null, costUsd: opts.costUsd ?? null, attemptCount: null, usageEstimated: null,
     requestHeaders: {}, requestBody: null, responseHeaders: {}, responseBody: null, streamContent: null, chunks: null, attempts: null,
   };
 }

@@ -2,8 +2,9 @@
  * The Keys page in Chromium: a key made in the form shows its secret once (with a copy button) and
  * never again; the key then works on /v1 and shows its last use; Disable and Revoke act on the next
  * request. Budgets made in the form show their use this period as bars (with the figures real /v1
- * requests used), warning near and past the limit; the Logs page filters by key and shows each
- * entry's key and cost. Screenshots go to test-output/screenshots.
+ * requests used), warning near and past the limit. Edit opens the same form on a key: the row then
+ * shows the new limits and its bar the new budget, and an emptied limit is sent as null. The Logs page
+ * filters by key and shows each entry's key and cost. Screenshots go to test-output/screenshots.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -79,6 +80,17 @@ describe.skipIf(!available)('Keys page in Chromium', () => {
       await page.waitForSelector(`tr[data-key="${key}"]`);
       if (await page.$(selector)) return;
       if (Date.now() > until) throw new Error(`${key}: the ${budget} bar reads "${await page.getAttribute(`${bar(key, budget)} .key-bar`, 'aria-valuetext')}", not "${text}"`);
+    }
+  }
+  /** As waitForBar, for the key's figures: a key whose period changed reads its use back from the store, after the answer. */
+  async function waitForFigures(key: string, text: string) {
+    const selector = `tr[data-key="${key}"] .key-usage-figures`;
+    const until = Date.now() + 10_000;
+    for (;;) {
+      await page.waitForSelector(`tr[data-key="${key}"]`);
+      if ((await page.textContent(selector)) === text) return;
+      if (Date.now() > until) throw new Error(`${key}: the figures read "${await page.textContent(selector)}", not "${text}"`);
+      await page.reload();
     }
   }
   /** When the period that holds now ends, as the page writes it. */
@@ -222,6 +234,71 @@ describe.skipIf(!available)('Keys page in Chromium', () => {
     expect(await page.$('tr[data-key="plain"] .key-bar')).toBeNull();
     expect(await page.$('tr[data-key="plain"] .key-usage-renews')).toBeNull();
     await screenshot(page, 'keys-usage');
+  }, 60_000);
+
+  test('Edit opens the form on a key with its values; a new budget and limits show in the row, an emptied limit is sent as null', async () => {
+    const secret = await createInForm({ name: 'editable', rpm: '60', tpm: '1000', budgetTokens: '100' }, 'DAY');
+    await calls(secret, 1);
+    await app.drain();
+    await waitForBar('editable', 'tokens', '12 of 100 tokens today');
+    expect(await page.textContent('tr[data-key="editable"] td[data-col="limits"]')).toBe('60 rpm · 1000 tpm');
+
+    await page.click('tr[data-key="editable"] button:has-text("Edit")');
+    await page.waitForSelector('.drawer h2:text-is(\'Edit the key "editable"\')');
+    const field = (name: string) => page.inputValue(`.drawer [name=${name}]`);
+    expect(await Promise.all(['name', 'rpm', 'tpm', 'maxParallel', 'budgetTokens', 'budgetUsd', 'budgetPeriod', 'expiresAt', 'metadata'].map(field)))
+      .toEqual(['editable', '60', '1000', '', '100', '', 'DAY', '', '']);
+    expect(await page.isChecked('.drawer [name=enabled]')).toBe(true);
+
+    // What does not parse is said before anything is sent; the server's refusal is said in the form too.
+    await page.fill('.drawer [name=metadata]', '[1, 2]');
+    await page.click('.drawer button:has-text("Save")');
+    expect(await page.textContent('.drawer .error')).toBe('The metadata must be a JSON object, such as {"team": "search"}, or empty for none.');
+    await page.fill('.drawer [name=metadata]', '{"team": "search"}');
+    await page.fill('.drawer [name=name]', 'metered');
+    await page.click('.drawer button:has-text("Save")');
+    await page.waitForSelector('.drawer .error:has-text("exists already")');
+    await screenshot(page, 'keys-edit-form');
+
+    await page.fill('.drawer [name=name]', 'editable');
+    await page.fill('.drawer [name=rpm]', '');
+    await page.fill('.drawer [name=tpm]', '500');
+    await page.fill('.drawer [name=budgetTokens]', '15');
+    const [request] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/graphql') && (r.postData() ?? '').includes('mutation UpdateApiKey')),
+      page.click('.drawer button:has-text("Save")'),
+    ]);
+    const sent = request.postDataJSON() as { variables: { id: string; input: Record<string, unknown> } };
+    expect(sent.variables.id).toBe(await keyId('editable'));
+    // Every field the form holds; the expiry was not touched, so it is left as stored.
+    expect(sent.variables.input).toEqual({
+      name: 'editable', allowedModels: null, rpm: null, tpm: 500, maxParallel: null, budgetTokens: 15, budgetUsd: null, budgetPeriod: 'DAY',
+      enabled: true, metadata: { team: 'search' },
+    });
+    await page.waitForSelector('.drawer', { state: 'detached' });
+
+    // The row follows without a reload: the limits, and the bar against the new budget (12 of 15 warns).
+    await page.waitForSelector(`${bar('editable', 'tokens')} .key-bar[aria-valuetext="12 of 15 tokens today"]`);
+    expect(await page.getAttribute(bar('editable', 'tokens'), 'data-level')).toBe('near');
+    expect(await page.getAttribute(`${bar('editable', 'tokens')} .key-bar`, 'aria-valuemax')).toBe('15');
+    expect(await page.textContent('tr[data-key="editable"] td[data-col="limits"]')).toBe('500 tpm');
+    expect(await page.$('[data-testid=key-secret]')).toBeNull();
+    const stored = (await app.gql('query($id: ID!) { apiKey(id: $id) { rpm tpm maxParallel budgetTokens budgetPeriod metadata } }', { id: await keyId('editable') })).data.apiKey;
+    expect(stored).toEqual({ rpm: null, tpm: 500, maxParallel: null, budgetTokens: 15, budgetPeriod: 'DAY', metadata: { team: 'search' } });
+    await screenshot(page, 'keys-edit');
+
+    // Emptied, the budget is gone (and its period with it): only the figures are left.
+    await page.click('tr[data-key="editable"] button:has-text("Edit")');
+    expect(await page.inputValue('.drawer [name=budgetTokens]')).toBe('15');
+    await page.fill('.drawer [name=budgetTokens]', '');
+    await page.click('.drawer button:has-text("Save")');
+    await page.waitForSelector('.drawer', { state: 'detached' });
+    await waitForFigures('editable', '1 request · 12 tokens · $0.00 in total');
+    expect(await page.$(bar('editable', 'tokens'))).toBeNull();
+    expect((await app.gql('query($id: ID!) { apiKey(id: $id) { budgetTokens budgetPeriod } }', { id: await keyId('editable') })).data.apiKey)
+      .toEqual({ budgetTokens: null, budgetPeriod: null });
+    // The secret is the same: the key still works.
+    expect((await call(secret)).status).toBe(200);
   }, 60_000);
 
   test('Logs: the key filter (kept in the URL) shows one key\'s entries, with each entry\'s key and cost', async () => {

@@ -1,8 +1,9 @@
 /**
  * The log detail in headless Chromium against the real server and the mock upstream: the deep link
  * /logs?log=<id>, the JSON tree (folding, highlight classes, logged markup shown as text), streams
- * (merged text, assembled object, raw chunks paged), large entries, and the GraphQL playground
- * opened with the admin token already in its headers.
+ * (merged text, assembled object, raw chunks paged), large entries, an entry that tried two backends
+ * (the Retried filter, its ×2 badge, the attempt chain), and the GraphQL playground opened with the
+ * admin token already in its headers.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -10,6 +11,7 @@ import { ADMIN_TOKEN, startApp, type TestApp } from './helpers/app.ts';
 import { chromiumAvailable, launchChromium, screenshot, signIn } from './helpers/browser.ts';
 import { chat } from './helpers/chat-request.ts';
 import { startMockUpstream } from './helpers/mock-upstream.ts';
+import { freePort } from './helpers/server-process.ts';
 
 const available = chromiumAvailable('e2e-log-detail');
 
@@ -250,6 +252,68 @@ describe.skipIf(!available)('log detail in Chromium', () => {
     await page.click(`${messages} > .jv-children > .jv-link`);
     expect(await items.count()).toBe(1000);
   }, 20_000);
+
+  test('an entry that tried two backends: the Retried filter (kept in the URL), its ×2 badge, and the attempt chain in the detail', async () => {
+    // Priority 0 first: a port nothing listens on; then the healthy member at priority 1 answers.
+    const closed = `http://127.0.0.1:${freePort()}/v1`;
+    await app.addConfig({ proxyModelName: 'jv-retry', baseUrl: closed, backendModelName: 'echo', priority: 0 });
+    await app.addConfig({ proxyModelName: 'jv-retry', baseUrl: mock.baseUrl, backendModelName: 'echo', priority: 1 });
+    const answer = await chat({ baseUrl: app.baseUrl, model: 'jv-retry' });
+    expect(answer.status).toBe(200);
+    await app.drain();
+    const id = await idOf('jv-retry');
+
+    const rows = 'table.logs tbody tr';
+    const retriedSelect = '.filters select[name=retried]';
+    await page.goto(`${app.url}/logs`);
+    await page.waitForSelector(rows);
+    // In the list, only that entry has a badge, and it says how many backends were tried.
+    expect(await page.$$eval('table.logs [data-attempts]', (badges) => badges.map((b) => b.textContent))).toEqual(['×2 attempts']);
+    expect(await page.textContent(`${rows}:has([data-attempts])`)).toContain('jv-retry');
+
+    await page.selectOption(retriedSelect, 'true');
+    await page.waitForFunction((s) => document.querySelectorAll(s).length === 1, rows);
+    expect(new URL(page.url()).searchParams.get('retried')).toBe('true');
+    expect(await page.textContent(rows)).toContain('jv-retry');
+    await screenshot(page, 'logs-retried');
+
+    await page.selectOption(retriedSelect, 'false');
+    const others = (await app.gql('{ logs(filter: { retried: false }) { totalCount } }')).data.logs.totalCount;
+    await page.waitForFunction(([s, n]) => document.querySelectorAll(s as string).length === n, [rows, Math.min(20, others)] as const);
+    expect(new URL(page.url()).searchParams.get('retried')).toBe('false');
+    expect(await page.$('table.logs [data-attempts]')).toBeNull();
+    expect(await page.textContent('table.logs tbody')).not.toContain('jv-retry');
+
+    // Read back from the URL; the detail opens from the filtered list.
+    await page.goto(`${app.url}/logs?retried=true`);
+    await page.waitForFunction((s) => document.querySelectorAll(s).length === 1, rows);
+    expect(await page.inputValue(retriedSelect)).toBe('true');
+    await page.click(rows);
+    await waitDetail();
+    expect(new URL(page.url()).searchParams.get('log')).toBe(id);
+
+    const attempts = '.detail .attempts tbody tr';
+    expect(await page.textContent('.detail .attempts h3')).toBe('Attempts (2)');
+    expect(await page.locator(attempts).count()).toBe(2);
+    const cell = (n: number, col: string) => page.textContent(`${attempts}[data-attempt="${n}"] td[data-col="${col}"]`);
+    expect(await cell(1, 'status')).toBe('no answer');
+    expect(await cell(1, 'error')).toContain('Backend unreachable');
+    expect(await cell(1, 'upstreamUrl')).toBe(`${closed}/chat/completions`);
+    expect(await cell(1, 'backendModel')).toBe('echo');
+    expect(await cell(1, 'duration')).toMatch(/^\d+ ms$/);
+    // The last one answered the client: its figures are the entry's.
+    expect(await cell(2, 'status')).toBe('200');
+    expect(await cell(2, 'error')).toBe('–');
+    expect(await cell(2, 'upstreamUrl')).toBe(`${mock.baseUrl}/chat/completions`);
+    expect(await page.getAttribute(`${attempts}[data-attempt="2"]`, 'data-answered')).toBe('');
+    expect(await page.getAttribute(`${attempts}[data-attempt="1"]`, 'data-answered')).toBeNull();
+    await page.locator('.detail .attempts').scrollIntoViewIfNeeded();
+    await screenshot(page, 'log-detail-attempts');
+
+    // One attempt: no chain.
+    await openLog(ids['jv-echo']!);
+    expect(await page.locator('.detail .attempts').count()).toBe(0);
+  }, 30_000);
 
   test('a string over 500 characters is cut until "show all"', async () => {
     const long = 'y'.repeat(1200);

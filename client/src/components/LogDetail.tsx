@@ -1,10 +1,10 @@
 /**
- * One log entry in a drawer: its key, tokens, cost and timings, headers and bodies as JSON trees
- * (JsonView), a stream's merged text, assembled answer and raw chunks, copy buttons and copy as curl.
- * Logs.tsx opens it from ?log=<id>.
+ * One log entry in a drawer: its key, tokens, cost and timings, the backends it tried when it tried
+ * more than one, headers and bodies as JSON trees (JsonView), a stream's merged text, assembled
+ * answer and raw chunks, copy buttons and copy as curl. Logs.tsx opens it from ?log=<id>.
  */
 import { createSignal, For, type JSX, Show } from 'solid-js';
-import { LOG, type LogDetail } from '../graphql/operations.ts';
+import { type Attempt, LOG, type LogDetail } from '../graphql/operations.ts';
 import { formatDuration, intlLocale } from '../lib/format.ts';
 import { locale, t } from '../lib/i18n.ts';
 import { createQueryResource } from '../lib/resource.ts';
@@ -12,7 +12,7 @@ import { CopyButton } from './CopyButton.tsx';
 import { Dialog } from './Dialog.tsx';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { JsonView } from './JsonView.tsx';
-import { costOf, keyOf } from './LogTable.tsx';
+import { costOf, keyOf, statusClass } from './LogTable.tsx';
 import { QueryState } from './QueryState.tsx';
 
 const CHUNK_PAGE = 100;
@@ -93,6 +93,47 @@ function Facts(props: { entry: LogDetail }) {
   );
 }
 
+/** The backends tried, in order; the last one answered the client (its figures are the entry's). */
+function Attempts(props: { attempts: Attempt[] }) {
+  const tag = () => intlLocale(locale(), navigator.language);
+  const last = () => props.attempts.length - 1;
+  return (
+    <section class="attempts" aria-labelledby="log-attempts-title">
+      <h3 id="log-attempts-title">{t('logs.attempts', { count: props.attempts.length })}</h3>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>#</th><th>{t('logs.status')}</th><th>{t('logs.error')}</th><th>{t('logs.duration')}</th>
+              <th>{t('logs.backendModel')}</th><th>{t('logs.upstreamUrl')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            <For each={props.attempts}>
+              {(a, i) => (
+                <tr data-attempt={i() + 1} data-answered={i() === last() ? '' : undefined} title={i() === last() ? t('logs.attemptAnswered') : undefined}>
+                  <td>{i() + 1}</td>
+                  <td data-col="status">
+                    <Show when={a.statusCode !== null} fallback={<span class="muted">{t('logs.noAnswer')}</span>}>
+                      <span class={statusClass(a.statusCode!)}>{a.statusCode}</span>
+                    </Show>
+                  </td>
+                  <td data-col="error" class={a.error ? 'error' : undefined}>{a.error ?? '–'}</td>
+                  <td data-col="duration" title={a.ttftMs === null ? undefined : `${t('logs.ttft')} ${formatDuration(a.ttftMs, tag())}`}>
+                    {formatDuration(a.durationMs, tag())}
+                  </td>
+                  <td data-col="backendModel">{a.backendModel ?? '–'}</td>
+                  <td data-col="upstreamUrl" class="mono">{a.upstreamUrl ?? '–'}</td>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
 function Entry(props: { entry: LogDetail }) {
   return (
     <>
@@ -101,6 +142,7 @@ function Entry(props: { entry: LogDetail }) {
       </p>
       <Facts entry={props.entry} />
       <Show when={props.entry.error}><p class="error">{t('logs.error')}: {props.entry.error}</p></Show>
+      <Show when={props.entry.attempts.length > 1}><Attempts attempts={props.entry.attempts} /></Show>
       <p><CopyButton class="small" label={t('logs.copyCurl')} text={() => curlFor(props.entry, location.origin)} /></p>
       <Show when={props.entry.stream}>
         <BodyBlock title={t('logs.merged')} value={props.entry.streamContent ?? ''} open />

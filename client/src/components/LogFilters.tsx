@@ -17,7 +17,7 @@ export function pageSizeFrom(params: SearchParams): number {
   return SIZES.includes(Number(params.size)) ? Number(params.size) : 20;
 }
 
-/** The filters of ?model=&method=&path=&status=&stream=&key=&from=&to= (what does not parse is left out). */
+/** The filters of ?model=&method=&path=&status=&stream=&retried=&key=&from=&to= (what does not parse is left out). */
 export function filterFrom(params: SearchParams): LogFilter {
   const one = (k: string) => (typeof params[k] === 'string' && params[k] !== '' ? (params[k] as string) : undefined);
   const f: LogFilter = {};
@@ -26,6 +26,7 @@ export function filterFrom(params: SearchParams): LogFilter {
   if (one('path')) f.path = one('path');
   if (/^[1-5]$/.test(one('status') ?? '')) f.statusClass = Number(one('status'));
   if (one('stream')) f.stream = one('stream') === 'true';
+  if (one('retried')) f.retried = one('retried') === 'true';
   if (one('key')) f.apiKeyId = one('key');
   // A shared link may be cut short: a date that does not parse is left out, not thrown.
   const time = (key: string) => {
@@ -49,6 +50,7 @@ export function describeFilter(f: LogFilter, keyName: (id: string) => string = (
   if (f.path) parts.push(`${t('logs.pathContains')}: ${f.path}`);
   if (f.apiKeyId != null) parts.push(`${t('logs.key')}: ${keyName(String(f.apiKeyId))}`);
   if (f.stream != null) parts.push(`${t('logs.stream')}: ${f.stream ? t('logs.streamOnly') : t('logs.nonStream')}`);
+  if (f.retried != null) parts.push(`${t('logs.retried')}: ${f.retried ? t('logs.retriedOnly') : t('logs.notRetried')}`);
   return parts.map((p) => `• ${p}`).join('\n');
 }
 
@@ -102,6 +104,13 @@ export function LogFilters(props: LogFiltersProps) {
           <option value="">{t('logs.any')}</option>
           <option value="true">{t('logs.streamOnly')}</option>
           <option value="false">{t('logs.nonStream')}</option>
+        </select>
+      </label>
+      <label title={t('logs.retriedTitle')}>{t('logs.retried')}
+        <select name="retried" value={value('retried')} onChange={(e) => props.onChange('retried', e.currentTarget.value)}>
+          <option value="">{t('logs.any')}</option>
+          <option value="true">{t('logs.retriedOnly')}</option>
+          <option value="false">{t('logs.notRetried')}</option>
         </select>
       </label>
       <label>{t('logs.pageSize')}

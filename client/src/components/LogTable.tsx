@@ -1,10 +1,14 @@
-/** The Logs page's table: one row per exchange, newest first; a click opens its detail. */
+/**
+ * The Logs page's table: one row per exchange, newest first; a click opens its detail. An exchange
+ * that tried more than one backend says how many beside its status.
+ */
 import { For, Show } from 'solid-js';
 import type { LogSummary } from '../graphql/operations.ts';
 import { formatUsd, intlLocale } from '../lib/format.ts';
 import { locale, t } from '../lib/i18n.ts';
 
-const statusClass = (code: number) => `status s${Math.floor(code / 100)}`;
+/** The status's class: s2 … s5 colour it. */
+export const statusClass = (code: number) => `status s${Math.floor(code / 100)}`;
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 
 /** The key's name as the entry recorded it; its id when the entry has no name; a dash without a key. */
@@ -31,7 +35,9 @@ export function LogTable(props: { rows: LogSummary[]; onOpen: (id: string) => vo
                 <td class="mono">{e.path}</td>
                 <td>{e.model ?? '–'}<Show when={e.backendModel && e.backendModel !== e.model}> → {e.backendModel}</Show></td>
                 <td data-col="key">{keyOf(e)}</td>
-                <td><span class={statusClass(e.statusCode)}>{e.statusCode}</span><Show when={e.stream}> <span class="badge">{t('logs.stream')}</span></Show></td>
+                <td><span class={statusClass(e.statusCode)}>{e.statusCode}</span><Show when={e.stream}> <span class="badge">{t('logs.stream')}</span></Show>
+                  <Show when={(e.attemptCount ?? 0) > 1}> <span class="badge" data-attempts={e.attemptCount}>{t('logs.attemptsBadge', { count: e.attemptCount ?? 0 })}</span></Show>
+                </td>
                 <td>{ms(e.durationMs)}</td>
                 <td>{ms(e.ttftMs)}</td>
                 <td>{e.totalTokens ?? '–'}</td>

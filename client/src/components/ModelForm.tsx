@@ -1,7 +1,7 @@
 /**
  * The drawer that adds a model config or edits one. The key is write-only: left empty it keeps the
- * stored key, "clear" removes it. Prices left empty come from the price list. The server's refusal
- * (a bad URL, a duplicate) shows in the form.
+ * stored key, "clear" removes it. Prices left empty come from the price list; weight and priority
+ * left empty are the defaults (1 and 0). The server's refusal (a bad URL, a duplicate) shows in the form.
  */
 import { createSignal, For, Show } from 'solid-js';
 import { createStore } from 'solid-js/store';
@@ -24,12 +24,27 @@ interface Draft {
   inputPrice: string;
   cachedInputPrice: string;
   outputPrice: string;
+  weight: string;
+  priority: string;
+  injectStreamUsage: boolean;
 }
 
 const PRICES = ['inputPrice', 'cachedInputPrice', 'outputPrice'] as const;
 type PriceField = (typeof PRICES)[number];
 
 const priceText = (v: number | null) => (v === null ? '' : String(v));
+
+const MAX_WEIGHT = 1000;
+const MAX_PRIORITY = 1000;
+
+/** A whole number from min to max; null when empty (the server's default), undefined when it does not parse. */
+function wholeIn(text: string, min: number, max: number): number | null | undefined {
+  const v = text.trim();
+  if (v === '') return null;
+  if (!/^[-+]?\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= min && n <= max ? n : undefined;
+}
 
 /** USD per million tokens, 0 or more (a leading $ allowed); null when empty, undefined when it does not parse. */
 function priceOf(text: string): number | null | undefined {
@@ -44,6 +59,7 @@ function draftOf(c: ProxyConfig | null): Draft {
     return {
       id: null, proxyModelName: '', baseUrl: '', backendModelName: '', apiKey: '', clearKey: false,
       ignoreSslVerify: false, enabled: true, timeoutMs: '', inputPrice: '', cachedInputPrice: '', outputPrice: '',
+      weight: '', priority: '', injectStreamUsage: true,
     };
   }
   return {
@@ -51,6 +67,7 @@ function draftOf(c: ProxyConfig | null): Draft {
     apiKey: '', clearKey: false, ignoreSslVerify: c.ignoreSslVerify, enabled: c.enabled,
     timeoutMs: c.timeoutMs === null ? '' : String(c.timeoutMs),
     inputPrice: priceText(c.inputPrice), cachedInputPrice: priceText(c.cachedInputPrice), outputPrice: priceText(c.outputPrice),
+    weight: String(c.weight), priority: String(c.priority), injectStreamUsage: c.injectStreamUsage,
   };
 }
 
@@ -64,12 +81,18 @@ function inputOf(d: Draft): { input: CreateConfigInput } | { error: string } {
     if (price === undefined) return { error: t('models.priceInvalid', { field: t(`models.${field}`) }) };
     prices[field] = price;
   }
+  const weight = wholeIn(d.weight, 0, MAX_WEIGHT);
+  if (weight === undefined) return { error: t('models.weightInvalid') };
+  const priority = wholeIn(d.priority, -MAX_PRIORITY, MAX_PRIORITY);
+  if (priority === undefined) return { error: t('models.priorityInvalid') };
   // It holds every field create needs, so it serves update as well (where an absent apiKey keeps the key).
   const input: CreateConfigInput = {
     proxyModelName: d.proxyModelName, baseUrl: d.baseUrl, backendModelName: d.backendModelName,
     ignoreSslVerify: d.ignoreSslVerify, enabled: d.enabled, timeoutMs: timeout === '' ? null : Number(timeout),
     // Null clears a price on update: empty fields go back to the price list.
     ...prices,
+    // Null is the default on create and puts it back on update (weight 1, priority 0).
+    weight, priority, injectStreamUsage: d.injectStreamUsage,
   };
   // The key is write-only: empty keeps the stored one, "clear" removes it.
   if (d.clearKey) input.apiKey = null;
@@ -117,6 +140,14 @@ export function ModelForm(props: ModelFormProps) {
           <label class="check"><input type="checkbox" checked={draft.clearKey} onChange={(e) => setDraft('clearKey', e.currentTarget.checked)} />{t('models.keyClear')}</label>
         </Show>
         <label>{t('models.timeout')}<input inputmode="numeric" placeholder="600000" value={draft.timeoutMs} onInput={(e) => setDraft('timeoutMs', e.currentTarget.value)} /></label>
+        <fieldset class="field-group routing-fields">
+          <legend>{t('models.routing')}</legend>
+          <div class="row">
+            <label>{t('models.priority')}<input name="priority" inputmode="numeric" placeholder="0" value={draft.priority} onInput={(e) => setDraft('priority', e.currentTarget.value)} /></label>
+            <label>{t('models.weight')}<input name="weight" inputmode="numeric" placeholder="1" value={draft.weight} onInput={(e) => setDraft('weight', e.currentTarget.value)} /></label>
+          </div>
+          <small class="muted">{t('models.routingHint')}</small>
+        </fieldset>
         <fieldset class="field-group price-fields">
           <legend>{t('models.prices')}</legend>
           <div class="row">
@@ -132,6 +163,11 @@ export function ModelForm(props: ModelFormProps) {
           <small class="muted">{t('models.pricesHint')}</small>
         </fieldset>
         <label class="check"><input type="checkbox" checked={draft.ignoreSslVerify} onChange={(e) => setDraft('ignoreSslVerify', e.currentTarget.checked)} />{t('models.tls')}</label>
+        <label class="check">
+          <input type="checkbox" name="injectStreamUsage" checked={draft.injectStreamUsage} onChange={(e) => setDraft('injectStreamUsage', e.currentTarget.checked)} />
+          {t('models.injectStreamUsage')}
+        </label>
+        <small class="muted check-hint">{t('models.injectStreamUsageHint')}</small>
         <label class="check"><input type="checkbox" checked={draft.enabled} onChange={(e) => setDraft('enabled', e.currentTarget.checked)} />{t('models.enabled')}</label>
         <ErrorMessage message={error()} />
         <div class="row">

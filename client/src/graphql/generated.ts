@@ -3,6 +3,11 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type BackendState =
+  | 'COOLING'
+  | 'HALF_OPEN'
+  | 'HEALTHY';
+
 export type BudgetPeriod =
   | 'DAY'
   | 'MONTH'
@@ -163,12 +168,12 @@ export type DashboardHealthQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type DashboardHealthQuery = { health: { status: string, store: { kind: string, ok: boolean, lastError: string | null, downSince: string | null, logRows: number | null, bytes: number | null, sizeCheckedAt: string | null, retentionDays: number, maxRows: number | null, retentionDeleted: number }, logQueue: { depth: number, written: number, dropped: number, writeFailures: number, spooled: number, spoolDropped: number, spoolFailing: string | null } } };
 
-export type ApiKeyFieldsFragment = { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } };
+export type ApiKeyFieldsFragment = { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, metadata: unknown, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } };
 
 export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } }> };
+export type ApiKeysQuery = { apiKeys: Array<{ id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, metadata: unknown, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } }> };
 
 export type KeyNamesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -180,7 +185,7 @@ export type CreateApiKeyMutationVariables = Exact<{
 }>;
 
 
-export type CreateApiKeyMutation = { createApiKey: { secret: string, key: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } } };
+export type CreateApiKeyMutation = { createApiKey: { secret: string, key: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, metadata: unknown, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } } };
 
 export type UpdateApiKeyMutationVariables = Exact<{
   id: string | number;
@@ -188,30 +193,37 @@ export type UpdateApiKeyMutationVariables = Exact<{
 }>;
 
 
-export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } };
+export type UpdateApiKeyMutation = { updateApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, metadata: unknown, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } };
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, name: string, publicId: string, allowedModels: Array<string> | null, rpm: number | null, tpm: number | null, maxParallel: number | null, budgetTokens: number | null, budgetUsd: number | null, budgetPeriod: BudgetPeriod | null, expiresAt: string | null, enabled: boolean, revokedAt: string | null, metadata: unknown, createdAt: string, lastUsedAt: string | null, usage: { periodStart: string | null, periodEnd: string | null, requests: number, promptTokens: number, completionTokens: number, costUsd: number } } };
 
-export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null };
+export type BackendHealthFieldsFragment = { state: BackendState, consecutiveFailures: number, lastError: string | null, lastErrorAt: string | null, cooldownUntil: string | null };
 
-export type LogSummaryFieldsFragment = { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null };
+export type ProxyConfigFieldsFragment = { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, weight: number, priority: number, injectStreamUsage: boolean, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null, health: { state: BackendState, consecutiveFailures: number, lastError: string | null, lastErrorAt: string | null, cooldownUntil: string | null } };
+
+export type LogSummaryFieldsFragment = { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null, attemptCount: number | null };
 
 export type ConfigsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConfigsQuery = { configs: Array<{ id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null }> };
+export type ConfigsQuery = { configs: Array<{ id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, weight: number, priority: number, injectStreamUsage: boolean, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null, health: { state: BackendState, consecutiveFailures: number, lastError: string | null, lastErrorAt: string | null, cooldownUntil: string | null } }> };
+
+export type ConfigHealthQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConfigHealthQuery = { configs: Array<{ id: string, health: { state: BackendState, consecutiveFailures: number, lastError: string | null, lastErrorAt: string | null, cooldownUntil: string | null } }> };
 
 export type CreateConfigMutationVariables = Exact<{
   input: CreateConfigInput;
 }>;
 
 
-export type CreateConfigMutation = { createConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null } };
+export type CreateConfigMutation = { createConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, weight: number, priority: number, injectStreamUsage: boolean, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null, health: { state: BackendState, consecutiveFailures: number, lastError: string | null, lastErrorAt: string | null, cooldownUntil: string | null } } };
 
 export type UpdateConfigMutationVariables = Exact<{
   id: string | number;
@@ -219,7 +231,7 @@ export type UpdateConfigMutationVariables = Exact<{
 }>;
 
 
-export type UpdateConfigMutation = { updateConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null } };
+export type UpdateConfigMutation = { updateConfig: { id: string, proxyModelName: string, baseUrl: string, backendModelName: string, hasApiKey: boolean, apiKeyPreview: string | null, ignoreSslVerify: boolean, enabled: boolean, timeoutMs: number | null, updatedAt: string, inputPrice: number | null, cachedInputPrice: number | null, outputPrice: number | null, weight: number, priority: number, injectStreamUsage: boolean, price: { source: PriceSource, input: number, cachedInput: number, output: number, provider: string | null, model: string | null } | null, health: { state: BackendState, consecutiveFailures: number, lastError: string | null, lastErrorAt: string | null, cooldownUntil: string | null } } };
 
 export type DeleteConfigMutationVariables = Exact<{
   id: string | number;
@@ -235,21 +247,21 @@ export type LogsQueryVariables = Exact<{
 }>;
 
 
-export type LogsQuery = { logs: { totalCount: number, totalCountExact: boolean, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
+export type LogsQuery = { logs: { totalCount: number, totalCountExact: boolean, nodes: Array<{ id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null, attemptCount: number | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
 
 export type LogQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null } | null };
+export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null, attemptCount: number | null, attempts: Array<{ configId: string | null, backendModel: string | null, upstreamUrl: string | null, statusCode: number | null, error: string | null, ttftMs: number | null, durationMs: number | null }> } | null };
 
 export type LogTailSubscriptionVariables = Exact<{
   filter?: LogFilter | null | undefined;
 }>;
 
 
-export type LogTailSubscription = { logTail: { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null } };
+export type LogTailSubscription = { logTail: { id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null, attemptCount: number | null } };
 
 export type ExportConfigsQueryVariables = Exact<{
   withKeys?: boolean | null | undefined;

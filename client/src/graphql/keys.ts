@@ -1,6 +1,7 @@
 /**
  * The Keys page's operations (client keys for /v1), and the key names the Logs page filters by. The
- * secret is only ever in createApiKey's answer; nothing else reads it.
+ * secret is only ever in createApiKey's answer; nothing else reads it. updateApiKey takes the same
+ * fields as createApiKey: one left out keeps its value, null clears it.
  */
 import { gql } from '@urql/core';
 import type {
@@ -9,7 +10,7 @@ import type {
   UpdateApiKeyMutationVariables,
 } from './generated.ts';
 
-export type { BudgetPeriod } from './generated.ts';
+export type { BudgetPeriod, CreateApiKeyInput } from './generated.ts';
 export type ApiKey = ApiKeyFieldsFragment;
 /** Its use in the current budget period (all time without a period). */
 export type KeyUsage = ApiKey['usage'];
@@ -17,7 +18,7 @@ export type KeyName = KeyNamesQuery['apiKeys'][number];
 
 const API_KEY_FIELDS = gql`
   fragment ApiKeyFields on ApiKey {
-    id name publicId allowedModels rpm tpm maxParallel budgetTokens budgetUsd budgetPeriod expiresAt enabled revokedAt createdAt lastUsedAt
+    id name publicId allowedModels rpm tpm maxParallel budgetTokens budgetUsd budgetPeriod expiresAt enabled revokedAt metadata createdAt lastUsedAt
     usage { periodStart periodEnd requests promptTokens completionTokens costUsd }
   }
 `;

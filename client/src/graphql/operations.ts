@@ -5,7 +5,7 @@
  */
 import { gql } from '@urql/core';
 import type {
-  ConfigsQuery, ConfigsQueryVariables, CreateConfigMutation, CreateConfigMutationVariables, DeleteConfigMutation,
+  BackendHealthFieldsFragment, ConfigHealthQuery, ConfigHealthQueryVariables, ConfigsQuery, ConfigsQueryVariables, CreateConfigMutation, CreateConfigMutationVariables, DeleteConfigMutation,
   DeleteConfigMutationVariables, DeleteLogsMutation, DeleteLogsMutationVariables, ExportConfigsQuery,
   ExportConfigsQueryVariables, ImportConfigsMutation, ImportConfigsMutationVariables, LogQuery, LogQueryVariables,
   LogsQuery, LogsQueryVariables, LogSummaryFieldsFragment, LogTailSubscription, LogTailSubscriptionVariables,
@@ -16,30 +16,46 @@ export type { CreateConfigInput, LogFilter } from './generated.ts';
 export type ProxyConfig = ProxyConfigFieldsFragment;
 /** What a config's exchanges are charged at, and where that comes from; null when nothing prices it. */
 export type Price = ProxyConfig['price'];
+/** A config's breaker as this server sees it. */
+export type BackendHealth = BackendHealthFieldsFragment;
 export type LogSummary = LogSummaryFieldsFragment;
 export type LogDetail = NonNullable<LogQuery['log']>;
+/** One backend tried for an entry; the last one is the one whose answer the client got. */
+export type Attempt = LogDetail['attempts'][number];
 /** What importConfigs did; the export document itself is opaque JSON here (the server validates it on import). */
 export type ImportResult = ImportConfigsMutation['importConfigs'];
 
 // Fragments are interpolated as documents (urql appends their definitions); codegen reads the
 // template without the interpolations and finds the fragments among these documents by name.
+const BACKEND_HEALTH_FIELDS = gql`
+  fragment BackendHealthFields on BackendHealth { state consecutiveFailures lastError lastErrorAt cooldownUntil }
+`;
+
 const PROXY_CONFIG_FIELDS = gql`
   fragment ProxyConfigFields on ProxyConfig {
     id proxyModelName baseUrl backendModelName hasApiKey apiKeyPreview ignoreSslVerify enabled timeoutMs updatedAt
     inputPrice cachedInputPrice outputPrice price { source input cachedInput output provider model }
+    weight priority injectStreamUsage health { ...BackendHealthFields }
   }
+  ${BACKEND_HEALTH_FIELDS}
 `;
 
 const LOG_SUMMARY_FIELDS = gql`
   fragment LogSummaryFields on LogEntry {
     id timestamp method path model backendModel statusCode stream durationMs ttftMs promptTokens completionTokens totalTokens error
-    apiKeyId apiKeyName costUsd
+    apiKeyId apiKeyName costUsd attemptCount
   }
 `;
 
 export const CONFIGS = gql<ConfigsQuery, ConfigsQueryVariables>`
   query Configs { configs { ...ProxyConfigFields } }
   ${PROXY_CONFIG_FIELDS}
+`;
+
+/** What the Models page polls while it is open: each config's breaker, without re-reading the rest. */
+export const CONFIG_HEALTH = gql<ConfigHealthQuery, ConfigHealthQueryVariables>`
+  query ConfigHealth { configs { id health { ...BackendHealthFields } } }
+  ${BACKEND_HEALTH_FIELDS}
 `;
 
 export const CREATE_CONFIG = gql<CreateConfigMutation, CreateConfigMutationVariables>`
@@ -73,6 +89,7 @@ export const LOG = gql<LogQuery, LogQueryVariables>`
     log(id: $id) {
       ...LogSummaryFields
       upstreamUrl clientIp userAgent requestHeaders requestBody responseHeaders responseBody streamContent chunks
+      attempts { configId backendModel upstreamUrl statusCode error ttftMs durationMs }
     }
   }
   ${LOG_SUMMARY_FIELDS}

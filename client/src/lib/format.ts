@@ -1,8 +1,8 @@
 /**
  * Pure formatting and scale helpers for the dashboard (and the pages that show the same figures):
- * numbers and dollars in the reader's locale, durations (ms below a second, seconds above), and the
- * ticks of the chart's axes. Times are laid out in the runtime's time zone (the browser's), so axis
- * ticks fall on local round minutes, hours and days.
+ * numbers and dollars in the reader's locale, durations (ms below a second, seconds above), clock
+ * times, the value of a datetime-local field, and the ticks of the chart's axes. Times are laid out
+ * in the runtime's time zone (the browser's), so axis ticks fall on local round minutes, hours and days.
  */
 
 const MINUTE = 60_000;
@@ -59,6 +59,18 @@ export function formatDuration(ms: number | null | undefined, tag: string): stri
   const seconds = ms / 1000;
   const digits = seconds < 10 ? 2 : seconds < 100 ? 1 : 0;
   return `${numberFormat(tag, { maximumFractionDigits: digits }).format(seconds)} s`;
+}
+
+/** A moment's local time of day to the second, on a 24-hour clock (12:04:09): when a cooldown ends. */
+export function formatClock(iso: string, tag: string): string {
+  return new Date(iso).toLocaleTimeString(tag, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+}
+
+/** A moment as a datetime-local field holds it (2026-03-01T09:30, local time, to the minute). */
+export function dateTimeInputValue(iso: string): string {
+  const d = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 /** A y-axis from zero with about `ticks` round steps (1, 2 or 5 × 10^k; counts never step below 1). */

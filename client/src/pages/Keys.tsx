@@ -1,8 +1,8 @@
 /**
  * Client keys for /v1: a table with each key's models, limits, use of its budget (KeyUsage), status
  * and last use; New key opens a form (KeyForm), and the created key's secret is shown once in a box
- * with a copy button (the server keeps only its hash, so it can never be shown again).
- * Disable/Enable and Revoke act on the next request.
+ * with a copy button (the server keeps only its hash, so it can never be shown again). Edit opens the
+ * same form on a key that is not revoked. Edit, Disable/Enable and Revoke act on the next request.
  */
 import { createSignal, For, Show } from 'solid-js';
 import { CopyButton } from '../components/CopyButton.tsx';
@@ -27,7 +27,8 @@ function statusOf(k: ApiKey): 'active' | 'disabled' | 'revoked' | 'expired' {
 
 export function Keys() {
   const keys = createQueryResource(API_KEYS, { select: (data) => data.apiKeys });
-  const [adding, setAdding] = createSignal(false);
+  /** The form's key: null makes one; undefined, no form. */
+  const [editing, setEditing] = createSignal<{ key: ApiKey | null }>();
   const [created, setCreated] = createSignal<{ name: string; secret: string } | null>(null);
   const [pageError, setPageError] = createSignal<string | null>(null);
 
@@ -45,17 +46,20 @@ export function Keys() {
       <header class="page-head">
         <h1>{t('keys.title')}</h1>
         <div class="page-actions">
-          <button type="button" onClick={() => setAdding(true)}>{t('keys.add')}</button>
+          <button type="button" onClick={() => setEditing({ key: null })}>{t('keys.add')}</button>
         </div>
       </header>
       <p class="muted">{t('keys.intro')}</p>
       <ErrorMessage message={pageError()} />
       <QueryState of={keys} empty={<p class="muted">{t('keys.empty')}</p>}>
-        {(list) => <KeyTable keys={list()} onToggle={toggle} onRevoke={revoke} />}
+        {(list) => <KeyTable keys={list()} onEdit={(k) => setEditing({ key: k })} onToggle={toggle} onRevoke={revoke} />}
       </QueryState>
-      <Show when={adding()}>
-        <KeyForm onCancel={() => setAdding(false)}
-          onCreated={(name, secret) => { setAdding(false); setCreated({ name, secret }); keys.refetch(); }} />
+      <Show when={editing()} keyed>
+        {(target) => (
+          <KeyForm apiKey={target.key} onCancel={() => setEditing()}
+            onCreated={(name, secret) => { setEditing(); setCreated({ name, secret }); keys.refetch(); }}
+            onSaved={() => { setEditing(); keys.refetch(); }} />
+        )}
       </Show>
       <Show when={created()} keyed>
         {(c) => (
@@ -76,7 +80,14 @@ export function Keys() {
   );
 }
 
-function KeyTable(props: { keys: ApiKey[]; onToggle: (k: ApiKey) => void; onRevoke: (k: ApiKey) => void }) {
+interface KeyTableProps {
+  keys: ApiKey[];
+  onEdit: (k: ApiKey) => void;
+  onToggle: (k: ApiKey) => void;
+  onRevoke: (k: ApiKey) => void;
+}
+
+function KeyTable(props: KeyTableProps) {
   const limits = (k: ApiKey) => {
     const parts = [
       k.rpm !== null ? `${k.rpm} rpm` : null,
@@ -101,7 +112,7 @@ function KeyTable(props: { keys: ApiKey[]; onToggle: (k: ApiKey) => void; onRevo
                 <td>{k.name}</td>
                 <td class="mono">{k.publicId}</td>
                 <td>{k.allowedModels ? k.allowedModels.join(', ') : t('keys.modelsAll')}</td>
-                <td>{limits(k)}</td>
+                <td data-col="limits">{limits(k)}</td>
                 <td><KeyUsage apiKey={k} /></td>
                 <td>{when(k.expiresAt) ?? t('keys.never')}</td>
                 <td class={`key-status ${statusOf(k)}`}>{t(`keys.${statusOf(k)}`)}</td>
@@ -109,6 +120,7 @@ function KeyTable(props: { keys: ApiKey[]; onToggle: (k: ApiKey) => void; onRevo
                 <td>{when(k.createdAt)}</td>
                 <td class="actions">
                   <Show when={!k.revokedAt}>
+                    <button type="button" class="small" onClick={() => props.onEdit(k)}>{t('keys.edit')}</button>
                     <button type="button" class="small" onClick={() => props.onToggle(k)}>{k.enabled ? t('keys.disable') : t('keys.enable')}</button>
                     <button type="button" class="small danger" onClick={() => props.onRevoke(k)}>{t('keys.revoke')}</button>
                   </Show>

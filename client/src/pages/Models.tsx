@@ -1,23 +1,42 @@
 /**
- * The model configs: a table with each config's effective price and where it comes from, an enable
- * switch, Test, Edit and Delete per row; Add and Edit open ModelForm; Import reads a file into
- * ModelImportDialog; Export saves the server's export document.
+ * The model configs: a table with each config's effective price and where it comes from, its tier
+ * (priority) and weight, its breaker's state (HealthBadge, read again every few seconds while the page
+ * is open), an enable switch, Test, Edit and Delete per row; Add and Edit open ModelForm; Import reads
+ * a file into ModelImportDialog; Export saves the server's export document. The server lists configs
+ * by proxy model name, so a group's members are next to each other.
  */
-import { createSignal, For, Show } from 'solid-js';
+import { createSignal, For, onCleanup, Show } from 'solid-js';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { HealthBadge } from '../components/HealthBadge.tsx';
 import { ModelForm } from '../components/ModelForm.tsx';
 import { type ImportFile, ModelImportDialog, readImportFile } from '../components/ModelImportDialog.tsx';
 import { createModelTests, type ModelTests, ModelTestResult } from '../components/ModelTest.tsx';
 import { QueryState } from '../components/QueryState.tsx';
-import { CONFIGS, DELETE_CONFIG, EXPORT_CONFIGS, type ImportResult, type Price, type ProxyConfig, UPDATE_CONFIG } from '../graphql/operations.ts';
+import {
+  type BackendHealth, CONFIG_HEALTH, CONFIGS, DELETE_CONFIG, EXPORT_CONFIGS, type ImportResult, type Price, type ProxyConfig, UPDATE_CONFIG,
+} from '../graphql/operations.ts';
 import { fileDate, saveBlob } from '../lib/download.ts';
-import { formatUsd, intlLocale } from '../lib/format.ts';
+import { formatPercent, formatUsd, intlLocale } from '../lib/format.ts';
 import { locale, t } from '../lib/i18n.ts';
 import { createQueryResource } from '../lib/resource.ts';
 import { runMutation, runQuery } from '../lib/urql.ts';
 
+/** How often the breakers are read again while the page is open (a first cooldown lasts 5 s by default, COOLDOWN_BASE_MS). */
+const HEALTH_EVERY_MS = 5_000;
+
 export function Models() {
   const configs = createQueryResource(CONFIGS, { select: (data) => data.configs });
+  // Only the breakers are polled: re-reading the whole list would rebuild every row under the user's pointer.
+  const health = createQueryResource(CONFIG_HEALTH, { select: (data) => new Map(data.configs.map((c) => [c.id, c.health])) });
+  const poll = setInterval(() => {
+    if (!document.hidden) health.refetch();
+  }, HEALTH_EVERY_MS);
+  onCleanup(() => clearInterval(poll));
+  const healthOf = (c: ProxyConfig) => health()?.get(c.id) ?? c.health;
+  const refresh = () => {
+    configs.refetch();
+    health.refetch();
+  };
   const tests = createModelTests();
   /** The form's config: null adds one; undefined, no form. */
   const [editing, setEditing] = createSignal<{ config: ProxyConfig | null }>();
@@ -50,7 +69,7 @@ export function Models() {
 
   async function change(mutation: Promise<{ error: string | null }>) {
     setPageError((await mutation).error);
-    configs.refetch();
+    refresh();
   }
   const toggle = (c: ProxyConfig) => void change(runMutation(UPDATE_CONFIG, { id: c.id, input: { enabled: !c.enabled } }));
   const remove = (c: ProxyConfig) => {
@@ -78,19 +97,22 @@ export function Models() {
           </p>
         )}
       </Show>
+      <ErrorMessage message={configs() !== undefined && health.error && t('models.health.readFailed', { message: health.error })} />
       <QueryState of={configs} empty={<p class="muted">{t('models.empty')}</p>}>
-        {(list) => <ModelTable configs={list()} tests={tests} onToggle={toggle} onEdit={(c) => setEditing({ config: c })} onRemove={remove} />}
+        {(list) => (
+          <ModelTable configs={list()} health={healthOf} tests={tests} onToggle={toggle} onEdit={(c) => setEditing({ config: c })} onRemove={remove} />
+        )}
       </QueryState>
 
       <Show when={editing()} keyed>
         {(target) => (
-          <ModelForm config={target.config} onCancel={() => setEditing()} onSaved={() => { setEditing(); configs.refetch(); }} />
+          <ModelForm config={target.config} onCancel={() => setEditing()} onSaved={() => { setEditing(); refresh(); }} />
         )}
       </Show>
       <Show when={importing()} keyed>
         {(file) => (
           <ModelImportDialog file={file} onCancel={() => setImporting()}
-            onImported={(result) => { setImporting(); setImported(result); configs.refetch(); }} />
+            onImported={(result) => { setImporting(); setImported(result); refresh(); }} />
         )}
       </Show>
     </section>
@@ -99,32 +121,53 @@ export function Models() {
 
 interface ModelTableProps {
   configs: ProxyConfig[];
+  /** Its breaker, as last read. */
+  health: (c: ProxyConfig) => BackendHealth;
   tests: ModelTests;
   onToggle: (c: ProxyConfig) => void;
   onEdit: (c: ProxyConfig) => void;
   onRemove: (c: ProxyConfig) => void;
 }
 
+/**
+ * The share of its tier's requests a config gets by its weight: among the enabled configs of its
+ * group with the same priority. Null when it gets none that way (disabled, or weight 0).
+ */
+function tierShare(c: ProxyConfig, all: ProxyConfig[]): number | null {
+  if (!c.enabled || c.weight === 0) return null;
+  const tier = all.filter((o) => o.enabled && o.proxyModelName === c.proxyModelName && o.priority === c.priority);
+  return c.weight / tier.reduce((sum, o) => sum + o.weight, 0);
+}
+
 function ModelTable(props: ModelTableProps) {
+  const weightTitle = (c: ProxyConfig) => {
+    if (c.weight === 0) return t('models.weightZeroTitle');
+    const share = tierShare(c, props.configs);
+    return share === null ? undefined : t('models.weightShare', { share: formatPercent(share, intlLocale(locale(), navigator.language)) });
+  };
   return (
     <div class="table-wrap">
       <table>
         <thead>
           <tr>
             <th>{t('models.name')}</th><th>{t('models.baseUrl')}</th><th>{t('models.backendModel')}</th>
-            <th>{t('models.key')}</th><th>{t('models.price')}</th><th>{t('models.tlsColumn')}</th><th>{t('models.enabled')}</th>
+            <th>{t('models.key')}</th><th>{t('models.price')}</th><th title={t('models.priorityTitle')}>{t('models.priority')}</th>
+            <th title={t('models.weightTitle')}>{t('models.weight')}</th><th>{t('models.health')}</th><th>{t('models.tlsColumn')}</th><th>{t('models.enabled')}</th>
             <th>{t('models.timeout')}</th><th>{t('models.updated')}</th><th>{t('models.actions')}</th>
           </tr>
         </thead>
         <tbody>
           <For each={props.configs}>
             {(c) => (
-              <tr>
+              <tr data-config={c.id}>
                 <td>{c.proxyModelName}</td>
                 <td class="mono">{c.baseUrl}</td>
                 <td>{c.backendModelName}</td>
                 <td class="mono">{c.apiKeyPreview ?? t('models.noKey')}</td>
                 <td data-col="price"><PriceCell price={c.price} /></td>
+                <td data-col="priority">{c.priority}</td>
+                <td data-col="weight" title={weightTitle(c)}>{c.weight === 0 ? t('models.weightZero') : c.weight}</td>
+                <td data-col="health"><HealthBadge health={props.health(c)} /></td>
                 <td>{c.ignoreSslVerify ? t('models.tlsSkipped') : t('models.tlsVerified')}</td>
                 <td><input type="checkbox" checked={c.enabled} onChange={() => props.onToggle(c)} aria-label={t('models.enabled')} /></td>
                 <td>{c.timeoutMs ?? t('common.default')}</td>
