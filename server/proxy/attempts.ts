@@ -17,11 +17,12 @@ import type { ParsedRequest } from './parse.ts';
 import { KeyMask, maskHeaders } from './mask.ts';
 import type { RoutePlan } from './route.ts';
 import { sendUpstream, type UpstreamWatch } from './upstream.ts';
-import { wantsUsageAdded } from './usage-event.ts';
+import { eventEnd, wantsUsageAdded } from './usage-event.ts';
+
+const decoder = new TextDecoder();
 import type { PeekedBody } from './capture.ts';
 import { tryParse } from '../json.ts';
 import { errorMessageOf, isObj } from '../openai/chunks.ts';
-import { SseReader } from '../openai/stream.ts';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
 export const MAX_ATTEMPTS = 3;
@@ -198,26 +199,36 @@ async function peekFirstEvent(answer: Answer): Promise<string | null> {
   const reader = answer.upstream.body!.getReader();
   const head: Uint8Array[] = [];
   answer.peeked = { head, reader };
-  let first: { data: string; name: string | undefined } | null = null;
-  const sse = new SseReader({ addEvent: (data, name) => void (first ??= { data, name }), finish: () => null });
-  let bytes = 0;
+  let seen: Uint8Array = new Uint8Array(0);
+  let end = -1;
   try {
-    while (!first && bytes < PEEK_MAX_BYTES) {
+    while (end < 0 && seen.byteLength < PEEK_MAX_BYTES) {
       const chunk = await reader.read();
       if (chunk.done) break;
-      head.push(chunk.value);
-      bytes += chunk.value.byteLength;
-      sse.push(chunk.value);
+      // A copy: Bun may reuse a body chunk's memory once the next one is read.
+      const copy = chunk.value.slice();
+      head.push(copy);
+      seen = head.length === 1 ? copy : Buffer.concat(head);
+      end = eventEnd(seen, 0);
     }
   } catch {
     // A break or the deadline: the respond step meets it on the next read and says so, as for any stream.
     return null;
   }
-  if (!first) return null;
-  const { data, name } = first as { data: string; name: string | undefined };
-  const parsed = tryParse(data);
+  if (end < 0) return null;
+  // Most first events are content: an error says so early (`event: error`, or `"error"` in its data).
+  const event = decoder.decode(seen.subarray(0, end));
+  if (!event.includes('error')) return null;
+  let name: string | null = null;
+  const data: string[] = [];
+  for (const line of event.split(/\r\n|\r|\n/)) {
+    if (line.startsWith('event:')) name = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+  }
+  const text = data.join('\n');
+  const parsed = tryParse(text);
   if (name !== 'error' && !(isObj(parsed) && parsed.error !== undefined && parsed.error !== null)) return null;
-  const message = errorMessageOf(parsed) ?? (data.length > 200 ? `${data.slice(0, 200)}…` : data);
+  const message = errorMessageOf(parsed) ?? (text.length > 200 ? `${text.slice(0, 200)}…` : text);
   return `Backend stream began with an error: ${message}`;
 }
 

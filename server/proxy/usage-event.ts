@@ -95,9 +95,10 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Index just past the blank line that ends the event starting at `from`, or -1. */
-function eventEnd(b: Uint8Array, from: number): number {
-  for (let i = from; i < b.length; i++) {
+/** Index just past the blank line that ends the event starting at `from`, or -1 (native scans for the line ends). */
+export function eventEnd(b: Uint8Array, from: number): number {
+  const hasCr = b.indexOf(CR, from) >= 0;
+  for (let i = hasCr ? from : b.indexOf(LF, from); i >= 0 && i < b.length; i = hasCr ? i + 1 : b.indexOf(LF, i + 1)) {
     const c = b[i];
     if (c === LF) {
       if (b[i + 1] === LF) return i + 2;
@@ -110,12 +111,15 @@ function eventEnd(b: Uint8Array, from: number): number {
   return -1;
 }
 
+const USAGE_KEY = Buffer.from('"usage"');
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
 /** An event whose one data line is a chunk with an empty `choices` and a `usage` object. */
 function isUsageOnly(event: Uint8Array): boolean {
-  // Cheap first: the usage chunk is small and says "usage".
-  if (event.byteLength > 4096) return false;
+  // Cheap first, on the bytes: the usage chunk is small and says "usage".
+  if (event.byteLength > 4096 || asBuffer(event).indexOf(USAGE_KEY) < 0) return false;
   const text = decoder.decode(event);
-  if (!text.includes('"usage"') || !text.includes('"choices"')) return false;
+  if (!text.includes('"choices"')) return false;
   let data = '';
   for (const line of text.split(/\r\n|\r|\n/)) {
     if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);
