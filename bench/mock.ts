@@ -68,7 +68,9 @@ function bomb(mb: number): Response {
 /** Streams begun, finished, and cancelled by their client (the proxy passing on a disconnect). */
 const stats = { started: 0, completed: 0, cancelled: 0 };
 
-function stream(count: number, gapMs: (i: number) => number, signal: AbortSignal): Response {
+const USAGE_CHUNK = encoder.encode(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model: 'bench', choices: [], usage: { prompt_tokens: 12, completion_tokens: 64, total_tokens: 76 } })}\n\n`);
+
+function stream(count: number, gapMs: (i: number) => number, signal: AbortSignal, withUsage = false): Response {
   let i = 0;
   let ended = false;
   const cancelled = () => {
@@ -85,6 +87,7 @@ function stream(count: number, gapMs: (i: number) => number, signal: AbortSignal
       if (i === count) {
         ended = true;
         stats.completed++;
+        if (withUsage) controller.enqueue(USAGE_CHUNK);
         controller.enqueue(DONE);
         return controller.close();
       }
@@ -101,13 +104,15 @@ const server = Bun.serve({
   idleTimeout: 0,
   async fetch(request) {
     if (request.method === 'GET') return Response.json(stats);
-    const { model = 'json' } = (await request.json().catch(() => ({}))) as { model?: string };
+    const { model = 'json', stream_options: options } = (await request.json().catch(() => ({}))) as { model?: string; stream_options?: { include_usage?: boolean } };
+    // As OpenAI-compatible backends do: a stream asked for its usage ends with a usage-only chunk.
+    const withUsage = options?.include_usage === true;
     const [kind, a, b] = model.split(':');
     switch (kind) {
       case 'stream':
-        return stream(Number(a), () => Number(b), request.signal);
+        return stream(Number(a), () => Number(b), request.signal, withUsage);
       case 'silent-after-first':
-        return stream(2, () => Number(a), request.signal);
+        return stream(2, () => Number(a), request.signal, withUsage);
       case 'big':
         return big(Number(a));
       case 'bomb':
