@@ -14,6 +14,7 @@ const config: CodegenConfig = {
         mappers: {
           ProxyConfig: '../store/types.ts#ConfigRow',
           ApiKey: '../store/types.ts#ApiKeyRow',
+          ModelGroup: '../configs/service.ts#ModelGroupView',
           LogEntry: './mappers.ts#LogEntryParent',
           Health: './mappers.ts#HealthParent',
         },

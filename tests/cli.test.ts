@@ -85,6 +85,7 @@ async function seed(store: Store, logs: LogRow[]) {
   await store.init();
   for (const c of CONFIGS) await store.insertConfig(c);
   await store.insertApiKey(API_KEY);
+  await store.putModelGroup({ name: CONFIGS[0]!.proxyModelName, fallbacks: [], contextFallbacks: [], maxAttempts: 2, retryOnStatus: [503], updatedAt: new Date('2026-12-01T00:00:00Z') });
   for (let i = 0; i < logs.length; i += 500) await store.insertLogs(logs.slice(i, i + 500));
   await store.addRollups(rollupsOf(logs));
 }
@@ -103,6 +104,7 @@ async function contents(store: Store) {
   return {
     configs: await store.listConfigs(),
     apiKeys: await store.listApiKeys(),
+    modelGroups: await store.listModelGroups(),
     keyRollups: keyRollups.sort((a, b) => (keyKey(a) < keyKey(b) ? -1 : 1)),
     logs: (await store.queryLogRows({ filter: {}, limit: 100_000 })).map(parsed),
     rollups: rollups.sort((a, b) => (key(a) < key(b) ? -1 : 1)),
@@ -184,7 +186,7 @@ describe('cli: export-configs and import-configs', () => {
     expect(toStdout.code).toBe(0);
     const plain = JSON.parse(toStdout.stdout);
     expect(plain).toEqual({
-      format: 'lite-proxy-configs', version: 1, exportedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      format: 'lite-proxy-configs', version: 1, exportedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), groups: [],
       configs: CONFIGS.map(({ id: _i, createdAt: _c, updatedAt: _u, apiKey: _k, ...rest }) => rest),
     });
     const toFile = await run(['export-configs', '--out', plainFile], from);
@@ -258,6 +260,7 @@ describe('cli: migrate', () => {
     expect(run.stdout).toContain('logs: 1234 of 1234 copied');
     expect(run.stdout).toMatch(/rollups: \d+ hourly, \d+ per-minute; per client key [1-9]\d* hourly and all-time, [1-9]\d* per-minute/);
     expect(run.stdout).toContain('client keys: 1 created, 0 updated');
+    expect(run.stdout).toContain('model groups: 1 copied');
     expect(run.stdout).toContain('done: 1234 log entries and 3 configs on both sides');
     const source = await withSqlite(a, contents);
     expect(source.rollups.length).toBeGreaterThan(100);

@@ -4,6 +4,7 @@
  * a malformed document is refused whole naming its bad entry, and imported routes work at once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { planImport } from '../server/configs/transfer.ts';
 import type { ConfigRow } from '../server/store/types.ts';
 import { ADMIN_TOKEN, startApp, STORE_KINDS, type TestApp } from './helpers/app.ts';
 import { chat } from './helpers/chat-request.ts';
@@ -143,7 +144,7 @@ for (const kind of STORE_KINDS) {
       ['configs not a list', { ...doc([]), configs: { a: 1 } }, /^configs: must be a list, got object$/],
       ['a bad URL in entry 3', doc([good(0), good(1), good(2), entry({ proxyModelName: 'bad', baseUrl: 'ftp://files.example' }), good(4)]), /^configs\[3\]\.baseUrl: must use http or https/],
       ['a URL with a query in entry 1', doc([good(0), entry({ baseUrl: `${mock.baseUrl}?x=1` })]), /^configs\[1\]\.baseUrl: must not carry a query string/],
-      ['duplicates (a trailing slash is the same URL)', doc([good(0), good(1), { ...good(0), baseUrl: `${mock.baseUrl}/`, backendModelName: 'other' }]), /^configs\[2\]: same proxyModelName and baseUrl as configs\[0\]/],
+      ['duplicates (a trailing slash is the same URL)', doc([good(0), good(1), { ...good(0), baseUrl: `${mock.baseUrl}/` }]), /^configs\[2\]: same proxyModelName, baseUrl and backendModelName as configs\[0\]/],
       ['a missing field', doc([good(0), { proxyModelName: 'x', baseUrl: mock.baseUrl }]), /^configs\[1\]\.backendModelName: missing$/],
       ['a blank name', doc([entry({ proxyModelName: '  ' })]), /^configs\[0\]\.proxyModelName: must not be empty$/],
       ['a field of the wrong type', doc([good(0), good(1), entry({ enabled: 'yes' })]), /^configs\[2\]\.enabled: must be boolean, got string$/],
@@ -201,3 +202,28 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('matching configs on import', () => {
+  const now = new Date('2026-01-01T00:00:00Z');
+  const row = (id: string, backendModelName: string, extra: Partial<ConfigRow> = {}): ConfigRow => ({
+    id, proxyModelName: 'gpt', baseUrl: 'https://api.example.com/v1', backendModelName, apiKey: null, ignoreSslVerify: false, enabled: true, timeoutMs: null,
+    inputPrice: null, cachedInputPrice: null, outputPrice: null, weight: null, priority: null, injectStreamUsage: null, createdAt: now, updatedAt: now, ...extra,
+  });
+  const entryOf = ({ id: _i, createdAt: _c, updatedAt: _u, apiKey: _k, ...rest }: ConfigRow) => rest;
+
+  test('configs that share a name and URL (tiers of one provider) round-trip: each matches its own backend model', () => {
+    const stored = [row('a', 'gpt-4o', { priority: 0 }), row('b', 'gpt-4o-mini', { priority: 1 })];
+    const same = planImport(stored, stored.map(entryOf), { replace: true, now });
+    expect(same.result).toEqual({ created: 0, updated: 0, unchanged: 2, deleted: 0, groups: 0 });
+    // A weight changed on the second: that one is updated, not the first.
+    const changed = planImport(stored, [entryOf(stored[0]!), { ...entryOf(stored[1]!), weight: 4 }], { replace: true, now });
+    expect(changed.changes.update).toEqual([{ id: 'b', patch: { weight: 4, updatedAt: now } }]);
+  });
+
+  test('a lone config of a name and URL matches by them, so its backend model can change', () => {
+    const stored = [row('a', 'gpt-4o')];
+    const plan = planImport(stored, [{ ...entryOf(stored[0]!), backendModelName: 'gpt-4.1' }], { replace: true, now });
+    expect(plan.result).toEqual({ created: 0, updated: 1, unchanged: 0, deleted: 0, groups: 0 });
+    expect(plan.changes.update[0]).toEqual({ id: 'a', patch: { backendModelName: 'gpt-4.1', updatedAt: now } });
+  });
+});

@@ -121,6 +121,10 @@ class FakeStore implements Store {
   async listApiKeys() {
     return [];
   }
+  async listModelGroups() {
+    return [];
+  }
+  async putModelGroup() {}
   async insertApiKey() {}
   async updateApiKey() {
     return null;

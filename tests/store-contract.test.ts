@@ -12,7 +12,7 @@ import { MongoClient } from 'mongodb';
 import { MongoStore } from '../server/store/mongo.ts';
 import { SqliteStore } from '../server/store/sqlite.ts';
 import { JsonText } from '../server/json.ts';
-import type { ApiKeyRow, ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, RollupRow, Store } from '../server/store/types.ts';
+import type { ApiKeyRow, ConfigRow, LogCursor, LogFilter, LogRow, LogSummary, ModelGroupRow, RollupRow, Store } from '../server/store/types.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const at = (ms: number) => new Date(T0 + ms);
@@ -167,6 +167,24 @@ function contract(name: string, makeStore: () => Promise<Store>) {
         expect(updated).toEqual(key({ rpm: null, allowedModels: null, revokedAt: at, enabled: false, updatedAt: at, lastUsedAt: at }));
         expect(await store.listApiKeys()).toEqual([updated!]);
         expect(await store.updateApiKey('nope', { rpm: 1 })).toBeNull();
+      });
+    });
+
+    describe('model groups', () => {
+      const group = (over: Partial<ModelGroupRow> = {}): ModelGroupRow => ({
+        name: 'gpt', fallbacks: ['gpt-backup', 'local'], contextFallbacks: ['gpt-long'], maxAttempts: 4, retryOnStatus: [429, 503],
+        updatedAt: new Date('2026-12-01T10:00:00Z'), ...over,
+      });
+
+      test('put then list returns the rows as given, by name; a second put replaces the row whole', async () => {
+        expect(await store.listModelGroups()).toEqual([]);
+        await store.putModelGroup(group({ name: 'zeta', maxAttempts: null, retryOnStatus: null, fallbacks: [], contextFallbacks: [] }));
+        await store.putModelGroup(group());
+        expect(await store.listModelGroups()).toEqual([group(), group({ name: 'zeta', maxAttempts: null, retryOnStatus: null, fallbacks: [], contextFallbacks: [] })]);
+        const later = new Date('2026-12-02T00:00:00Z');
+        await store.putModelGroup(group({ fallbacks: [], maxAttempts: null, updatedAt: later }));
+        expect((await store.listModelGroups())[0]).toEqual(group({ fallbacks: [], maxAttempts: null, updatedAt: later }));
+        expect(await store.listModelGroups()).toHaveLength(2);
       });
     });
 

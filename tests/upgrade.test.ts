@@ -184,7 +184,7 @@ for (const kind of STORE_KINDS) {
       await other.close();
       if (kind === 'sqlite') {
         expect(sqliteShape(path!)).toEqual(sqliteShape(fresh));
-        expect(Object.keys(sqliteShape(fresh))).toEqual(['api_keys', 'configs', 'key_rollups', 'rollups']);
+        expect(Object.keys(sqliteShape(fresh))).toEqual(['api_keys', 'configs', 'key_rollups', 'model_groups', 'rollups']);
         expect(sqliteShape(logsFileOf(path!))).toEqual(sqliteShape(logsFileOf(fresh)));
         expect(Object.keys(sqliteShape(logsFileOf(fresh)))).toEqual(['endpoints', 'log_bodies', 'logs', 'upgrade']);
       } else {

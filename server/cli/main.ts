@@ -91,7 +91,7 @@ async function exportConfigsCommand(args: string[], settings: Settings, io: Out)
     }
     const unreadable = rows.filter((c) => c.apiKeyUnreadable);
     if (withKeys && unreadable.length > 0) throw new CliError(`the backend key of config ${unreadable[0]!.id} cannot be read with this secret key (${unreadable[0]!.apiKeyUnreadable}); nothing was written`);
-    const doc = exportDocument(rows, { withKeys });
+    const doc = exportDocument(rows, { withKeys, groups: await store.listModelGroups() });
     const text = `${JSON.stringify(doc, null, 2)}\n`;
     if (!values.out) {
       await Bun.write(Bun.stdout, text);
@@ -137,8 +137,8 @@ async function importConfigsCommand(args: string[], settings: Settings, io: Out)
     const r = await importConfigs({ store }, document, { replace: values.replace ?? false }).catch((err: unknown) => {
       throw err instanceof InputError ? new CliError(`${file}: ${err.message}; nothing was imported`) : err;
     });
-    io.out(`created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, deleted ${r.deleted} (${describeStore(settings)})`);
-    if (r.created + r.updated + r.deleted > 0) {
+    io.out(`created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, deleted ${r.deleted}${r.groups ? `, group settings ${r.groups}` : ''} (${describeStore(settings)})`);
+    if (r.created + r.updated + r.deleted + r.groups > 0) {
       io.out('A running server picks the change up within 5 seconds.');
     }
     return 0;

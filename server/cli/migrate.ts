@@ -140,6 +140,7 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateOutcome> {
       report(`migrating ${from.label} → ${to.label}`);
       await copyConfigs(source, target, report);
       await copyApiKeys(source, target, report);
+      await copyModelGroups(source, target, report);
       const logs = await copyLogs(source, target, opts, checkpoint);
       if (!logs.done) return logs;
       await copyRollups(source, target, report);
@@ -183,6 +184,13 @@ async function copyApiKeys(source: Store, target: Store, report: (line: string) 
     }
   }
   report(`client keys: ${created} created, ${updated} updated`);
+}
+
+/** Model group settings, written whole by name (a rerun writes the same rows again). */
+async function copyModelGroups(source: Store, target: Store, report: (line: string) => void): Promise<void> {
+  const groups = await source.listModelGroups();
+  for (const g of groups) await target.putModelGroup(g);
+  report(`model groups: ${groups.length} copied`);
 }
 
 async function copyLogs(source: Store, target: Store, opts: MigrateOptions, checkpoint: Checkpoint | null): Promise<MigrateOutcome> {

@@ -3,9 +3,9 @@
  * RouteTable the proxy reads. Admin reads go to the store; the hot path only reads the table.
  */
 import { InputError, NotFoundError } from '../errors.ts';
-import { RouteTable } from '../proxy/route.ts';
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_ON_STATUS, groupSettingsOf, RouteTable } from '../proxy/route.ts';
 import type { Breakers } from '../proxy/breaker.ts';
-import type { ConfigPatch, ConfigRow, Store } from '../store/types.ts';
+import type { ConfigPatch, ConfigRow, ModelGroupRow, Store } from '../store/types.ts';
 import type { ConfigSnapshot } from './snapshot.ts';
 
 export interface ConfigInput {
@@ -117,6 +117,112 @@ export function validateNewConfig(input: ConfigInput): Omit<ConfigRow, 'id' | 'c
   };
 }
 
+/** A group's settings as an input gives them: a field left out keeps the stored value, null resets it to the default. */
+export interface ModelGroupInput {
+  fallbacks?: readonly string[] | null;
+  contextFallbacks?: readonly string[] | null;
+  maxAttempts?: number | null;
+  retryOnStatus?: readonly number[] | null;
+}
+
+/** A group as the admin sees it: its configs and its settings (the defaults where none are stored). */
+export interface ModelGroupView {
+  name: string;
+  configs: ConfigRow[];
+  fallbacks: string[];
+  contextFallbacks: string[];
+  maxAttempts: number;
+  retryOnStatus: number[];
+  /** When its settings were last changed; null: never (the defaults). */
+  updatedAt: Date | null;
+}
+
+export const MAX_GROUP_ATTEMPTS = 10;
+const MAX_FALLBACKS = 20;
+
+function groupNames(value: readonly string[] | null | undefined, field: string, self: string, known: ReadonlySet<string>): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return [];
+  if (value.length > MAX_FALLBACKS) throw new InputError(`${field} may name at most ${MAX_FALLBACKS} groups`, field);
+  const out: string[] = [];
+  for (const raw of value) {
+    const v = raw.trim();
+    if (v === self) throw new InputError(`${field}: the group "${self}" cannot fall back to itself`, field);
+    if (!known.has(v)) throw new InputError(`${field}: no config serves the model "${v}" (a fallback names a group: the proxy model name of its configs)`, field);
+    if (out.includes(v)) throw new InputError(`${field} names "${v}" twice`, field);
+    out.push(v);
+  }
+  return out;
+}
+
+function statuses(value: readonly number[] | null | undefined): number[] | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (value.length > 100) throw new InputError('retryOnStatus may list at most 100 statuses', 'retryOnStatus');
+  for (const v of value) {
+    // 2xx and 3xx answers are not failures; 1xx never reach here.
+    if (!Number.isInteger(v) || v < 400 || v > 599) throw new InputError(`retryOnStatus: ${v} is not an error status (a whole number from 400 to 599)`, 'retryOnStatus');
+  }
+  return [...new Set(value)].sort((a, b) => a - b);
+}
+
+/** The group a fallback chain comes back to, as "A → B → A", or null when there is no cycle. */
+function fallbackCycle(fallbacks: ReadonlyMap<string, readonly string[]>, from: string): string | null {
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const done = new Set<string>();
+  const visit = (name: string): string | null => {
+    if (onPath.has(name)) return [...path.slice(path.indexOf(name)), name].join(' → ');
+    if (done.has(name)) return null;
+    onPath.add(name);
+    path.push(name);
+    for (const next of fallbacks.get(name) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    path.pop();
+    onPath.delete(name);
+    done.add(name);
+    return null;
+  };
+  return visit(from);
+}
+
+/**
+ * The stored row a group's input makes, checked against the other groups: fallbacks name known
+ * groups and make no cycle, maxAttempts is 1 to 10, statuses are error statuses.
+ */
+export function validateGroup(name: string, input: ModelGroupInput, ctx: { known: ReadonlySet<string>; stored: readonly ModelGroupRow[]; now: Date }): ModelGroupRow {
+  if (!ctx.known.has(name)) throw new InputError(`No config serves the model "${name}": a group is the configs of one proxy model name`, 'name');
+  const current = groupSettingsOf(ctx.stored.find((g) => g.name === name));
+  const fallbacks = groupNames(input.fallbacks, 'fallbacks', name, ctx.known) ?? [...current.fallbacks];
+  const contextFallbacks = groupNames(input.contextFallbacks, 'contextFallbacks', name, ctx.known) ?? [...current.contextFallbacks];
+  let maxAttempts = ctx.stored.find((g) => g.name === name)?.maxAttempts ?? null;
+  if (input.maxAttempts !== undefined) {
+    const v = input.maxAttempts;
+    if (v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_GROUP_ATTEMPTS)) {
+      throw new InputError(`maxAttempts must be a whole number from 1 to ${MAX_GROUP_ATTEMPTS} (every attempt of a request, the first included), or null for the default (${DEFAULT_MAX_ATTEMPTS})`, 'maxAttempts');
+    }
+    maxAttempts = v;
+  }
+  const storedStatuses = ctx.stored.find((g) => g.name === name)?.retryOnStatus ?? null;
+  const given = statuses(input.retryOnStatus);
+  const retryOnStatus = given === undefined ? storedStatuses : given;
+  const graph = new Map<string, readonly string[]>(ctx.stored.map((g) => [g.name, groupSettingsOf(g).fallbacks]));
+  graph.set(name, fallbacks);
+  const cycle = fallbackCycle(graph, name);
+  if (cycle) throw new InputError(`fallbacks would make a cycle: ${cycle}`, 'fallbacks');
+  return { name, fallbacks, contextFallbacks, maxAttempts, retryOnStatus, updatedAt: ctx.now };
+}
+
+/** The view of a group from its configs and its stored row (none: the defaults). */
+export function groupView(name: string, configs: ConfigRow[], row: ModelGroupRow | undefined): ModelGroupView {
+  const s = groupSettingsOf(row);
+  return {
+    name, configs, fallbacks: [...s.fallbacks], contextFallbacks: [...s.contextFallbacks], maxAttempts: s.maxAttempts,
+    retryOnStatus: row && Array.isArray(row.retryOnStatus) ? [...s.retryOnStatus] : [...DEFAULT_RETRY_ON_STATUS], updatedAt: row?.updatedAt ?? null,
+  };
+}
+
 export class ConfigService {
   readonly routes: RouteTable;
   private refreshTimer: Timer | null = null;
@@ -135,7 +241,8 @@ export class ConfigService {
    */
   async start(refreshMs?: number, opts: { fromSnapshot?: boolean } = {}): Promise<void> {
     if (opts.fromSnapshot) {
-      this.routes.replace(this.snapshot?.load()?.configs ?? []);
+      const kept = this.snapshot?.load();
+      this.routes.replace(kept?.configs ?? [], kept?.groups ?? []);
       this.source = 'snapshot';
     } else await this.reload();
     if (refreshMs) {
@@ -158,10 +265,38 @@ export class ConfigService {
   }
 
   async reload(): Promise<void> {
-    const rows = await this.store.listConfigs();
-    this.routes.replace(rows);
+    const [rows, groups] = await Promise.all([this.store.listConfigs(), this.store.listModelGroups()]);
+    this.routes.replace(rows, groups);
     this.source = 'store';
-    this.snapshot?.save(rows);
+    this.snapshot?.save(rows, groups);
+  }
+
+  /** The stored group settings (export). */
+  groupRows(): Promise<ModelGroupRow[]> {
+    return this.store.listModelGroups();
+  }
+
+  /** Every group (a proxy model name with at least one config), by name, with its settings. */
+  async groups(): Promise<ModelGroupView[]> {
+    const [rows, stored] = await Promise.all([this.store.listConfigs(), this.store.listModelGroups()]);
+    const byName = new Map<string, ConfigRow[]>();
+    for (const c of rows) {
+      let list = byName.get(c.proxyModelName);
+      if (!list) byName.set(c.proxyModelName, (list = []));
+      list.push(c);
+    }
+    const settings = new Map(stored.map((g) => [g.name, g]));
+    return [...byName].sort(([a], [b]) => a.localeCompare(b)).map(([name, configs]) => groupView(name, configs, settings.get(name)));
+  }
+
+  /** Changes a group's settings (validated whole against the others first: nothing is stored on an error). */
+  async updateGroup(name: string, input: ModelGroupInput): Promise<ModelGroupView> {
+    const [rows, stored] = await Promise.all([this.store.listConfigs(), this.store.listModelGroups()]);
+    const known = new Set(rows.map((c) => c.proxyModelName));
+    const row = validateGroup(name.trim(), input, { known, stored, now: new Date() });
+    await this.store.putModelGroup(row);
+    await this.reload();
+    return groupView(row.name, rows.filter((c) => c.proxyModelName === row.name), row);
   }
 
   list(): Promise<ConfigRow[]> {

@@ -5,8 +5,9 @@
  */
 import { InputError } from '../errors.ts';
 import { redactUrl } from '../redact.ts';
-import type { ConfigChanges, ConfigPatch, ConfigRow, Store } from '../store/types.ts';
-import { type ConfigService, PRICE_FIELDS, validateNewConfig } from './service.ts';
+import { groupSettingsOf } from '../proxy/route.ts';
+import type { ConfigChanges, ConfigPatch, ConfigRow, ModelGroupRow, Store } from '../store/types.ts';
+import { type ConfigService, type ModelGroupInput, PRICE_FIELDS, validateGroup, validateNewConfig } from './service.ts';
 
 export const DOCUMENT_FORMAT = 'lite-proxy-configs';
 export const DOCUMENT_VERSION = 1;
@@ -30,11 +31,22 @@ export interface ExportedConfig {
   injectStreamUsage?: boolean | null;
 }
 
+/** A model group's settings (0.2.0): a document without `groups` leaves the stored settings alone. */
+export interface ExportedGroup {
+  name: string;
+  fallbacks: string[];
+  contextFallbacks: string[];
+  /** null: the default. */
+  maxAttempts: number | null;
+  retryOnStatus: number[] | null;
+}
+
 export interface ConfigDocument {
   format: typeof DOCUMENT_FORMAT;
   version: typeof DOCUMENT_VERSION;
   exportedAt: string;
   configs: ExportedConfig[];
+  groups?: ExportedGroup[];
 }
 
 export interface ImportResult {
@@ -42,13 +54,31 @@ export interface ImportResult {
   updated: number;
   unchanged: number;
   deleted: number;
+  /** Groups whose settings the document set (or, with replace, reset to the defaults). */
+  groups: number;
 }
 
-export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now?: Date }): ConfigDocument {
+/** The groups' settings for a document: only groups the document has configs of, their fallbacks among them. */
+function exportedGroups(rows: ConfigRow[], groups: readonly ModelGroupRow[]): ExportedGroup[] {
+  const names = new Set(rows.map((c) => c.proxyModelName));
+  return groups.filter((g) => names.has(g.name)).map((g) => {
+    const s = groupSettingsOf(g);
+    return {
+      name: g.name,
+      fallbacks: s.fallbacks.filter((n) => names.has(n)),
+      contextFallbacks: s.contextFallbacks.filter((n) => names.has(n)),
+      maxAttempts: g.maxAttempts,
+      retryOnStatus: Array.isArray(g.retryOnStatus) ? [...s.retryOnStatus] : null,
+    };
+  });
+}
+
+export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now?: Date; groups?: readonly ModelGroupRow[] }): ConfigDocument {
   return {
     format: DOCUMENT_FORMAT,
     version: DOCUMENT_VERSION,
     exportedAt: (opts.now ?? new Date()).toISOString(),
+    groups: exportedGroups(rows, opts.groups ?? []),
     configs: rows.map((c) => ({
       proxyModelName: c.proxyModelName,
       // A user:password in the URL is a key too (configs saved before such URLs were refused).
@@ -68,8 +98,9 @@ export function exportDocument(rows: ConfigRow[], opts: { withKeys: boolean; now
   };
 }
 
-export async function exportConfigs(configs: Pick<ConfigService, 'list'>, opts: { withKeys: boolean }): Promise<ConfigDocument> {
-  return exportDocument(await configs.list(), opts);
+export async function exportConfigs(configs: Pick<ConfigService, 'list' | 'groupRows'>, opts: { withKeys: boolean }): Promise<ConfigDocument> {
+  const [rows, groups] = await Promise.all([configs.list(), configs.groupRows()]);
+  return exportDocument(rows, { ...opts, groups });
 }
 
 /** Fields a document may leave out (written by 0.1.0): absent keeps what is stored, null clears it. */
@@ -127,10 +158,56 @@ function parseEntry(value: unknown, at: string): ImportEntry {
   return out;
 }
 
+/**
+ * A config's identity across installations: its proxy model name and backend URL, with its backend
+ * model when several configs share those (tiers of one provider, say).
+ */
 const keyOf = (c: { proxyModelName: string; baseUrl: string }) => JSON.stringify([c.proxyModelName, c.baseUrl]);
+const fullKeyOf = (c: { proxyModelName: string; baseUrl: string; backendModelName: string }) => JSON.stringify([c.proxyModelName, c.baseUrl, c.backendModelName]);
+
+const GROUP_FIELDS: Record<keyof ExportedGroup, string> = {
+  name: 'string', fallbacks: 'array', contextFallbacks: 'array', maxAttempts: 'number|null', retryOnStatus: 'array|null',
+};
+
+/** One group of a document: known fields of the right types (the rules are checked against the configs later). */
+function parseGroup(value: unknown, at: string): { name: string; input: ModelGroupInput } {
+  if (!isRecord(value)) throw new InputError(`${at}: must be an object, got ${typeOf(value)}`, at);
+  for (const [key, v] of Object.entries(value)) {
+    const expected = Object.hasOwn(GROUP_FIELDS, key) ? GROUP_FIELDS[key as keyof ExportedGroup] : undefined;
+    if (!expected) throw new InputError(`${at}: unknown field "${key}"`, `${at}.${key}`);
+    if (!expected.split('|').includes(typeOf(v))) throw new InputError(`${at}.${key}: must be ${expected.replace('|', ' or ')}, got ${typeOf(v)}`, `${at}.${key}`);
+  }
+  if (typeof value.name !== 'string') throw new InputError(`${at}.name: missing`, `${at}.name`);
+  const list = <T>(key: string, type: string): T[] | null | undefined => {
+    const v = value[key];
+    if (v === undefined || v === null) return v as null | undefined;
+    for (const [i, x] of (v as unknown[]).entries()) if (typeof x !== type) throw new InputError(`${at}.${key}[${i}]: must be a ${type}, got ${typeOf(x)}`, `${at}.${key}`);
+    return v as T[];
+  };
+  return {
+    name: value.name,
+    input: {
+      fallbacks: list<string>('fallbacks', 'string'),
+      contextFallbacks: list<string>('contextFallbacks', 'string'),
+      maxAttempts: value.maxAttempts as number | null | undefined,
+      retryOnStatus: list<number>('retryOnStatus', 'number'),
+    },
+  };
+}
+
+export interface ParsedDocument {
+  entries: ImportEntry[];
+  /** null: the document has no `groups` (0.1.0 wrote none). */
+  groups: { name: string; input: ModelGroupInput }[] | null;
+}
 
 /** Checks the whole document; throws an InputError naming the first bad entry. A string is read as JSON text. */
 export async function parseDocument(document: unknown): Promise<ImportEntry[]> {
+  return (await parseWholeDocument(document)).entries;
+}
+
+/** The configs and the group settings of a document, checked (the groups against the configs when planned). */
+export async function parseWholeDocument(document: unknown): Promise<ParsedDocument> {
   let doc = document;
   if (typeof doc === 'string') {
     try {
@@ -147,14 +224,56 @@ export async function parseDocument(document: unknown): Promise<ImportEntry[]> {
   const seen = new Map<string, number>();
   for (const [i, value] of doc.configs.entries()) {
     const entry = parseEntry(value, `configs[${i}]`);
-    const first = seen.get(keyOf(entry));
+    const first = seen.get(fullKeyOf(entry));
     if (first !== undefined) {
-      throw new InputError(`configs[${i}]: same proxyModelName and baseUrl as configs[${first}] ("${entry.proxyModelName}", ${entry.baseUrl})`, `configs[${i}]`);
+      throw new InputError(`configs[${i}]: same proxyModelName, baseUrl and backendModelName as configs[${first}] ("${entry.proxyModelName}", ${entry.baseUrl}, "${entry.backendModelName}")`, `configs[${i}]`);
     }
-    seen.set(keyOf(entry), i);
+    seen.set(fullKeyOf(entry), i);
     entries.push(entry);
   }
-  return entries;
+  if (doc.groups === undefined) return { entries, groups: null };
+  if (!Array.isArray(doc.groups)) throw new InputError(`groups: must be a list, got ${typeOf(doc.groups)}`, 'groups');
+  const groups: { name: string; input: ModelGroupInput }[] = [];
+  for (const [i, value] of doc.groups.entries()) {
+    const g = parseGroup(value, `groups[${i}]`);
+    const first = groups.findIndex((x) => x.name === g.name);
+    if (first >= 0) throw new InputError(`groups[${i}]: the group "${g.name}" is in groups[${first}] too`, `groups[${i}]`);
+    groups.push(g);
+  }
+  return { entries, groups };
+}
+
+/**
+ * The group rows a document's settings make, checked against the configs as they will be after the
+ * import and against each other (a cycle among the document's fallbacks is refused); with `replace`,
+ * the stored groups the document leaves out get the defaults back.
+ */
+export function planGroups(
+  groups: ParsedDocument['groups'], known: ReadonlySet<string>, stored: readonly ModelGroupRow[], opts: { replace: boolean; now?: Date },
+): ModelGroupRow[] {
+  if (groups === null) return [];
+  const now = opts.now ?? new Date();
+  // Every group of the document as it asks to be, before any is checked: the cycle check sees the graph as it will be.
+  const byName = new Map(stored.map((g) => [g.name, g]));
+  if (opts.replace) for (const g of stored) byName.set(g.name, { name: g.name, fallbacks: [], contextFallbacks: [], maxAttempts: null, retryOnStatus: null, updatedAt: now });
+  for (const g of groups) {
+    const base = byName.get(g.name);
+    byName.set(g.name, {
+      name: g.name, fallbacks: [...(g.input.fallbacks ?? base?.fallbacks as string[] ?? [])], contextFallbacks: [...(g.input.contextFallbacks ?? base?.contextFallbacks as string[] ?? [])],
+      maxAttempts: g.input.maxAttempts === undefined ? base?.maxAttempts ?? null : g.input.maxAttempts, retryOnStatus: g.input.retryOnStatus === undefined ? base?.retryOnStatus ?? null : g.input.retryOnStatus as number[] | null, updatedAt: now,
+    });
+  }
+  const planned = [...byName.values()];
+  const out: ModelGroupRow[] = opts.replace ? stored.filter((g) => !groups.some((x) => x.name === g.name)).map((g) => byName.get(g.name)!) : [];
+  for (const [i, g] of groups.entries()) {
+    try {
+      out.push(validateGroup(g.name, g.input, { known, stored: planned.filter((x) => x.name !== g.name).concat(byName.get(g.name)!), now }));
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      throw new InputError(`groups[${i}] ("${g.name}"): ${err.message}`, `groups[${i}]`);
+    }
+  }
+  return out;
 }
 
 const COMPARED = ['backendModelName', 'ignoreSslVerify', 'enabled', 'timeoutMs'] as const;
@@ -162,14 +281,39 @@ const COMPARED = ['backendModelName', 'ignoreSslVerify', 'enabled', 'timeoutMs']
 /** What an import changes: matched configs updated where they differ, others created, and with `replace` the rest removed. */
 export function planImport(stored: ConfigRow[], entries: ImportEntry[], opts: { replace: boolean; now?: Date }): { changes: ConfigChanges; result: ImportResult } {
   const now = opts.now ?? new Date();
-  // Two stored configs may share a key (nothing forbids it); the first in list order is the match.
-  const byKey = new Map<string, ConfigRow>();
-  for (const c of stored) if (!byKey.has(keyOf(c))) byKey.set(keyOf(c), c);
+  // First the same name, URL and backend model; then, where the document and the store each have one
+  // config of a name and URL, that one (its backend model changed). Stored duplicates match in list order.
+  const byFull = new Map<string, ConfigRow[]>();
+  for (const c of stored) byFull.set(fullKeyOf(c), [...(byFull.get(fullKeyOf(c)) ?? []), c]);
+  const match = new Map<ImportEntry, ConfigRow>();
+  const taken = new Set<string>();
+  for (const entry of entries) {
+    const current = byFull.get(fullKeyOf(entry))?.find((c) => !taken.has(c.id));
+    if (current) {
+      match.set(entry, current);
+      taken.add(current.id);
+    }
+  }
+  const count = <T extends { proxyModelName: string; baseUrl: string }>(list: readonly T[]) => {
+    const n = new Map<string, number>();
+    for (const x of list) n.set(keyOf(x), (n.get(keyOf(x)) ?? 0) + 1);
+    return n;
+  };
+  const entriesPerPair = count(entries);
+  const storedPerPair = count(stored);
+  for (const entry of entries) {
+    if (match.has(entry) || entriesPerPair.get(keyOf(entry)) !== 1 || storedPerPair.get(keyOf(entry)) !== 1) continue;
+    const current = stored.find((c) => keyOf(c) === keyOf(entry) && !taken.has(c.id));
+    if (current) {
+      match.set(entry, current);
+      taken.add(current.id);
+    }
+  }
   const changes: ConfigChanges = { insert: [], update: [], remove: [] };
-  const result: ImportResult = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+  const result: ImportResult = { created: 0, updated: 0, unchanged: 0, deleted: 0, groups: 0 };
   const matched = new Set<string>();
   for (const entry of entries) {
-    const current = byKey.get(keyOf(entry));
+    const current = match.get(entry);
     if (!current) {
       changes.insert.push({
         ...entry, id: Bun.randomUUIDv7(), apiKey: entry.apiKey ?? null,
@@ -209,11 +353,19 @@ export async function importConfigs(
   document: unknown,
   opts: { replace?: boolean | null } = {},
 ): Promise<ImportResult> {
-  const entries = await parseDocument(document);
-  const { changes, result } = planImport(await deps.store.listConfigs(), entries, { replace: opts.replace ?? false });
+  const { entries, groups } = await parseWholeDocument(document);
+  const replace = opts.replace ?? false;
+  const stored = await deps.store.listConfigs();
+  const { changes, result } = planImport(stored, entries, { replace });
+  // The groups there will be: the document's, and the stored ones it keeps.
+  const removed = new Set(changes.remove);
+  const known = new Set([...entries.map((e) => e.proxyModelName), ...stored.filter((c) => !removed.has(c.id)).map((c) => c.proxyModelName)]);
+  const groupRows = planGroups(groups, known, groups === null ? [] : await deps.store.listModelGroups(), { replace });
   if (changes.insert.length + changes.update.length + changes.remove.length > 0) {
     await deps.store.applyConfigChanges(changes);
   }
+  for (const g of groupRows) await deps.store.putModelGroup(g);
+  result.groups = groupRows.length;
   await deps.configs?.reload();
   return result;
 }

@@ -1,6 +1,7 @@
 /* Generated from schema.graphql by `bun run codegen`; do not edit. */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ConfigRow, ApiKeyRow } from '../store/types.ts';
+import type { ModelGroupView } from '../configs/service.ts';
 import type { LogEntryParent, HealthParent } from './mappers.ts';
 import type { GraphQLContext } from './context.ts';
 export type Maybe<T> = T | null;
@@ -63,6 +64,8 @@ export type Attempt = {
   configId?: Maybe<Scalars['ID']['output']>;
   durationMs?: Maybe<Scalars['Float']['output']>;
   error?: Maybe<Scalars['String']['output']>;
+  /** The group (proxy model name) of the config tried: another than the entry's model for a fallback. */
+  model?: Maybe<Scalars['String']['output']>;
   /** null when no answer came (refused connection, timeout). */
   statusCode?: Maybe<Scalars['Int']['output']>;
   ttftMs?: Maybe<Scalars['Float']['output']>;
@@ -193,6 +196,8 @@ export type ImportResult = {
   __typename?: 'ImportResult';
   created: Scalars['Int']['output'];
   deleted: Scalars['Int']['output'];
+  /** Groups whose routing settings the document set (with replace, also those it reset to the defaults). */
+  groups: Scalars['Int']['output'];
   unchanged: Scalars['Int']['output'];
   updated: Scalars['Int']['output'];
 };
@@ -311,6 +316,35 @@ export type LogQueueHealth = {
   written: Scalars['Int']['output'];
 };
 
+/**
+ * The configs that share a proxy model name, and how requests for it are routed: tiers by priority,
+ * weights inside a tier, then the fallback groups in order (theirs in turn).
+ */
+export type ModelGroup = {
+  __typename?: 'ModelGroup';
+  /** Every config of the group, disabled ones included. */
+  configs: Array<ProxyConfig>;
+  /** Groups a 400 context_length_exceeded goes to instead of back to the client (say, larger-context models). */
+  contextFallbacks: Array<Scalars['String']['output']>;
+  /** Groups tried, in order, once this group's own configs are exhausted. */
+  fallbacks: Array<Scalars['String']['output']>;
+  /** Attempts of one request at most, the first included (default 3). */
+  maxAttempts: Scalars['Int']['output'];
+  /** The proxy model name. */
+  name: Scalars['String']['output'];
+  /** Statuses tried again on another config (default 408, 429, 500, 502, 503, 504, 529). */
+  retryOnStatus: Array<Scalars['Int']['output']>;
+  /** When its settings were last changed; null while it has the defaults. */
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type ModelGroupInput = {
+  contextFallbacks?: InputMaybe<Array<Scalars['String']['input']>>;
+  fallbacks?: InputMaybe<Array<Scalars['String']['input']>>;
+  maxAttempts?: InputMaybe<Scalars['Int']['input']>;
+  retryOnStatus?: InputMaybe<Array<Scalars['Int']['input']>>;
+};
+
 export type ModelStats = {
   __typename?: 'ModelStats';
   model?: Maybe<Scalars['String']['output']>;
@@ -338,6 +372,12 @@ export type Mutation = {
   updateApiKey: ApiKey;
   /** Fields left out keep their value; `apiKey: null` clears the stored key. */
   updateConfig: ProxyConfig;
+  /**
+   * Changes a group's routing settings. Fields left out keep their value; null resets one to its
+   * default. A fallback cycle, an unknown group, maxAttempts outside 1-10 or a status outside
+   * 400-599 is refused, and nothing is stored.
+   */
+  updateModelGroup: ModelGroup;
 };
 
 
@@ -381,6 +421,12 @@ export type MutationUpdateApiKeyArgs = {
 export type MutationUpdateConfigArgs = {
   id: Scalars['ID']['input'];
   input: UpdateConfigInput;
+};
+
+
+export type MutationUpdateModelGroupArgs = {
+  input: ModelGroupInput;
+  name: Scalars['String']['input'];
 };
 
 export type PageInfo = {
@@ -465,6 +511,9 @@ export type Query = {
   log?: Maybe<LogEntry>;
   /** Log entries, newest first. `after` is the `endCursor` of the previous page. */
   logs: LogPage;
+  modelGroup?: Maybe<ModelGroup>;
+  /** Every group (the configs of one proxy model name), by name, with its routing settings. */
+  modelGroups: Array<ModelGroup>;
   /**
    * Traffic between `from` and `to`, read from per-minute, per-model rollups that the log writer keeps
    * (so it costs the same whatever the number of log entries, and survives log retention). The window
@@ -498,6 +547,11 @@ export type QueryLogsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<LogFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryModelGroupArgs = {
+  name: Scalars['String']['input'];
 };
 
 
@@ -557,6 +611,8 @@ export type StatsSummary = {
   errorRate: Scalars['Float']['output'];
   /** Answers with status 4xx or 5xx (499, a client that left, included). */
   errors: Scalars['Float']['output'];
+  /** Requests answered by a config of a fallback group (context fallbacks included). */
+  fallbacks: Scalars['Float']['output'];
   promptTokens: Scalars['Float']['output'];
   requests: Scalars['Float']['output'];
   /** Requests that tried more than one backend. */
@@ -753,6 +809,8 @@ export type ResolversTypes = ResolversObject<{
   LogFilter: LogFilter;
   LogPage: ResolverTypeWrapper<Omit<LogPage, 'nodes'> & { nodes: Array<ResolversTypes['LogEntry']> }>;
   LogQueueHealth: ResolverTypeWrapper<LogQueueHealth>;
+  ModelGroup: ResolverTypeWrapper<ModelGroupView>;
+  ModelGroupInput: ModelGroupInput;
   ModelStats: ResolverTypeWrapper<ModelStats>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -797,6 +855,8 @@ export type ResolversParentTypes = ResolversObject<{
   LogFilter: LogFilter;
   LogPage: Omit<LogPage, 'nodes'> & { nodes: Array<ResolversParentTypes['LogEntry']> };
   LogQueueHealth: LogQueueHealth;
+  ModelGroup: ModelGroupView;
+  ModelGroupInput: ModelGroupInput;
   ModelStats: ModelStats;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
@@ -840,6 +900,7 @@ export type AttemptResolvers<ContextType = GraphQLContext, ParentType extends Re
   configId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   durationMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   statusCode?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   ttftMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   upstreamUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -885,6 +946,7 @@ export type HealthResolvers<ContextType = GraphQLContext, ParentType extends Res
 export type ImportResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = ResolversObject<{
   created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   deleted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  groups?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
@@ -959,6 +1021,16 @@ export type LogQueueHealthResolvers<ContextType = GraphQLContext, ParentType ext
   written?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type ModelGroupResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelGroup'] = ResolversParentTypes['ModelGroup']> = ResolversObject<{
+  configs?: Resolver<Array<ResolversTypes['ProxyConfig']>, ParentType, ContextType>;
+  contextFallbacks?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  fallbacks?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  retryOnStatus?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
 export type ModelStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ModelStats'] = ResolversParentTypes['ModelStats']> = ResolversObject<{
   model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['StatsSummary'], ParentType, ContextType>;
@@ -973,6 +1045,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   updateApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationUpdateApiKeyArgs, 'id' | 'input'>>;
   updateConfig?: Resolver<ResolversTypes['ProxyConfig'], ParentType, ContextType, RequireFields<MutationUpdateConfigArgs, 'id' | 'input'>>;
+  updateModelGroup?: Resolver<ResolversTypes['ModelGroup'], ParentType, ContextType, RequireFields<MutationUpdateModelGroupArgs, 'input' | 'name'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -1021,6 +1094,8 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   health?: Resolver<ResolversTypes['Health'], ParentType, ContextType>;
   log?: Resolver<Maybe<ResolversTypes['LogEntry']>, ParentType, ContextType, RequireFields<QueryLogArgs, 'id'>>;
   logs?: Resolver<ResolversTypes['LogPage'], ParentType, ContextType, RequireFields<QueryLogsArgs, 'first'>>;
+  modelGroup?: Resolver<Maybe<ResolversTypes['ModelGroup']>, ParentType, ContextType, RequireFields<QueryModelGroupArgs, 'name'>>;
+  modelGroups?: Resolver<Array<ResolversTypes['ModelGroup']>, ParentType, ContextType>;
   stats?: Resolver<ResolversTypes['Stats'], ParentType, ContextType, RequireFields<QueryStatsArgs, 'bucket' | 'from' | 'to'>>;
 }>;
 
@@ -1054,6 +1129,7 @@ export type StatsSummaryResolvers<ContextType = GraphQLContext, ParentType exten
   durationP95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   errorRate?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   errors?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  fallbacks?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   promptTokens?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   requests?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   retried?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1103,6 +1179,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   LogEntry?: LogEntryResolvers<ContextType>;
   LogPage?: LogPageResolvers<ContextType>;
   LogQueueHealth?: LogQueueHealthResolvers<ContextType>;
+  ModelGroup?: ModelGroupResolvers<ContextType>;
   ModelStats?: ModelStatsResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -1,10 +1,13 @@
 /**
  * The attempt step: sends the request to the route plan's configs until one answers. Another
  * config is tried, at once, only while nothing has reached the client: after a connection error,
- * no first byte within the config's timeoutMs, a status the group retries (408, 429, 500, 502,
- * 503, 504, 529), or a 200 stream whose first event is an error (read here, then passed on). Client errors go back at once. The same config is tried again only when it is the
- * only one, once, after its retry-after (at most 10 s) or 0.5 s (not after a timeout). At most MAX_ATTEMPTS in all;
- * each attempt and its outcome are told to the exchange (the log's `attempts`) and to the breakers.
+ * no first byte within the config's timeoutMs, a status the group retries (its retryOnStatus; by
+ * default 408, 429, 500, 502, 503, 504, 529), or a 200 stream whose first event is an error (read
+ * here, then passed on). A 400 context_length_exceeded goes to the group's context fallbacks when
+ * it has some. Other client errors go back at once. The same config is tried again only when it is
+ * the only one, once, after its retry-after (at most 10 s) or 0.5 s (not after a timeout). At most
+ * the group's maxAttempts (default 3) in all; each attempt and its outcome are told to the exchange
+ * (the log's `attempts`) and to the breakers.
  */
 import { ClientClosedError, NoHealthyBackendError, UpstreamTimeoutError, UpstreamUnreachableError } from '../errors.ts';
 import type { ProxyMetrics } from '../metrics.ts';
@@ -15,7 +18,7 @@ import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { HeaderRecord } from '../redact.ts';
 import type { ParsedRequest } from './parse.ts';
 import { KeyMask, maskHeaders } from './mask.ts';
-import type { RoutePlan } from './route.ts';
+import { DEFAULT_RETRY_ON_STATUS, type RoutePlan } from './route.ts';
 import { sendUpstream, type UpstreamWatch } from './upstream.ts';
 import { eventEnd, wantsUsageAdded } from './usage-event.ts';
 
@@ -25,9 +28,10 @@ import { tryParse } from '../json.ts';
 import { errorMessageOf, isObj } from '../openai/chunks.ts';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
-export const MAX_ATTEMPTS = 3;
-/** Statuses that are the backend's trouble: tried elsewhere, and counted by the breaker. */
-export const RETRY_ON_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504, 529]);
+/** Statuses that are the backend's trouble, counted by the breaker whether or not the group retries them. */
+const BACKEND_TROUBLE: ReadonlySet<number> = new Set(DEFAULT_RETRY_ON_STATUS);
+/** How much of a 400's body is read looking for context_length_exceeded (errors are small). */
+const CONTEXT_PEEK_BYTES = 64 * 1024;
 const MAX_RETRY_AFTER_MS = 10_000;
 const SAME_BACKEND_BASE_MS = 500;
 
@@ -78,10 +82,11 @@ export interface AttemptRequest {
 export async function attempt(o: AttemptRequest): Promise<Answer> {
   let lastError: unknown = null;
   /** A refused answer (a status the group retries), kept until another attempt is made: if none is, it goes to the client. */
-  let refused: { answer: Answer; startedAt: number } | null = null;
+  let refused: { answer: Answer; startedAt: number; error: string } | null = null;
   let previous: ConfigRow | null = null;
   let triedAgain = false;
-  for (let n = 0; n < MAX_ATTEMPTS; n++) {
+  const { maxAttempts, retryOnStatus } = o.plan.settings;
+  for (let n = 0; n < maxAttempts; n++) {
     let config = o.plan.next(Date.now());
     if (!config) {
       // Every config was tried: the last one again, once, when it is the only one there is (not
@@ -90,7 +95,16 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
       const delay = retryDelay(refused?.answer ?? null);
       if (delay === null) break;
       triedAgain = true;
-      await pause(delay, o.clientSignal);
+      try {
+        await pause(delay, o.clientSignal);
+      } catch (err) {
+        // The client left while waiting: the refused answer was the last attempt.
+        if (refused) {
+          o.exchange.attemptFailed(refused.answer.config, refused.error, refused.answer.upstream.status, refused.startedAt);
+          discard(refused.answer);
+        }
+        throw err;
+      }
       // Half-open by now: this request is its probe, unless another one already is.
       const state = o.breakers.availability(previous.id, Date.now());
       if (state === 'probing') break;
@@ -98,7 +112,7 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
       config = previous;
     }
     if (refused) {
-      o.exchange.attemptFailed(refused.answer.config, `Backend answered ${refused.answer.upstream.status}`, refused.answer.upstream.status, refused.startedAt);
+      o.exchange.attemptFailed(refused.answer.config, refused.error, refused.answer.upstream.status, refused.startedAt);
       discard(refused.answer);
       refused = null;
     }
@@ -107,22 +121,40 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
     try {
       const answer = await once(o, config, n === 0);
       const status = answer.upstream.status;
-      if (!RETRY_ON_STATUS.has(status)) {
-        // A 200 stream that begins with an error is the backend's failure too, and nothing has gone out yet.
-        const streamError = isPlainStream(answer.upstream) ? await peekFirstEvent(answer) : null;
-        if (streamError === null || n + 1 >= MAX_ATTEMPTS || !o.plan.hasUntried(Date.now())) {
-          if (streamError === null) o.breakers.succeeded(config.id, Date.now());
-          else o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
-          return finalAnswer(o, answer, n + 1);
-        }
-        o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
-        o.exchange.attemptFailed(config, streamError, status, startedAt);
-        discard(answer);
-        previous = null;
+      const last = n + 1 >= maxAttempts;
+      if (retryOnStatus.has(status)) {
+        o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
+        refused = { answer, startedAt, error: `Backend answered ${status}` };
         continue;
       }
-      o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
-      refused = { answer, startedAt };
+      if (BACKEND_TROUBLE.has(status)) {
+        // The group does not retry it, but the backend is in trouble all the same.
+        o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
+        return finalAnswer(o, answer, n + 1);
+      }
+      if (status === 400 && !last && o.plan.hasContextFallbacks) {
+        // The prompt is too long for this group: its context fallbacks (larger models) instead. Not the
+        // backend's failure; kept, so that the client gets it when no fallback can be tried.
+        const reason = await contextExceeded(answer);
+        if (reason !== null) {
+          o.breakers.succeeded(config.id, Date.now());
+          o.plan.switchToContextFallbacks();
+          refused = { answer, startedAt, error: reason };
+          previous = null;
+          continue;
+        }
+      }
+      // A 200 stream that begins with an error is the backend's failure too, and nothing has gone out yet.
+      const streamError = isPlainStream(answer.upstream) ? await peekFirstEvent(answer) : null;
+      if (streamError === null || last || !o.plan.hasUntried(Date.now())) {
+        if (streamError === null) o.breakers.succeeded(config.id, Date.now());
+        else o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
+        return finalAnswer(o, answer, n + 1);
+      }
+      o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
+      o.exchange.attemptFailed(config, streamError, status, startedAt);
+      discard(answer);
+      previous = null;
     } catch (err) {
       if (err instanceof ClientClosedError || o.clientSignal.aborted) throw err instanceof ClientClosedError ? err : new ClientClosedError();
       if (!(err instanceof UpstreamUnreachableError || err instanceof UpstreamTimeoutError)) throw err;
@@ -230,6 +262,60 @@ async function peekFirstEvent(answer: Answer): Promise<string | null> {
   if (name !== 'error' && !(isObj(parsed) && parsed.error !== undefined && parsed.error !== null)) return null;
   const message = errorMessageOf(parsed) ?? (text.length > 200 ? `${text.slice(0, 200)}…` : text);
   return `Backend stream began with an error: ${message}`;
+}
+
+/**
+ * Reads a plain JSON 400 (within CONTEXT_PEEK_BYTES) and says whether it is OpenAI's
+ * context_length_exceeded (the code, or a message about the context length, as vLLM and others
+ * word it): the reason for the log, else null. The answer keeps its body either way (what was read
+ * goes first), so that it can still go to the client.
+ */
+async function contextExceeded(answer: Answer): Promise<string | null> {
+  const { upstream } = answer;
+  if (!upstream.body || upstream.headers.get('content-encoding') || !(upstream.headers.get('content-type') ?? 'application/json').includes('json')) return null;
+  const reader = upstream.body.getReader();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  try {
+    while (size < CONTEXT_PEEK_BYTES) {
+      const chunk = await reader.read();
+      if (chunk.done) {
+        done = true;
+        break;
+      }
+      head.push(chunk.value.slice());
+      size += chunk.value.byteLength;
+    }
+  } catch {
+    // A break: the client gets what there was, as the respond step would have told it.
+    done = true;
+  }
+  const rest = done ? null : reader;
+  const body = new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const next = head.shift();
+      if (next) return controller.enqueue(next);
+      if (!rest) return controller.close();
+      try {
+        const chunk = await rest.read();
+        if (chunk.done) controller.close();
+        else controller.enqueue(chunk.value);
+      } catch (err) {
+        controller.error(err);
+      }
+    },
+    cancel: (reason) => rest?.cancel(reason),
+  });
+  const text = done ? decoder.decode(head.length === 1 ? head[0]! : Buffer.concat(head)) : '';
+  answer.upstream = new Response(body, { status: upstream.status, statusText: upstream.statusText, headers: upstream.headers });
+  if (!done) return null;
+  const parsed = tryParse(text);
+  const error = isObj(parsed) && isObj(parsed.error) ? parsed.error : null;
+  if (!error) return null;
+  const message = typeof error.message === 'string' ? error.message : '';
+  if (error.code !== 'context_length_exceeded' && error.type !== 'context_length_exceeded' && !/context[ _-]?(length|window)/i.test(message)) return null;
+  return `Backend answered 400 context_length_exceeded${message ? `: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}` : ''}`;
 }
 
 function retryAfterOf(upstream: Response): number | null {

@@ -88,6 +88,8 @@ export class Exchange {
   private failedAttempts: Json[] | null = null;
   /** Whether a backend's answer reached responseHead (the last attempt answered). */
   private answered = false;
+  /** An attempt was sent and has neither answered nor been recorded as failed (the client left, say). */
+  private inFlight = false;
 
   private constructor(private readonly sinks: ExchangeSinks, start: ExchangeStart) {
     this.incoming = start.request.headers.toJSON();
@@ -144,6 +146,7 @@ export class Exchange {
   /** The config an attempt goes to. */
   routed(config: ConfigRow, upstreamUrl: string): void {
     this.config = config;
+    this.inFlight = true;
     this.row.configId = config.id;
     this.row.backendModel = config.backendModelName;
     this.row.upstreamUrl = redactUrl(upstreamUrl);
@@ -152,22 +155,27 @@ export class Exchange {
   /** An attempt that failed and was followed by another, or that was the last and answered nothing. */
   attemptFailed(config: ConfigRow, error: string, statusCode: number | null, startedAtMs: number): void {
     const now = this.elapsed();
+    this.inFlight = false;
     this.sinks.metrics.attemptFailed(config.proxyModelName);
     (this.failedAttempts ??= []).push({
-      configId: config.id, backendModel: config.backendModelName, upstreamUrl: this.row.upstreamUrl, statusCode, error,
+      configId: config.id, model: config.proxyModelName, backendModel: config.backendModelName, upstreamUrl: this.row.upstreamUrl, statusCode, error,
       ttftMs: statusCode === null ? null : round(now - startedAtMs), durationMs: round(now - startedAtMs),
     });
   }
 
-  /** Fills attemptCount, and attempts when there was more than one (the last: the one that answered). */
+  /**
+   * Fills attemptCount, and attempts when there was more than one or a fallback group's config
+   * answered (the last: the one that answered, or the one the client left during).
+   */
   private countAttempts(row: LogRow): void {
-    const failed = this.failedAttempts;
-    const last = this.answered ? 1 : 0;
-    row.attemptCount = (failed?.length ?? 0) + last;
-    if (!failed) return;
-    if (this.answered) {
+    const last = this.answered || this.inFlight ? 1 : 0;
+    row.attemptCount = (this.failedAttempts?.length ?? 0) + last;
+    const fellBack = last === 1 && this.config !== null && row.model !== null && this.config.proxyModelName !== row.model;
+    if (!this.failedAttempts && !fellBack) return;
+    const failed = (this.failedAttempts ??= []);
+    if (last === 1) {
       failed.push({
-        configId: row.configId, backendModel: row.backendModel, upstreamUrl: row.upstreamUrl, statusCode: row.statusCode, error: row.error,
+        configId: row.configId, model: this.config?.proxyModelName ?? null, backendModel: row.backendModel, upstreamUrl: row.upstreamUrl, statusCode: row.statusCode, error: row.error,
         ttftMs: row.ttftMs, durationMs: row.durationMs,
       });
     }
@@ -182,6 +190,7 @@ export class Exchange {
   /** The backend's status and headers arrived. */
   responseHead(status: number, headers: HeaderRecord): void {
     this.answered = true;
+    this.inFlight = false;
     this.row.statusCode = status;
     this.row.ttftMs = round(this.elapsed());
     if (this.sinks.settings.logRequests) this.row.responseHeaders = redactHeaders(headers);

@@ -7,12 +7,43 @@
  * or half-open with no probe out), and inside the tier to the member smooth weighted round-robin
  * picks (nginx's algorithm: deterministic, weights 3 and 1 give exactly 75 and 25 of 100). A
  * member of weight 0 serves only when nothing else in its tier can. A RoutePlan hands out the
- * next config for each attempt: another member of the tier not tried yet, then the next tier;
- * when every member is cooling, the one whose cooldown ends first.
+ * next config for each attempt: another member of the tier not tried yet, then the next tier,
+ * then the group's fallback groups (theirs in turn, each group once); when every member is
+ * cooling, the one whose cooldown ends first. A context_length_exceeded answer switches the plan
+ * to the group's context fallbacks instead.
  */
 import { ModelNotFoundError } from '../errors.ts';
-import type { ConfigRow } from '../store/types.ts';
+import type { ConfigRow, ModelGroupRow } from '../store/types.ts';
 import { type Availability, type Breakers, type BreakerState, MemoryBreakers } from './breaker.ts';
+
+/** A group's routing settings (schema version 5; the defaults where nothing is stored). */
+export interface GroupSettings {
+  fallbacks: readonly string[];
+  contextFallbacks: readonly string[];
+  maxAttempts: number;
+  retryOnStatus: ReadonlySet<number>;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Statuses that are the backend's trouble: tried elsewhere (by default), and counted by the breaker. */
+export const DEFAULT_RETRY_ON_STATUS: readonly number[] = [408, 429, 500, 502, 503, 504, 529];
+export const DEFAULT_GROUP_SETTINGS: GroupSettings = Object.freeze({
+  fallbacks: [], contextFallbacks: [], maxAttempts: DEFAULT_MAX_ATTEMPTS, retryOnStatus: new Set(DEFAULT_RETRY_ON_STATUS),
+});
+
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** The settings a stored row gives (lists that are not lists read as empty; null: the default). */
+export function groupSettingsOf(row: ModelGroupRow | undefined): GroupSettings {
+  if (!row) return DEFAULT_GROUP_SETTINGS;
+  const statuses = Array.isArray(row.retryOnStatus) ? row.retryOnStatus.filter((x): x is number => typeof x === 'number') : null;
+  return {
+    fallbacks: names(row.fallbacks),
+    contextFallbacks: names(row.contextFallbacks),
+    maxAttempts: row.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    retryOnStatus: statuses ? new Set(statuses) : DEFAULT_GROUP_SETTINGS.retryOnStatus,
+  };
+}
 
 export type Resolution = { config: ConfigRow } | { missing: 'unknown' | 'disabled' };
 
@@ -24,10 +55,16 @@ interface Member {
 }
 
 interface Group {
+  name: string;
   /** Enabled members by tier, lowest priority first. */
   tiers: Member[][];
   /** Every enabled member, tier by tier. */
   members: Member[];
+  settings: GroupSettings;
+  /** The groups a request of this one may go to, in order: itself, then its fallbacks (theirs in turn). */
+  chain: Group[];
+  /** The groups a context_length_exceeded answer goes to (each with its fallbacks); empty: back to the client. */
+  contextChain: Group[];
 }
 
 export const DEFAULT_WEIGHT = 1;
@@ -40,7 +77,7 @@ export class RouteTable {
   constructor(readonly breakers: Breakers = new MemoryBreakers()) {}
 
   /** Replaces the table; the running weights survive for configs that are still there. */
-  replace(configs: ConfigRow[]): void {
+  replace(configs: ConfigRow[], groupRows: readonly ModelGroupRow[] = []): void {
     const before = new Map<string, number>();
     for (const g of this.groups.values()) for (const m of g.members) before.set(m.config.id, m.current);
     const byName = new Map<string, Member[]>();
@@ -50,20 +87,44 @@ export class RouteTable {
       // A config whose backend key cannot be read (another SECRET_KEY) serves nothing (store/sealed.ts).
       if (c.enabled && !c.apiKeyUnreadable) list.push({ config: c, weight: c.weight ?? DEFAULT_WEIGHT, current: before.get(c.id) ?? 0 });
     }
+    const stored = new Map(groupRows.map((g) => [g.name, g]));
     const groups = new Map<string, Group>();
     for (const [name, members] of byName) {
       const priorities = [...new Set(members.map((m) => m.config.priority ?? DEFAULT_PRIORITY))].sort((a, b) => a - b);
       const tiers = priorities.map((p) => members.filter((m) => (m.config.priority ?? DEFAULT_PRIORITY) === p));
-      groups.set(name, { tiers, members: tiers.flat() });
+      groups.set(name, { name, tiers, members: tiers.flat(), settings: groupSettingsOf(stored.get(name)), chain: [], contextChain: [] });
+    }
+    // Fallbacks that name no group (its configs deleted since) are passed over; each group is in a chain once.
+    const chainOf = (starts: readonly string[], seen: Set<string>): Group[] => {
+      const out: Group[] = [];
+      const visit = (name: string) => {
+        const g = groups.get(name);
+        if (!g || seen.has(name)) return;
+        seen.add(name);
+        out.push(g);
+        for (const f of g.settings.fallbacks) visit(f);
+      };
+      for (const s of starts) visit(s);
+      return out;
+    };
+    for (const g of groups.values()) {
+      g.chain = chainOf([g.name], new Set());
+      g.contextChain = chainOf(g.settings.contextFallbacks, new Set([g.name]));
     }
     this.groups = groups;
     this.all = configs;
+  }
+
+  /** The settings of a group (the defaults for one with none stored, or no configs). */
+  settingsOf(model: string): GroupSettings {
+    return this.groups.get(model)?.settings ?? DEFAULT_GROUP_SETTINGS;
   }
 
   /** The plan of attempts for a request of `model` (ModelNotFoundError when nothing can serve it). */
   plan(model: string): RoutePlan {
     const g = this.groups.get(model);
     if (!g) throw new ModelNotFoundError(model, 'unknown');
+    // A group whose configs are all disabled is switched off, its fallbacks with it (as GET /v1/models says).
     if (g.members.length === 0) throw new ModelNotFoundError(model, 'disabled');
     return new RoutePlan(g, this.breakers);
   }
@@ -113,12 +174,22 @@ export class RouteTable {
  */
 export class RoutePlan {
   readonly tried: ConfigRow[] = [];
+  /** The groups still to go through, the request's own first. */
+  private chain: readonly Group[];
+  private switched = false;
 
-  constructor(private readonly group: Group | null, private readonly breakers: Breakers, private readonly pinned: ConfigRow | null = null) {}
+  constructor(private readonly group: Group | null, private readonly breakers: Breakers, private readonly pinned: ConfigRow | null = null) {
+    this.chain = group ? group.chain : [];
+  }
 
   /** A plan of one config (the admin's Test button): no other is tried. */
   static only(config: ConfigRow, breakers: Breakers): RoutePlan {
     return new RoutePlan(null, breakers, config);
+  }
+
+  /** The request's group's settings (the defaults for a pinned config). */
+  get settings(): GroupSettings {
+    return this.group?.settings ?? DEFAULT_GROUP_SETTINGS;
   }
 
   /** A config of the group without choosing (the first of the first tier): what prices a budget's estimate. */
@@ -126,24 +197,41 @@ export class RoutePlan {
     return this.pinned ?? this.group?.members[0]?.config ?? null;
   }
 
+  /** Whether the group has context fallbacks the plan has not switched to yet. */
+  get hasContextFallbacks(): boolean {
+    return !this.switched && (this.group?.contextChain.length ?? 0) > 0;
+  }
+
+  /** A context_length_exceeded answer: from now on the plan goes through the context fallbacks (once). */
+  switchToContextFallbacks(): boolean {
+    if (!this.hasContextFallbacks) return false;
+    this.switched = true;
+    this.chain = this.group!.contextChain;
+    return true;
+  }
+
   /** Whether a config not tried yet remains (for deciding whether an answer is worth refusing). */
   hasUntried(now: number): boolean {
-    if (!this.group) return false;
-    for (const m of this.group.members) {
-      if (!this.wasTried(m.config) && this.breakers.availability(m.config.id, now) !== 'probing') return true;
+    for (const g of this.chain) {
+      for (const m of g.members) {
+        if (!this.wasTried(m.config) && this.breakers.availability(m.config.id, now) !== 'probing') return true;
+      }
     }
     return false;
   }
 
   /** How many configs the plan could try at most. */
   get size(): number {
-    return this.group ? this.group.members.length : 1;
+    if (!this.group) return 1;
+    let n = 0;
+    for (const g of this.chain) n += g.members.length;
+    return n;
   }
 
   /**
    * The next config to try, or null when every one was tried. The first tier with a member that may
-   * take the request wins; inside it weights decide. When none may (all cooling), the one whose
-   * cooldown ends first is tried rather than none.
+   * take the request wins, group by group along the chain; inside a tier weights decide. When none
+   * may (all cooling), the one whose cooldown ends first is tried rather than none.
    */
   next(now: number): ConfigRow | null {
     if (!this.group) {
@@ -151,15 +239,19 @@ export class RoutePlan {
       this.tried.push(this.pinned);
       return this.pinned;
     }
-    for (const tier of this.group.tiers) {
-      const picked = this.pickIn(tier, now);
-      if (picked) return this.take(picked, now);
+    for (const g of this.chain) {
+      for (const tier of g.tiers) {
+        const picked = this.pickIn(tier, now);
+        if (picked) return this.take(picked, now);
+      }
     }
     // Nothing may take it: the untried member whose cooldown ends first (not one whose probe is out).
     let soonest: Member | null = null;
-    for (const m of this.group.members) {
-      if (this.wasTried(m.config) || this.breakers.availability(m.config.id, now) === 'probing') continue;
-      if (!soonest || this.breakers.cooldownEnd(m.config.id) < this.breakers.cooldownEnd(soonest.config.id)) soonest = m;
+    for (const g of this.chain) {
+      for (const m of g.members) {
+        if (this.wasTried(m.config) || this.breakers.availability(m.config.id, now) === 'probing') continue;
+        if (!soonest || this.breakers.cooldownEnd(m.config.id) < this.breakers.cooldownEnd(soonest.config.id)) soonest = m;
+      }
     }
     return soonest ? this.take(soonest, now) : null;
   }

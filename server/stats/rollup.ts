@@ -8,6 +8,7 @@
  * from which percentiles are read; reading in the middle of a bin keeps the error under about 19 %.
  */
 import { HISTOGRAM_BINS, rollupKey } from '../store/rollup-fields.ts';
+import type { Json } from '../json.ts';
 import type { LogSummary, RollupCounts, RollupRow, RollupSize } from '../store/types.ts';
 
 export { HISTOGRAM_BINS, rollupKey };
@@ -35,7 +36,15 @@ const add = (counts: RollupCounts, field: string, by: number) => {
   counts[field] = (counts[field] ?? 0) + by;
 };
 
-function addEntry(counts: RollupCounts, row: LogSummary): void {
+/** Whether a config of another group answered (the last attempt's group is not the model asked for). */
+export function answeredByFallback(row: { model: string | null; attempts?: Json | null }): boolean {
+  const list = row.attempts;
+  if (!Array.isArray(list) || list.length === 0 || row.model === null) return false;
+  const last = list[list.length - 1];
+  return typeof last === 'object' && last !== null && !Array.isArray(last) && typeof last.model === 'string' && last.model !== row.model;
+}
+
+function addEntry(counts: RollupCounts, row: RolledUp): void {
   add(counts, 'n', 1);
   const statusClass = Math.floor(row.statusCode / 100);
   add(counts, statusClass >= 1 && statusClass <= 5 ? `s${statusClass}` : 's0', 1);
@@ -44,6 +53,7 @@ function addEntry(counts: RollupCounts, row: LogSummary): void {
   if (row.costUsd) add(counts, 'cost', row.costUsd);
   if (row.attemptCount) add(counts, 'at', row.attemptCount);
   if (row.attemptCount !== null && row.attemptCount > 1) add(counts, 'rt', 1);
+  if (answeredByFallback(row)) add(counts, 'fb', 1);
   add(counts, 'dsum', row.durationMs);
   add(counts, `d${histogramBin(row.durationMs)}`, 1);
   if (row.ttftMs !== null) add(counts, `t${histogramBin(row.ttftMs)}`, 1);
@@ -58,7 +68,10 @@ export const KEY_ROLLUP_SIZES = [60, 3600, 0] as const satisfies readonly Rollup
  * made-up model names cannot grow the rollups without bound. An entry of a client key is counted in
  * that key's rollups too (every model together), whatever its status: refusals are the key's use.
  */
-export function rollupsOf(rows: readonly LogSummary[]): RollupRow[] {
+/** A summary, with the attempts when the caller has them (the recorder does: fallbacks are counted from them). */
+type RolledUp = LogSummary & { attempts?: Json | null };
+
+export function rollupsOf(rows: readonly RolledUp[]): RollupRow[] {
   const out = new Map<string, RollupRow>();
   const into = (size: RollupSize, row: LogSummary, who: { model: string | null; apiKeyId?: string }) => {
     const start = size === 0 ? 0 : Math.floor(row.timestamp.getTime() / (size * 1000)) * size * 1000;

@@ -52,6 +52,8 @@ export interface Summary {
   attempts: number;
   /** Requests that tried more than one backend. */
   retried: number;
+  /** Requests a fallback group's config answered. */
+  fallbacks: number;
   avgDurationMs: number | null;
   durationP50Ms: number | null;
   durationP95Ms: number | null;
@@ -95,6 +97,7 @@ export function summarise(c: RollupCounts): Summary {
     costUsd: c.cost ?? 0,
     attempts: c.at ?? 0,
     retried: c.rt ?? 0,
+    fallbacks: c.fb ?? 0,
     avgDurationMs: requests > 0 ? (c.dsum ?? 0) / requests : null,
     durationP50Ms: percentile(c, 'd', 0.5),
     durationP95Ms: percentile(c, 'd', 0.95),

@@ -7,8 +7,8 @@
  * list ends at SCHEMA_VERSION (a step one store does not need is an explicit no-op on it).
  */
 
-/** The schema version this code writes and reads. 0.1.0 had none (0); 1 is its schema stamped; 2 logs at scale; 3 client keys; 4 cost and key rollups. */
-export const SCHEMA_VERSION = 4;
+/** The schema version this code writes and reads. 0.1.0 had none (0); 1 is its schema stamped; 2 logs at scale; 3 client keys; 4 cost and key rollups; 5 model groups. */
+export const SCHEMA_VERSION = 5;
 
 export interface MigrationStep<Target> {
   version: number;

@@ -6,8 +6,8 @@
 import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { fromJsonListText, fromJsonText, JsonText, jsonText, type LoggedJson } from '../json.ts';
 import { rollupKey } from './rollup-fields.ts';
-import { API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
-import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, RollupRow } from './types.ts';
+import { API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, MODEL_GROUP_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type Kind, LOG_DETAIL_FIELDS, LOG_FIELDS } from './schema.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogFilter, LogQuery, LogRow, LogSummary, ModelGroupRow, RollupRow } from './types.ts';
 
 /** How each kind is kept in a document (schema.ts): JSON as text, dates as Dates, the rest as they are. */
 interface DocValue { text: string; int: number; real: number; bool: boolean; date: Date; json: string; body: string; chunks: string }
@@ -18,6 +18,7 @@ type DocOf<T extends Record<string, FieldSpec>> = {
 
 export type ConfigDoc = DocOf<typeof CONFIG_FIELDS>;
 export type ApiKeyDoc = DocOf<typeof API_KEY_FIELDS>;
+export type ModelGroupDoc = DocOf<typeof MODEL_GROUP_FIELDS>;
 export type LogDoc = DocOf<typeof LOG_FIELDS>;
 
 /**
@@ -55,6 +56,10 @@ const summaries = codec<LogSummary, LogDoc>(LOG_FIELDS, (f) => f.part === 'summa
 const apiKeys = codec<ApiKeyRow, ApiKeyDoc>(API_KEY_FIELDS);
 export const docFromApiKey = apiKeys.toDoc;
 export const apiKeyFromDoc = (d: ApiKeyDoc): ApiKeyRow => apiKeys.fromDoc(d);
+
+const modelGroups = codec<ModelGroupRow, ModelGroupDoc>(MODEL_GROUP_FIELDS);
+export const docFromModelGroup = modelGroups.toDoc;
+export const modelGroupFromDoc = (d: ModelGroupDoc): ModelGroupRow => modelGroups.fromDoc(d);
 
 export const docFromConfig = configs.toDoc;
 export const configFromDoc = (d: ConfigDoc): ConfigRow => configs.fromDoc(d);

@@ -38,6 +38,8 @@ export const MONGO_STEPS: readonly MongoStep[] = [
   },
   // No document changes: prices, costs and the cost counter read as null (or 0) where they are missing.
   { version: 4, name: 'the client keys\' rollups', run: (db) => createIndexes(db, 4) },
+  // Model groups are keyed by name (_id); the fallback counter reads as 0 where it is missing.
+  { version: 5, name: 'model group settings', run: (db) => createIndexes(db, 5) },
 ];
 
 /** The indexes schema.ts adds in `version`. */

@@ -7,14 +7,14 @@
 import { type Collection, type Db, type Document, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
 import { rollupKey } from './rollup-fields.ts';
 import {
-  type ApiKeyDoc, apiKeyFromDoc, apiKeyPatchSet, docFromApiKey, type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
+  type ApiKeyDoc, apiKeyFromDoc, docFromModelGroup, type ModelGroupDoc, modelGroupFromDoc, apiKeyPatchSet, docFromApiKey, type ConfigDoc, configFromDoc, configPatchSet, docFromConfig, docFromLog, type LogDoc, LOG_ORDER, logFromDoc, logFilter, onlyDuplicateKeys,
   pageFilter, PathList, type RollupDoc, rollupIdentity, rollupUpsert, SUMMARY_PROJECTION, summaryFromDoc,
 } from './mongo-docs.ts';
 import { exportPageOf } from './log-lines.ts';
 import { type LockTiming, migrateMongo, type MongoStep } from './mongo-migrations.ts';
 import type { MigrateOptions } from './migrations.ts';
 import {
-  type ApiKeyPatch, type ApiKeyRow, type ConfigChanges, type ConfigPatch, type ConfigRow, type ExportPage, type LogCount, type LogExportFormat, type LogFilter, type LogQuery, type LogRow, type LogSummary, PartialRollupWrite,
+  type ApiKeyPatch, type ApiKeyRow, type ConfigChanges, type ConfigPatch, type ConfigRow, type ExportPage, type LogCount, type LogExportFormat, type LogFilter, type LogQuery, type LogRow, type LogSummary, type ModelGroupRow, PartialRollupWrite,
   type RollupQuery, type RollupRow, type RollupSize, type Store, type StoreSize,
 } from './types.ts';
 
@@ -27,6 +27,7 @@ export class MongoStore implements Store {
   private db: Db;
   private configs: Collection<ConfigDoc>;
   private apiKeys: Collection<ApiKeyDoc>;
+  private modelGroups: Collection<ModelGroupDoc>;
   private logs: Collection<LogDoc>;
   private rollups: Collection<RollupDoc>;
   private keyRollups: Collection<RollupDoc>;
@@ -37,6 +38,7 @@ export class MongoStore implements Store {
     this.db = this.client.db(databaseName);
     this.configs = this.db.collection<ConfigDoc>('configs');
     this.apiKeys = this.db.collection<ApiKeyDoc>('api_keys');
+    this.modelGroups = this.db.collection<ModelGroupDoc>('model_groups');
     this.logs = this.db.collection<LogDoc>('logs');
     this.rollups = this.db.collection<RollupDoc>('rollups');
     this.keyRollups = this.db.collection<RollupDoc>('key_rollups');
@@ -98,6 +100,16 @@ export class MongoStore implements Store {
     }
     const doc = await this.apiKeys.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' });
     return doc ? apiKeyFromDoc(doc) : null;
+  }
+
+  async listModelGroups(): Promise<ModelGroupRow[]> {
+    const docs = await this.modelGroups.find().sort({ _id: 1 }).toArray();
+    return docs.map(modelGroupFromDoc);
+  }
+
+  async putModelGroup(g: ModelGroupRow): Promise<void> {
+    const { _id, ...rest } = docFromModelGroup(g);
+    await this.modelGroups.replaceOne({ _id }, rest, { upsert: true });
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {

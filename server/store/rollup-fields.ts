@@ -25,10 +25,14 @@ export const ROLLUP_FIELDS_V1 = [
  */
 export const ROLLUP_FIELDS_V4 = ['cost', 'at', 'rt'] as const;
 
-export const ROLLUP_FIELDS = [...ROLLUP_FIELDS_V1, ...ROLLUP_FIELDS_V4] as const;
+/** Added in schema version 5: fb (entries answered by a fallback group's config). */
+export const ROLLUP_FIELDS_V5 = ['fb'] as const;
 
-/** The counters a rollups table had at `version` (1 and 4 changed them). */
-export const rollupFieldsAt = (version: number): readonly string[] => (version >= 4 ? ROLLUP_FIELDS : ROLLUP_FIELDS_V1);
+export const ROLLUP_FIELDS = [...ROLLUP_FIELDS_V1, ...ROLLUP_FIELDS_V4, ...ROLLUP_FIELDS_V5] as const;
+
+/** The counters a rollups table had at `version` (1, 4 and 5 changed them). */
+export const rollupFieldsAt = (version: number): readonly string[] =>
+  version >= 5 ? ROLLUP_FIELDS : version >= 4 ? [...ROLLUP_FIELDS_V1, ...ROLLUP_FIELDS_V4] : ROLLUP_FIELDS_V1;
 
 /**
  * A rollup's identity: its size, start and model, or (schema version 4) its client key. Key

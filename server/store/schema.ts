@@ -9,7 +9,7 @@
  * step in sqlite-migrations.ts / mongo-migrations.ts, so that older databases gain it the same way.
  */
 import type { Json, LoggedJson } from '../json.ts';
-import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogDetail, LogRow, LogSummary } from './types.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogDetail, LogRow, LogSummary, ModelGroupRow } from './types.ts';
 
 /**
  * How a value is kept.          TypeScript   SQLite                 MongoDB
@@ -79,6 +79,24 @@ export const CONFIG_FIELDS = {
   createdAt: { column: 'created_at', kind: 'date', fixed: true },
   updatedAt: { column: 'updated_at', kind: 'date' },
 } as const satisfies Record<Exclude<keyof ConfigRow, 'apiKeyUnreadable'>, FieldSpec>;
+
+/**
+ * Model group settings (schema version 5). A group is the configs that share a proxy model name; a
+ * row exists only for a group whose settings were edited (the others use the defaults). Keyed by the
+ * group's name, so it outlives its configs being replaced.
+ */
+export const MODEL_GROUP_FIELDS = {
+  name: { column: 'name', kind: 'text', key: true, fixed: true, since: 5 },
+  /** Group names, tried in order once the group's own configs are exhausted. */
+  fallbacks: { column: 'fallbacks', kind: 'json', since: 5 },
+  /** Group names a context_length_exceeded 400 goes to instead of the client. */
+  contextFallbacks: { column: 'context_fallbacks', kind: 'json', since: 5 },
+  /** null: the default (3). */
+  maxAttempts: { column: 'max_attempts', kind: 'int', nullable: true, since: 5 },
+  /** null: the default list (408, 429, 500, 502, 503, 504, 529). */
+  retryOnStatus: { column: 'retry_on_status', kind: 'json', nullable: true, since: 5 },
+  updatedAt: { column: 'updated_at', kind: 'date', since: 5 },
+} as const satisfies Record<keyof ModelGroupRow, FieldSpec>;
 
 /** Client keys: a table of their own since schema version 3 (sqlite-migrations.ts, mongo-migrations.ts). */
 export const API_KEY_FIELDS = {
@@ -213,6 +231,7 @@ type Check<Bad> = [Bad] extends [never] ? true : Bad;
 
 const configValuesMatch: Check<Mismatched<typeof CONFIG_FIELDS, ConfigRow>> = true;
 const apiKeyValuesMatch: Check<Mismatched<typeof API_KEY_FIELDS, ApiKeyRow>> = true;
+const groupValuesMatch: Check<Mismatched<typeof MODEL_GROUP_FIELDS, ModelGroupRow>> = true;
 type KeyPatchable = Exclude<keyof typeof API_KEY_FIELDS, FieldsWhere<typeof API_KEY_FIELDS, { fixed: true }>>;
 const keyPatchMatches: Check<Exclude<KeyPatchable, keyof ApiKeyPatch> | Exclude<keyof ApiKeyPatch, KeyPatchable>> = true;
 const logValuesMatch: Check<Mismatched<typeof LOG_FIELDS, LogRow>> = true;
@@ -221,4 +240,4 @@ const summaryMatches: Check<Exclude<FieldsWhere<typeof LOG_FIELDS, { part: 'summ
 /** The patchable fields are exactly ConfigPatch's. */
 type Patchable = Exclude<keyof typeof CONFIG_FIELDS, FieldsWhere<typeof CONFIG_FIELDS, { fixed: true }>>;
 const patchMatches: Check<Exclude<Patchable, keyof ConfigPatch> | Exclude<keyof ConfigPatch, Patchable>> = true;
-void [configValuesMatch, apiKeyValuesMatch, keyPatchMatches, logValuesMatch, summaryMatches, patchMatches];
+void [configValuesMatch, apiKeyValuesMatch, groupValuesMatch, keyPatchMatches, logValuesMatch, summaryMatches, patchMatches];

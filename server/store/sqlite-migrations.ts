@@ -9,7 +9,7 @@ import type { Database } from 'bun:sqlite';
 import { closeSync, existsSync, openSync, rmSync, statSync } from 'node:fs';
 import { type MigrateOptions, type MigrationStep, planMigration, SchemaError, stepFailed } from './migrations.ts';
 import { createLogTablesSql, LOG_COST_COLUMN_SQL, LOG_KEY_COLUMNS_SQL } from './sqlite-logs.ts';
-import { addedConfigColumnsSql, API_KEYS_TABLE_SQL, createTablesSql, ROLLUPS_V4_SQL } from './sqlite-schema.ts';
+import { addedConfigColumnsSql, API_KEYS_TABLE_SQL, createTablesSql, MODEL_GROUPS_V5_SQL, ROLLUPS_V4_SQL } from './sqlite-schema.ts';
 
 export type SqliteStep = MigrationStep<Database> & {
   run(db: Database): void;
@@ -38,6 +38,7 @@ export const SQLITE_STEPS: readonly SqliteStep[] = [
     version: 4, name: 'prices on configs, the cost of each log entry and rollup, and rollups per client key', keepsData: true,
     run: (db) => void db.exec(`${addedConfigColumnsSql(4)}\n${LOG_COST_COLUMN_SQL()}\n${ROLLUPS_V4_SQL}`),
   },
+  { version: 5, name: 'model group settings (fallbacks, attempts, statuses retried), and a fallback counter in the rollups', keepsData: true, run: (db) => void db.exec(MODEL_GROUPS_V5_SQL) },
 ];
 
 /** Files up to this size are copied before an upgrade; larger ones only when a step changes what exists. */

@@ -4,11 +4,11 @@
  */
 import type { SQLQueryBindings } from 'bun:sqlite';
 import { fromJsonListText, fromJsonText, type Json, JsonText, jsonText, type LoggedJson } from '../json.ts';
-import { ROLLUP_FIELDS, ROLLUP_FIELDS_V4, rollupFieldsAt } from './rollup-fields.ts';
+import { ROLLUP_FIELDS_V4, ROLLUP_FIELDS_V5, rollupFieldsAt } from './rollup-fields.ts';
 import {
-  API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
+  API_KEY_FIELDS, type Bodies, CONFIG_FIELDS, MODEL_GROUP_FIELDS, type FieldSpec, type FieldTable, fieldsOf, type IndexSpec, indexesAt, indexKey, type Kind, LOG_FIELDS, SQL_TYPE,
 } from './schema.ts';
-import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogRow, LogSummary } from './types.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigPatch, ConfigRow, LogRow, LogSummary, ModelGroupRow } from './types.ts';
 
 export type Row = Record<string, string | number | null>;
 
@@ -62,9 +62,16 @@ CREATE TABLE IF NOT EXISTS key_rollups (
   size INTEGER NOT NULL,
   start INTEGER NOT NULL,
   api_key_id TEXT NOT NULL,
-  ${ROLLUP_FIELDS.map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
+  ${rollupFieldsAt(4).map((f) => `${f} REAL NOT NULL DEFAULT 0`).join(',\n  ')},
   PRIMARY KEY (size, start, api_key_id)
 ) WITHOUT ROWID;`;
+
+/**
+ * Version 5: model group settings (fallbacks, attempts, statuses retried), and the rollups'
+ * fallback counter.
+ */
+export const MODEL_GROUPS_V5_SQL = `${createTable('model_groups', MODEL_GROUP_FIELDS, 5)}
+${ROLLUP_FIELDS_V5.flatMap((f) => ['rollups', 'key_rollups'].map((t) => `ALTER TABLE ${t} ADD COLUMN ${f} REAL NOT NULL DEFAULT 0;`)).join('\n')}`;
 
 const createIndex = (i: IndexSpec) =>
   `CREATE INDEX IF NOT EXISTS ${i.name} ON ${i.table} (${i.fields.map(([f, dir]) => `${indexKey(i, f, 'sqlite')}${dir === -1 ? ' DESC' : ''}`).join(', ')});`;
@@ -101,6 +108,7 @@ export function codec<T>(table: FieldTable, pick: (f: FieldSpec) => boolean = ()
 
 export const configRows = codec<ConfigRow>(CONFIG_FIELDS);
 export const apiKeyRows = codec<ApiKeyRow>(API_KEY_FIELDS);
+export const modelGroupRows = codec<ModelGroupRow>(MODEL_GROUP_FIELDS);
 
 /** Schema version 3: the client keys' table, its name and public id unique. */
 export const API_KEYS_TABLE_SQL = `${createTable('api_keys', API_KEY_FIELDS, 3)}

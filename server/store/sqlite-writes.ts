@@ -10,10 +10,10 @@ import type { Database, SQLQueryBindings } from 'bun:sqlite';
 import { ROLLUP_FIELDS } from './rollup-fields.ts';
 import { type EncodedLog, LogWrites } from './sqlite-log-writes.ts';
 import { hasLegacyLogs } from './sqlite-logs.ts';
-import { apiKeyPatchSql, apiKeyRows, configPatchSql, configRows, type Row } from './sqlite-schema.ts';
+import { apiKeyPatchSql, apiKeyRows, configPatchSql, configRows, modelGroupRows, type Row } from './sqlite-schema.ts';
 import { LegacyMove } from './sqlite-upgrade.ts';
 import { WorkerPort } from './sqlite-worker.ts';
-import type { ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, LogFilter, RollupRow, RollupSize } from './types.ts';
+import type { ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, LogFilter, ModelGroupRow, RollupRow, RollupSize } from './types.ts';
 
 const columnsOf = (table: 'rollups' | 'key_rollups') => `size, start, ${table === 'rollups' ? 'model' : 'api_key_id'}, ${ROLLUP_FIELDS.join(', ')}`;
 const rollupUpsert = (table: 'rollups' | 'key_rollups') => `INSERT INTO ${table} (${columnsOf(table)})
@@ -94,6 +94,10 @@ export class SqliteWrites {
     return row ? apiKeyRows.fromRow(row) : null;
   }
 
+  putModelGroup(g: ModelGroupRow): void {
+    this.db.query(`INSERT OR REPLACE INTO model_groups (${modelGroupRows.columns}) VALUES (${modelGroupRows.placeholders})`).run(...modelGroupRows.values(g));
+  }
+
   applyConfigChanges(changes: ConfigChanges): void {
     this.db.transaction(() => {
       for (const c of changes.insert) this.insertConfig(c);
@@ -136,7 +140,7 @@ export class SqliteWrites {
 
 /** The calls the store makes, each answered as a promise, whether the writes run in the Worker or inline. */
 export const WRITE_OPS = ['insertLogs', 'deleteLogs', 'compact', 'upgradePending', 'awaitUpgrade', 'insertConfig', 'updateConfig',
-  'deleteConfig', 'insertApiKey', 'updateApiKey', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'] as const;
+  'deleteConfig', 'insertApiKey', 'updateApiKey', 'putModelGroup', 'applyConfigChanges', 'addRollups', 'deleteRollups', 'putRollups', 'ping'] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
 
 type Calls<T, K extends keyof T> = { [P in K]: T[P] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };

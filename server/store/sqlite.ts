@@ -15,11 +15,11 @@ import { LOGS_SCHEMA, logsFileOf } from './sqlite-logs.ts';
 import { migrateSqlite, type SqliteStep } from './sqlite-migrations.ts';
 import { LogQueries } from './sqlite-queries.ts';
 import { inlineReads, type LogReads, WorkerReads } from './sqlite-reads.ts';
-import { apiKeyRows, configRows, type Row } from './sqlite-schema.ts';
+import { apiKeyRows, configRows, modelGroupRows, type Row } from './sqlite-schema.ts';
 import { encodeLogs } from './sqlite-log-writes.ts';
 import { inlineWrites, type StoreWrites, WorkerWrites } from './sqlite-writes.ts';
 import type {
-  ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, RollupQuery, RollupRow, RollupSize, Store, StoreSize,
+  ApiKeyPatch, ApiKeyRow, ConfigChanges, ConfigPatch, ConfigRow, ExportPage, LogCount, LogExportFormat, LogFilter, LogQuery, LogRow, LogSummary, ModelGroupRow, RollupQuery, RollupRow, RollupSize, Store, StoreSize,
 } from './types.ts';
 
 /** Opens or creates a file readable by its owner only: it holds backend keys and every logged body. */
@@ -129,6 +129,15 @@ export class SqliteStore implements Store {
 
   updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRow | null> {
     return this.writer.updateApiKey(id, patch);
+  }
+
+  async listModelGroups(): Promise<ModelGroupRow[]> {
+    const rows = this.db.query(`SELECT ${modelGroupRows.columns} FROM model_groups ORDER BY name`).all() as Row[];
+    return rows.map((r) => modelGroupRows.fromRow(r));
+  }
+
+  putModelGroup(g: ModelGroupRow): Promise<void> {
+    return this.writer.putModelGroup(g);
   }
 
   async insertLogs(rows: LogRow[]): Promise<void> {

@@ -66,6 +66,19 @@ export interface ApiKeyRow {
 
 export type ApiKeyPatch = Partial<Omit<ApiKeyRow, 'id' | 'publicId' | 'secretHash' | 'createdAt' | 'updatedAt'>> & { updatedAt?: Date };
 
+/**
+ * A model group's settings (schema version 5): the group is the configs of one proxy model name.
+ * The lists are JSON arrays (group names; statuses).
+ */
+export interface ModelGroupRow {
+  name: string;
+  fallbacks: Json;
+  contextFallbacks: Json;
+  maxAttempts: number | null;
+  retryOnStatus: Json | null;
+  updatedAt: Date;
+}
+
 /** The columns a log list shows; cheap to read in bulk. */
 export interface LogSummary {
   id: string;
@@ -171,6 +184,11 @@ export interface Store {
   insertApiKey(row: ApiKeyRow): Promise<void>;
   /** Returns the updated row, or null when no key has this id. */
   updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRow | null>;
+
+  /** Model group settings (schema version 5), by name. */
+  listModelGroups(): Promise<ModelGroupRow[]>;
+  /** Writes the group's settings whole (inserted, or replacing the stored ones). */
+  putModelGroup(row: ModelGroupRow): Promise<void>;
 
   /** Idempotent by id: writing a row that is already stored is not an error and changes nothing. */
   insertLogs(rows: LogRow[]): Promise<void>;

@@ -215,6 +215,13 @@ export function startMockUpstream() {
         if (slow > 0) await wait(slow);
         return Response.json(completion(`flaky ${a} ok`, model));
       }
+      case 'context': {
+        // context:<max body bytes>[:text]: a longer request gets OpenAI's 400 context_length_exceeded
+        // (with ":text", vLLM's wording: the message alone, no code).
+        if (seen.body.length <= Number(a)) return Response.json(completion(`fits ${a}`, model));
+        const message = `This model's maximum context length is ${a} tokens. However, your messages resulted in ${seen.body.length} tokens.`;
+        return Response.json({ error: { message, type: 'invalid_request_error', param: 'messages', code: b === 'text' ? null : 'context_length_exceeded' } }, { status: 400 });
+      }
       case 'gzip':
         return new Response(gzipSync(JSON.stringify(completion('compressed'))), {
           headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },

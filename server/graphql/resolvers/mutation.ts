@@ -10,6 +10,7 @@ export const Mutation: MutationResolvers = {
   createConfig: (_, { input }, { configs }) => configs.create(input),
   updateConfig: (_, { id, input }, { configs }) => configs.update(id, input),
   deleteConfig: (_, { id }, { configs }) => configs.delete(id),
+  updateModelGroup: (_, { name, input }, { configs }) => configs.updateGroup(name, input),
   importConfigs: (_, { document, replace }, { store, configs }) => importConfigs({ store, configs }, document, { replace }),
   deleteLogs: (_, { filter }, { store }) => deleteLogs(store, filter),
 };

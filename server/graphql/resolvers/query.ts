@@ -13,6 +13,8 @@ export const Query: QueryResolvers = {
   configs: (_, __, { configs }) => configs.list(),
   config: (_, { id }, { configs }) => configs.get(id),
   exportConfigs: (_, { withKeys }, { configs }) => exportConfigs(configs, { withKeys }),
+  modelGroups: (_, __, { configs }) => configs.groups(),
+  modelGroup: async (_, { name }, { configs }) => (await configs.groups()).find((g) => g.name === name) ?? null,
   logs: async (_, { filter, first, after }, { store }) => {
     const limit = first ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InputError(`first must be between 1 and ${MAX_PAGE}`, 'first');

@@ -58,13 +58,14 @@ const storedAttempts = detail('attempts');
 export const LogEntry: LogEntryResolvers = {
   ...Object.fromEntries(LOG_DETAIL_FIELDS.map((field) => [field, detail(field)])),
   usageEstimated: (entry) => entry.usageEstimated === true,
-  // Kept only when there was more than one; a single attempt is the entry's own fields.
+  // Kept when there was more than one, or when a fallback group's config answered; a single attempt
+  // of the entry's own group is the entry's own fields.
   attempts: async (entry, args, ctx) => {
-    const stored = entry.attemptCount !== null && entry.attemptCount > 1 ? await storedAttempts(entry, args, ctx) : null;
+    const stored = entry.attemptCount !== null && entry.attemptCount >= 1 ? await storedAttempts(entry, args, ctx) : null;
     if (Array.isArray(stored)) return stored as unknown as Attempt[];
     if (entry.configId === null) return [];
-    const { configId, backendModel, upstreamUrl, statusCode, error, ttftMs, durationMs } = entry;
-    return [{ configId, backendModel, upstreamUrl, statusCode: statusCode === 0 ? null : statusCode, error, ttftMs, durationMs }];
+    const { configId, model, backendModel, upstreamUrl, statusCode, error, ttftMs, durationMs } = entry;
+    return [{ configId, model, backendModel, upstreamUrl, statusCode: statusCode === 0 ? null : statusCode, error, ttftMs, durationMs }];
   },
 };
 
