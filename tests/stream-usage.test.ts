@@ -83,6 +83,25 @@ describe('usage asked for and its event kept from the client', () => {
     expect(config.find((c: { proxyModelName: string }) => c.proxyModelName === 'openai-chat-text').injectStreamUsage).toBe(true);
   });
 
+  test('a backend that refuses stream_options is asked again at once without it, and never asked for it again', async () => {
+    await app.addConfig({ proxyModelName: 'refuses-options', baseUrl: mock.baseUrl, backendModelName: 'no-stream-options' });
+    const body = { model: 'refuses-options', stream: true, messages: [{ role: 'user', content: 'hi' }] };
+    const from = mock.requests.length;
+    const res = await stream('/chat/completions', body);
+    expect(res.status).toBe(200);
+    // The client gets the stream as the backend sent it (its usage event included: the proxy did not ask for it).
+    expect(await res.text()).toBe(fixtureSse('openai-chat-text'));
+    expect(mock.requests.slice(from).map((r) => JSON.parse(r.body).stream_options)).toEqual([{ include_usage: true }, undefined]);
+    await app.drain();
+    const log = (await app.gql('{ logs(first: 1) { nodes { statusCode attemptCount promptTokens attempts { statusCode error } } } }')).data.logs.nodes[0];
+    expect(log).toMatchObject({ statusCode: 200, attemptCount: 2 });
+    expect(log.attempts[0]).toMatchObject({ statusCode: 400, error: expect.stringContaining('stream_options') });
+    expect(log.promptTokens).toBeGreaterThan(0);
+    const again = mock.requests.length;
+    expect((await stream('/chat/completions', body)).status).toBe(200);
+    expect(mock.requests.slice(again).map((r) => JSON.parse(r.body).stream_options)).toEqual([undefined]);
+  });
+
   test('a request that does not stream is left alone', async () => {
     await stream('/chat/completions', { model: 'openai-chat-text', messages: [{ role: 'user', content: 'hi' }] }).then((r) => r.arrayBuffer());
     expect(JSON.parse(mock.requests.at(-1)!.body).stream_options).toBeUndefined();

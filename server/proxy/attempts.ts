@@ -30,8 +30,8 @@ import { errorMessageOf, isObj } from '../openai/chunks.ts';
 export const DEFAULT_TIMEOUT_MS = 600_000;
 /** Statuses that are the backend's trouble, counted by the breaker whether or not the group retries them. */
 const BACKEND_TROUBLE: ReadonlySet<number> = new Set(DEFAULT_RETRY_ON_STATUS);
-/** How much of a 400's body is read looking for context_length_exceeded (errors are small). */
-const CONTEXT_PEEK_BYTES = 64 * 1024;
+/** How much of a 400's body is read looking for context_length_exceeded or a refused stream_options (errors are small). */
+const ERROR_PEEK_BYTES = 64 * 1024;
 const MAX_RETRY_AFTER_MS = 10_000;
 const SAME_BACKEND_BASE_MS = 500;
 
@@ -86,8 +86,11 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
   let previous: ConfigRow | null = null;
   let triedAgain = false;
   const { maxAttempts, retryOnStatus } = o.plan.settings;
+  /** A config to send to again at once (it refused the stream_options the proxy added). */
+  let again: ConfigRow | null = null;
   for (let n = 0; n < maxAttempts; n++) {
-    let config = o.plan.next(Date.now());
+    let config: ConfigRow | null = again ?? o.plan.next(Date.now());
+    again = null;
     if (!config) {
       // Every config was tried: the last one again, once, when it is the only one there is (not
       // after a timeout: the client has waited timeoutMs already).
@@ -119,7 +122,7 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
     previous = config;
     const startedAt = o.exchange.elapsed();
     try {
-      const answer = await once(o, config, n === 0);
+      const answer = await once(o, config, o.firstSentAfterMs === undefined);
       const status = answer.upstream.status;
       const last = n + 1 >= maxAttempts;
       if (retryOnStatus.has(status)) {
@@ -130,12 +133,26 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
       if (BACKEND_TROUBLE.has(status)) {
         // The group does not retry it, but the backend is in trouble all the same.
         o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
-        return finalAnswer(o, answer, n + 1);
+        return finalAnswer(o, answer, o.exchange.attemptCount + 1);
       }
-      if (status === 400 && !last && o.plan.hasContextFallbacks) {
+      const text = status === 400 && (answer.usageAdded || (!last && o.plan.hasContextFallbacks)) ? await readErrorBody(answer) : null;
+      if (text !== null && answer.usageAdded && /stream_options/i.test(text)) {
+        // The backend refuses what the proxy added for the usage: asked again at once without it (not
+        // one of the group's attempts: the client did not ask for it), and never again.
+        if (!refusesStreamOptions.has(versionOf(config))) {
+          refusesStreamOptions.add(versionOf(config));
+          console.warn(`[proxy] the backend of config ${config.id} (${config.proxyModelName}) refuses stream_options: its streams' usage is no longer asked for (set injectStreamUsage: false on it to say so for good)`);
+        }
+        o.exchange.attemptFailed(config, 'Backend refused stream_options (added for the usage): asked again without it', status, startedAt);
+        discard(answer);
+        again = config;
+        n--;
+        continue;
+      }
+      if (text !== null && !last && o.plan.hasContextFallbacks) {
         // The prompt is too long for this group: its context fallbacks (larger models) instead. Not the
         // backend's failure; kept, so that the client gets it when no fallback can be tried.
-        const reason = await contextExceeded(answer);
+        const reason = contextExceeded(text);
         if (reason !== null) {
           o.breakers.succeeded(config.id, Date.now());
           o.plan.switchToContextFallbacks();
@@ -149,7 +166,7 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
       if (streamError === null || last || !o.plan.hasUntried(Date.now())) {
         if (streamError === null) o.breakers.succeeded(config.id, Date.now());
         else o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
-        return finalAnswer(o, answer, n + 1);
+        return finalAnswer(o, answer, o.exchange.attemptCount + 1);
       }
       o.breakers.failed(config.id, { error: streamError, status, retryAfterMs: null }, Date.now());
       o.exchange.attemptFailed(config, streamError, status, startedAt);
@@ -176,7 +193,7 @@ async function once(o: AttemptRequest, config: ConfigRow, first: boolean): Promi
   o.exchange.routed(config, url);
   // Replayed from memory for each attempt: the parsed body, rewritten to this config's model (and
   // asking for a stream's usage, unless the config says its backend refuses stream_options).
-  const usageAdded = config.injectStreamUsage !== false && wantsUsageAdded(o.subpath, o.parsed.json);
+  const usageAdded = config.injectStreamUsage !== false && !refusesStreamOptions.has(versionOf(config)) && wantsUsageAdded(o.subpath, o.parsed.json);
   const body = o.parsed.rewrite(config.backendModelName, usageAdded);
   const sentAfterMs = o.exchange.elapsed();
   // The proxy's own time is the first attempt's: later ones wait for the backends before them.
@@ -265,12 +282,11 @@ async function peekFirstEvent(answer: Answer): Promise<string | null> {
 }
 
 /**
- * Reads a plain JSON 400 (within CONTEXT_PEEK_BYTES) and says whether it is OpenAI's
- * context_length_exceeded (the code, or a message about the context length, as vLLM and others
- * word it): the reason for the log, else null. The answer keeps its body either way (what was read
- * goes first), so that it can still go to the client.
+ * Reads a plain JSON error's body (within ERROR_PEEK_BYTES): its text, or null when it is larger,
+ * compressed or not JSON. The answer keeps its body either way (what was read goes first), so that
+ * it can still go to the client.
  */
-async function contextExceeded(answer: Answer): Promise<string | null> {
+async function readErrorBody(answer: Answer): Promise<string | null> {
   const { upstream } = answer;
   if (!upstream.body || upstream.headers.get('content-encoding') || !(upstream.headers.get('content-type') ?? 'application/json').includes('json')) return null;
   const reader = upstream.body.getReader();
@@ -278,7 +294,7 @@ async function contextExceeded(answer: Answer): Promise<string | null> {
   let size = 0;
   let done = false;
   try {
-    while (size < CONTEXT_PEEK_BYTES) {
+    while (size < ERROR_PEEK_BYTES) {
       const chunk = await reader.read();
       if (chunk.done) {
         done = true;
@@ -307,9 +323,16 @@ async function contextExceeded(answer: Answer): Promise<string | null> {
     },
     cancel: (reason) => rest?.cancel(reason),
   });
-  const text = done ? decoder.decode(head.length === 1 ? head[0]! : Buffer.concat(head)) : '';
+  const text = done ? decoder.decode(head.length === 1 ? head[0]! : Buffer.concat(head)) : null;
   answer.upstream = new Response(body, { status: upstream.status, statusText: upstream.statusText, headers: upstream.headers });
-  if (!done) return null;
+  return text;
+}
+
+/**
+ * Whether an error body is OpenAI's context_length_exceeded (the code, or a message about the
+ * context length, as vLLM and others word it): the reason for the log, else null.
+ */
+function contextExceeded(text: string): string | null {
   const parsed = tryParse(text);
   const error = isObj(parsed) && isObj(parsed.error) ? parsed.error : null;
   if (!error) return null;
@@ -317,6 +340,13 @@ async function contextExceeded(answer: Answer): Promise<string | null> {
   if (error.code !== 'context_length_exceeded' && error.type !== 'context_length_exceeded' && !/context[ _-]?(length|window)/i.test(message)) return null;
   return `Backend answered 400 context_length_exceeded${message ? `: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}` : ''}`;
 }
+
+/**
+ * Configs whose backend refused the stream_options the proxy added (by id and version: an edited
+ * config is asked again). Usage is not asked of them again until the server restarts.
+ */
+const refusesStreamOptions = new Set<string>();
+const versionOf = (c: ConfigRow) => `${c.id}:${c.updatedAt.getTime()}`;
 
 function retryAfterOf(upstream: Response): number | null {
   const value = upstream.headers.get('retry-after');

@@ -215,6 +215,12 @@ export function startMockUpstream() {
         if (slow > 0) await wait(slow);
         return Response.json(completion(`flaky ${a} ok`, model));
       }
+      case 'no-stream-options':
+        // A backend that refuses the field (some older OpenAI-compatible servers do).
+        if (seen.body.includes('"stream_options"')) {
+          return Response.json({ error: { message: 'Unrecognized request argument supplied: stream_options', type: 'invalid_request_error', param: null, code: null } }, { status: 400 });
+        }
+        return new Response(fixtureSse('openai-chat-text'), { headers: { 'content-type': 'text/event-stream' } });
       case 'context': {
         // context:<max body bytes>[:text]: a longer request gets OpenAI's 400 context_length_exceeded
         // (with ":text", vLLM's wording: the message alone, no code).
