@@ -1,4 +1,7 @@
-/** The dashboard's summary cards: requests, error rate, tokens, spend, duration and time to first token. */
+/**
+ * The dashboard's summary cards: requests, error rate, retries (requests retried, requests a fallback
+ * group answered, backend attempts), tokens, spend, duration and time to first token.
+ */
 import { For, Show } from 'solid-js';
 import type { StatsSummary } from '../graphql/dashboard.ts';
 import { formatCount, formatDuration, formatPercent, formatUsd } from '../lib/format.ts';
@@ -59,6 +62,16 @@ export function DashboardCards(props: DashboardCardsProps) {
         label={t('dashboard.card.errorRate')}
         metrics={[{ value: formatPercent(props.total.errorRate, props.localeTag), bad: props.total.errors > 0 }]}
         foot={t('dashboard.card.errorSplit', { client: count(props.total.clientErrors), server: count(props.total.serverErrors) })}
+      />
+      <DashboardCard
+        name="retries"
+        label={t('dashboard.card.retries')}
+        title={t('dashboard.card.retriesTitle')}
+        metrics={[
+          { caption: t('dashboard.card.retried'), value: count(props.total.retried) },
+          { caption: t('dashboard.card.fallbacks'), value: count(props.total.fallbacks) },
+        ]}
+        foot={t('dashboard.card.attempts', { count: count(props.total.attempts) })}
       />
       <DashboardCard
         name="tokens"

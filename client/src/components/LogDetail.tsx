@@ -1,6 +1,6 @@
 /**
  * One log entry in a drawer: its key, tokens, cost and timings, the backends it tried when it tried
- * more than one, headers and bodies as JSON trees (JsonView), a stream's merged text, assembled
+ * more than one or a fallback group answered (each attempt of a fallback group tagged with it), headers and bodies as JSON trees (JsonView), a stream's merged text, assembled
  * answer and raw chunks, copy buttons and copy as curl. Logs.tsx opens it from ?log=<id>.
  */
 import { createSignal, For, type JSX, Show } from 'solid-js';
@@ -93,8 +93,11 @@ function Facts(props: { entry: LogDetail }) {
   );
 }
 
+/** An attempt made on a config of another group than the one the client asked for. */
+const isFallback = (a: Attempt, model: string | null) => a.model !== null && model !== null && a.model !== model;
+
 /** The backends tried, in order; the last one answered the client (its figures are the entry's). */
-function Attempts(props: { attempts: Attempt[] }) {
+function Attempts(props: { attempts: Attempt[]; model: string | null }) {
   const tag = () => intlLocale(locale(), navigator.language);
   const last = () => props.attempts.length - 1;
   return (
@@ -122,7 +125,16 @@ function Attempts(props: { attempts: Attempt[] }) {
                   <td data-col="duration" title={a.ttftMs === null ? undefined : `${t('logs.ttft')} ${formatDuration(a.ttftMs, tag())}`}>
                     {formatDuration(a.durationMs, tag())}
                   </td>
-                  <td data-col="backendModel">{a.backendModel ?? '–'}</td>
+                  <td data-col="backendModel">
+                    {a.backendModel ?? '–'}
+                    <Show when={isFallback(a, props.model) && a.model}>
+                      {(group) => (
+                        <span class="badge attempt-fallback" data-fallback={group()} title={t('logs.fallbackTitle', { group: group(), model: props.model ?? '' })}>
+                          {t('logs.fallback', { group: group() })}
+                        </span>
+                      )}
+                    </Show>
+                  </td>
                   <td data-col="upstreamUrl" class="mono">{a.upstreamUrl ?? '–'}</td>
                 </tr>
               )}
@@ -142,7 +154,10 @@ function Entry(props: { entry: LogDetail }) {
       </p>
       <Facts entry={props.entry} />
       <Show when={props.entry.error}><p class="error">{t('logs.error')}: {props.entry.error}</p></Show>
-      <Show when={props.entry.attempts.length > 1}><Attempts attempts={props.entry.attempts} /></Show>
+      {/* One attempt is shown too when a fallback group made it (the asked group had nothing that could serve). */}
+      <Show when={props.entry.attempts.length > 1 || props.entry.attempts.some((a) => isFallback(a, props.entry.model))}>
+        <Attempts attempts={props.entry.attempts} model={props.entry.model} />
+      </Show>
       <p><CopyButton class="small" label={t('logs.copyCurl')} text={() => curlFor(props.entry, location.origin)} /></p>
       <Show when={props.entry.stream}>
         <BodyBlock title={t('logs.merged')} value={props.entry.streamContent ?? ''} open />

@@ -24,7 +24,7 @@ export type StoreHealth = Health['store'];
 // the interpolation and finds the fragment among these documents by name.
 const STATS_SUMMARY_FIELDS = gql`
   fragment StatsSummaryFields on StatsSummary {
-    requests errors clientErrors serverErrors errorRate promptTokens completionTokens costUsd
+    requests errors clientErrors serverErrors errorRate promptTokens completionTokens costUsd attempts retried fallbacks
     avgDurationMs durationP50Ms durationP95Ms ttftP50Ms ttftP95Ms
   }
 `;

@@ -94,6 +94,13 @@ export type LogFilter = {
   to?: string | null | undefined;
 };
 
+export type ModelGroupInput = {
+  contextFallbacks?: Array<string> | null | undefined;
+  fallbacks?: Array<string> | null | undefined;
+  maxAttempts?: number | null | undefined;
+  retryOnStatus?: Array<number> | null | undefined;
+};
+
 export type PriceSource =
   | 'CONFIG'
   | 'LIST';
@@ -147,7 +154,7 @@ export type ChatSubscriptionVariables = Exact<{
 
 export type ChatSubscription = { chat: { type: ChatEventType, logId: string, content: string | null, reasoning: string | null, status: number | null, finishReason: string | null, ttftMs: number | null, durationMs: number | null, error: string | null, usage: { promptTokens: number | null, completionTokens: number | null, totalTokens: number | null } | null } };
 
-export type StatsSummaryFieldsFragment = { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null };
+export type StatsSummaryFieldsFragment = { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, attempts: number, retried: number, fallbacks: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null };
 
 export type DashboardStatsQueryVariables = Exact<{
   from: string;
@@ -156,7 +163,7 @@ export type DashboardStatsQueryVariables = Exact<{
 }>;
 
 
-export type DashboardStatsQuery = { stats: { from: string, to: string, bucketSeconds: number, total: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null }, models: Array<{ model: string | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, keys: Array<{ apiKeyId: string, key: { id: string, name: string, publicId: string } | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, series: Array<{ time: string, requests: number, errors: number }> } };
+export type DashboardStatsQuery = { stats: { from: string, to: string, bucketSeconds: number, total: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, attempts: number, retried: number, fallbacks: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null }, models: Array<{ model: string | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, attempts: number, retried: number, fallbacks: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, keys: Array<{ apiKeyId: string, key: { id: string, name: string, publicId: string } | null, summary: { requests: number, errors: number, clientErrors: number, serverErrors: number, errorRate: number, promptTokens: number, completionTokens: number, costUsd: number, attempts: number, retried: number, fallbacks: number, avgDurationMs: number | null, durationP50Ms: number | null, durationP95Ms: number | null, ttftP50Ms: number | null, ttftP95Ms: number | null } }>, series: Array<{ time: string, requests: number, errors: number }> } };
 
 export type DashboardTickSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -240,6 +247,21 @@ export type DeleteConfigMutationVariables = Exact<{
 
 export type DeleteConfigMutation = { deleteConfig: boolean };
 
+export type ModelGroupFieldsFragment = { name: string, fallbacks: Array<string>, contextFallbacks: Array<string>, maxAttempts: number, retryOnStatus: Array<number>, updatedAt: string | null };
+
+export type ModelGroupsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ModelGroupsQuery = { modelGroups: Array<{ name: string, fallbacks: Array<string>, contextFallbacks: Array<string>, maxAttempts: number, retryOnStatus: Array<number>, updatedAt: string | null }> };
+
+export type UpdateModelGroupMutationVariables = Exact<{
+  name: string;
+  input: ModelGroupInput;
+}>;
+
+
+export type UpdateModelGroupMutation = { updateModelGroup: { name: string, fallbacks: Array<string>, contextFallbacks: Array<string>, maxAttempts: number, retryOnStatus: Array<number>, updatedAt: string | null } };
+
 export type LogsQueryVariables = Exact<{
   filter?: LogFilter | null | undefined;
   first?: number | null | undefined;
@@ -254,7 +276,7 @@ export type LogQueryVariables = Exact<{
 }>;
 
 
-export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null, attemptCount: number | null, attempts: Array<{ configId: string | null, backendModel: string | null, upstreamUrl: string | null, statusCode: number | null, error: string | null, ttftMs: number | null, durationMs: number | null }> } | null };
+export type LogQuery = { log: { upstreamUrl: string | null, clientIp: string | null, userAgent: string | null, requestHeaders: unknown, requestBody: unknown, responseHeaders: unknown, responseBody: unknown, streamContent: string | null, chunks: Array<unknown> | null, id: string, timestamp: string, method: string, path: string, model: string | null, backendModel: string | null, statusCode: number, stream: boolean, durationMs: number, ttftMs: number | null, promptTokens: number | null, completionTokens: number | null, totalTokens: number | null, error: string | null, apiKeyId: string | null, apiKeyName: string | null, costUsd: number | null, attemptCount: number | null, attempts: Array<{ configId: string | null, model: string | null, backendModel: string | null, upstreamUrl: string | null, statusCode: number | null, error: string | null, ttftMs: number | null, durationMs: number | null }> } | null };
 
 export type LogTailSubscriptionVariables = Exact<{
   filter?: LogFilter | null | undefined;

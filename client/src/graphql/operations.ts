@@ -9,10 +9,11 @@ import type {
   DeleteConfigMutationVariables, DeleteLogsMutation, DeleteLogsMutationVariables, ExportConfigsQuery,
   ExportConfigsQueryVariables, ImportConfigsMutation, ImportConfigsMutationVariables, LogQuery, LogQueryVariables,
   LogsQuery, LogsQueryVariables, LogSummaryFieldsFragment, LogTailSubscription, LogTailSubscriptionVariables,
-  ProxyConfigFieldsFragment, UpdateConfigMutation, UpdateConfigMutationVariables,
+  ModelGroupFieldsFragment, ModelGroupsQuery, ModelGroupsQueryVariables, ProxyConfigFieldsFragment, UpdateConfigMutation,
+  UpdateConfigMutationVariables, UpdateModelGroupMutation, UpdateModelGroupMutationVariables,
 } from './generated.ts';
 
-export type { CreateConfigInput, LogFilter } from './generated.ts';
+export type { CreateConfigInput, LogFilter, ModelGroupInput } from './generated.ts';
 export type ProxyConfig = ProxyConfigFieldsFragment;
 /** What a config's exchanges are charged at, and where that comes from; null when nothing prices it. */
 export type Price = ProxyConfig['price'];
@@ -22,6 +23,10 @@ export type LogSummary = LogSummaryFieldsFragment;
 export type LogDetail = NonNullable<LogQuery['log']>;
 /** One backend tried for an entry; the last one is the one whose answer the client got. */
 export type Attempt = LogDetail['attempts'][number];
+/** A group's routing settings (the configs of one proxy model name): fallback groups, attempts, retried statuses. */
+export type ModelGroup = ModelGroupFieldsFragment;
+/** What a group has while nothing is set (schema.graphql documents them; a null in ModelGroupInput puts them back). */
+export const MODEL_GROUP_DEFAULTS = { maxAttempts: 3, retryOnStatus: [408, 429, 500, 502, 503, 504, 529] } as const;
 /** What importConfigs did; the export document itself is opaque JSON here (the server validates it on import). */
 export type ImportResult = ImportConfigsMutation['importConfigs'];
 
@@ -72,6 +77,21 @@ export const DELETE_CONFIG = gql<DeleteConfigMutation, DeleteConfigMutationVaria
   mutation DeleteConfig($id: ID!) { deleteConfig(id: $id) }
 `;
 
+const MODEL_GROUP_FIELDS = gql`
+  fragment ModelGroupFields on ModelGroup { name fallbacks contextFallbacks maxAttempts retryOnStatus updatedAt }
+`;
+
+export const MODEL_GROUPS = gql<ModelGroupsQuery, ModelGroupsQueryVariables>`
+  query ModelGroups { modelGroups { ...ModelGroupFields } }
+  ${MODEL_GROUP_FIELDS}
+`;
+
+/** Fields left out of the input keep their values; a null puts the default back. */
+export const UPDATE_MODEL_GROUP = gql<UpdateModelGroupMutation, UpdateModelGroupMutationVariables>`
+  mutation UpdateModelGroup($name: String!, $input: ModelGroupInput!) { updateModelGroup(name: $name, input: $input) { ...ModelGroupFields } }
+  ${MODEL_GROUP_FIELDS}
+`;
+
 export const LOGS = gql<LogsQuery, LogsQueryVariables>`
   query Logs($filter: LogFilter, $first: Int, $after: String) {
     logs(filter: $filter, first: $first, after: $after) {
@@ -89,7 +109,7 @@ export const LOG = gql<LogQuery, LogQueryVariables>`
     log(id: $id) {
       ...LogSummaryFields
       upstreamUrl clientIp userAgent requestHeaders requestBody responseHeaders responseBody streamContent chunks
-      attempts { configId backendModel upstreamUrl statusCode error ttftMs durationMs }
+      attempts { configId model backendModel upstreamUrl statusCode error ttftMs durationMs }
     }
   }
   ${LOG_SUMMARY_FIELDS}

@@ -3,17 +3,22 @@
  * (priority) and weight, its breaker's state (HealthBadge, read again every few seconds while the page
  * is open), an enable switch, Test, Edit and Delete per row; Add and Edit open ModelForm; Import reads
  * a file into ModelImportDialog; Export saves the server's export document. The server lists configs
- * by proxy model name, so a group's members are next to each other.
+ * by proxy model name, so a group's members are next to each other: each group gets a header row with
+ * its routing (fallbacks, attempts, statuses) where it differs from the defaults, and a Routing button
+ * that opens ModelGroupForm.
  */
 import { createSignal, For, onCleanup, Show } from 'solid-js';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { HealthBadge } from '../components/HealthBadge.tsx';
 import { ModelForm } from '../components/ModelForm.tsx';
+import { ModelGroupForm } from '../components/ModelGroupForm.tsx';
+import { ModelGroupHead } from '../components/ModelGroupHead.tsx';
 import { type ImportFile, ModelImportDialog, readImportFile } from '../components/ModelImportDialog.tsx';
 import { createModelTests, type ModelTests, ModelTestResult } from '../components/ModelTest.tsx';
 import { QueryState } from '../components/QueryState.tsx';
 import {
-  type BackendHealth, CONFIG_HEALTH, CONFIGS, DELETE_CONFIG, EXPORT_CONFIGS, type ImportResult, type Price, type ProxyConfig, UPDATE_CONFIG,
+  type BackendHealth, CONFIG_HEALTH, CONFIGS, DELETE_CONFIG, EXPORT_CONFIGS, type ImportResult, MODEL_GROUPS, type ModelGroup,
+  type Price, type ProxyConfig, UPDATE_CONFIG,
 } from '../graphql/operations.ts';
 import { fileDate, saveBlob } from '../lib/download.ts';
 import { formatPercent, formatUsd, intlLocale } from '../lib/format.ts';
@@ -33,13 +38,18 @@ export function Models() {
   }, HEALTH_EVERY_MS);
   onCleanup(() => clearInterval(poll));
   const healthOf = (c: ProxyConfig) => health()?.get(c.id) ?? c.health;
+  // A group's settings outlive its configs and come with an import, so they are read again with the configs.
+  const groups = createQueryResource(MODEL_GROUPS, { select: (data) => new Map(data.modelGroups.map((g) => [g.name, g])) });
   const refresh = () => {
     configs.refetch();
     health.refetch();
+    groups.refetch();
   };
   const tests = createModelTests();
   /** The form's config: null adds one; undefined, no form. */
   const [editing, setEditing] = createSignal<{ config: ProxyConfig | null }>();
+  /** The group whose routing form is open. */
+  const [routing, setRouting] = createSignal<ModelGroup>();
   const [importing, setImporting] = createSignal<ImportFile>();
   const [imported, setImported] = createSignal<ImportResult | null>(null);
   const [pageError, setPageError] = createSignal<string | null>(null);
@@ -98,15 +108,23 @@ export function Models() {
         )}
       </Show>
       <ErrorMessage message={configs() !== undefined && health.error && t('models.health.readFailed', { message: health.error })} />
+      <ErrorMessage message={configs() !== undefined && groups.error && t('models.group.readFailed', { message: groups.error })} />
       <QueryState of={configs} empty={<p class="muted">{t('models.empty')}</p>}>
         {(list) => (
-          <ModelTable configs={list()} health={healthOf} tests={tests} onToggle={toggle} onEdit={(c) => setEditing({ config: c })} onRemove={remove} />
+          <ModelTable configs={list()} health={healthOf} group={(name) => groups()?.get(name)} tests={tests} onToggle={toggle}
+            onEdit={(c) => setEditing({ config: c })} onRemove={remove} onRouting={setRouting} />
         )}
       </QueryState>
 
       <Show when={editing()} keyed>
         {(target) => (
           <ModelForm config={target.config} onCancel={() => setEditing()} onSaved={() => { setEditing(); refresh(); }} />
+        )}
+      </Show>
+      <Show when={routing()} keyed>
+        {(group) => (
+          <ModelGroupForm group={group} names={[...new Set((configs() ?? []).map((c) => c.proxyModelName))]}
+            onCancel={() => setRouting()} onSaved={() => { setRouting(); refresh(); }} />
         )}
       </Show>
       <Show when={importing()} keyed>
@@ -123,10 +141,27 @@ interface ModelTableProps {
   configs: ProxyConfig[];
   /** Its breaker, as last read. */
   health: (c: ProxyConfig) => BackendHealth;
+  /** A group's routing settings, once read. */
+  group: (name: string) => ModelGroup | undefined;
   tests: ModelTests;
   onToggle: (c: ProxyConfig) => void;
   onEdit: (c: ProxyConfig) => void;
   onRemove: (c: ProxyConfig) => void;
+  onRouting: (g: ModelGroup) => void;
+}
+
+/** The columns of the table head below: a group's header cell spans them all. */
+const COLUMNS = 13;
+
+/** The configs by proxy model name, in the order the server listed them (a group's members are next to each other). */
+function byGroup(configs: ProxyConfig[]): { name: string; configs: ProxyConfig[] }[] {
+  const groups = new Map<string, ProxyConfig[]>();
+  for (const c of configs) {
+    let list = groups.get(c.proxyModelName);
+    if (!list) groups.set(c.proxyModelName, (list = []));
+    list.push(c);
+  }
+  return [...groups].map(([name, members]) => ({ name, configs: members }));
 }
 
 /**
@@ -156,32 +191,37 @@ function ModelTable(props: ModelTableProps) {
             <th>{t('models.timeout')}</th><th>{t('models.updated')}</th><th>{t('models.actions')}</th>
           </tr>
         </thead>
-        <tbody>
-          <For each={props.configs}>
-            {(c) => (
-              <tr data-config={c.id}>
-                <td>{c.proxyModelName}</td>
-                <td class="mono">{c.baseUrl}</td>
-                <td>{c.backendModelName}</td>
-                <td class="mono">{c.apiKeyPreview ?? t('models.noKey')}</td>
-                <td data-col="price"><PriceCell price={c.price} /></td>
-                <td data-col="priority">{c.priority}</td>
-                <td data-col="weight" title={weightTitle(c)}>{c.weight === 0 ? t('models.weightZero') : c.weight}</td>
-                <td data-col="health"><HealthBadge health={props.health(c)} /></td>
-                <td>{c.ignoreSslVerify ? t('models.tlsSkipped') : t('models.tlsVerified')}</td>
-                <td><input type="checkbox" checked={c.enabled} onChange={() => props.onToggle(c)} aria-label={t('models.enabled')} /></td>
-                <td>{c.timeoutMs ?? t('common.default')}</td>
-                <td>{new Date(c.updatedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' })}</td>
-                <td class="actions">
-                  <button type="button" class="small" onClick={() => props.tests.run(c)}>{t('models.test')}</button>
-                  <button type="button" class="small" onClick={() => props.onEdit(c)}>{t('models.edit')}</button>
-                  <button type="button" class="small danger" onClick={() => props.onRemove(c)}>{t('models.delete')}</button>
-                  <ModelTestResult line={props.tests.line(c.id)} />
-                </td>
-              </tr>
-            )}
-          </For>
-        </tbody>
+        <For each={byGroup(props.configs)}>
+          {(g) => (
+            <tbody data-group={g.name}>
+              <ModelGroupHead columns={COLUMNS} name={g.name} group={props.group(g.name)} onRouting={props.onRouting} />
+              <For each={g.configs}>
+                {(c) => (
+                  <tr data-config={c.id}>
+                    <td>{c.proxyModelName}</td>
+                    <td class="mono">{c.baseUrl}</td>
+                    <td>{c.backendModelName}</td>
+                    <td class="mono">{c.apiKeyPreview ?? t('models.noKey')}</td>
+                    <td data-col="price"><PriceCell price={c.price} /></td>
+                    <td data-col="priority">{c.priority}</td>
+                    <td data-col="weight" title={weightTitle(c)}>{c.weight === 0 ? t('models.weightZero') : c.weight}</td>
+                    <td data-col="health"><HealthBadge health={props.health(c)} /></td>
+                    <td>{c.ignoreSslVerify ? t('models.tlsSkipped') : t('models.tlsVerified')}</td>
+                    <td><input type="checkbox" checked={c.enabled} onChange={() => props.onToggle(c)} aria-label={t('models.enabled')} /></td>
+                    <td>{c.timeoutMs ?? t('common.default')}</td>
+                    <td>{new Date(c.updatedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' })}</td>
+                    <td class="actions">
+                      <button type="button" class="small" onClick={() => props.tests.run(c)}>{t('models.test')}</button>
+                      <button type="button" class="small" onClick={() => props.onEdit(c)}>{t('models.edit')}</button>
+                      <button type="button" class="small danger" onClick={() => props.onRemove(c)}>{t('models.delete')}</button>
+                      <ModelTestResult line={props.tests.line(c.id)} />
+                    </td>
+                  </tr>
+                )}
+              </For>
+            </tbody>
+          )}
+        </For>
       </table>
     </div>
   );
