@@ -355,6 +355,23 @@ describe('LogRecorder', () => {
     expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 5, dropped: 4 });
   });
 
+  test('a write the store leaves hanging is taken for an outage after writeTimeoutMs and retried; the late one changes nothing', async () => {
+    const { store, recorder } = setup({ batchSize: 5, writeTimeoutMs: 50, retryBaseMs: 10, maxBackoffMs: 20 });
+    let open!: () => void;
+    store.gate = new Promise<void>((resolve) => (open = resolve));
+    for (const r of rows(0, 3)) recorder.record(r);
+    await until(() => recorder.status().writeFailures >= 2);
+    expect(recorder.status().lastError).toContain('did not answer a log write within 0.05 s');
+    expect(recorder.status()).toMatchObject({ written: 0, dropped: 0 });
+    // The store answers again: the retry goes in, and the hung writes landing late store nothing twice.
+    store.gate = null;
+    await recorder.drain();
+    open();
+    await Bun.sleep(20);
+    expect([...store.stored.keys()].sort()).toEqual(ids(rows(0, 3)).sort());
+    expect(recorder.status()).toMatchObject({ queueDepth: 0, written: 3, dropped: 0 });
+  });
+
   test('drain() resolves only once everything queued and in flight is written', async () => {
     const { store, recorder } = setup({ batchSize: 3 });
     store.delayMs = 15;

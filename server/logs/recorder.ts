@@ -22,6 +22,12 @@ export interface RecorderOptions {
   /** Backoff after a failed write: base × 2^failures, capped; tests shorten it. */
   retryBaseMs?: number;
   maxBackoffMs?: number;
+  /**
+   * A write the store has not answered within this is taken for an outage and retried (inserts are
+   * idempotent by id, so one that lands late does no harm): a connection the store left hanging
+   * never stalls the pipeline. WRITE_TIMEOUT_MS by default; tests shorten it.
+   */
+  writeTimeoutMs?: number;
   onWritten?: (rows: LogRow[]) => void;
   /** Where failures are reported; the console by default. */
   report?: (message: string) => void;
@@ -53,6 +59,24 @@ export interface RecorderStatus {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+const WRITE_TIMEOUT_MS = 15_000;
+
+/** A write the store did not answer in time: an outage (store/outage.ts), so the rows wait and are retried. */
+export class StoreWriteTimeout extends Error {
+  constructor(ms: number) {
+    super(`the store did not answer a log write within ${ms / 1000} s`);
+  }
+}
+
+/** The promise, or a StoreWriteTimeout after `ms` (the write itself goes on; its outcome is ignored). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: Timer | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreWriteTimeout(ms)), ms);
+  });
+  promise.catch(() => {});
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 /** With backoff this keeps a refused row for about half a minute of retries. */
 const MAX_ROW_ATTEMPTS = 12;
 
@@ -199,7 +223,7 @@ export class LogRecorder {
     }
     try {
       if (chunk.rows.length > 0) {
-        await this.opts.store.insertLogs(chunk.rows);
+        await within(this.opts.store.insertLogs(chunk.rows), this.opts.writeTimeoutMs ?? WRITE_TIMEOUT_MS);
         await this.rollups.add(chunk.rows);
       }
       chunk.ack();
@@ -243,7 +267,7 @@ export class LogRecorder {
 
   private async write(batch: LogRow[]): Promise<void> {
     try {
-      await this.opts.store.insertLogs(batch);
+      await within(this.opts.store.insertLogs(batch), this.opts.writeTimeoutMs ?? WRITE_TIMEOUT_MS);
       await this.rollups.add(batch);
       this.succeeded(batch);
       return;

@@ -7,7 +7,7 @@ const OUTAGE = [
   // SQLite (messages survive the writer Worker's boundary; codes do not)
   /database or disk is full/i, /disk i\/o error/i, /readonly database/i, /unable to open database/i, /database is locked/i,
   /SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|NOMEM)/,
-  /the store is closed|the SQLite (writer|reader) stopped|the store is not reachable yet/i,
+  /the store is closed|the SQLite (writer|reader) stopped|the store is not reachable yet|the store did not answer a log write within/i,
   // MongoDB and the OS beneath either store
   /no space left on device/i, /OutOfDiskSpace/i, /ENOSPC|EIO|EROFS|EDQUOT/,
   /server selection|topology (was )?(closed|destroyed)|connection .*(closed|refused|reset|timed out)|ECONNREFUSED|ECONNRESET/i,
