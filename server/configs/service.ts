@@ -188,30 +188,37 @@ function fallbackCycle(fallbacks: ReadonlyMap<string, readonly string[]>, from: 
 }
 
 /**
- * The stored row a group's input makes, checked against the other groups: fallbacks name known
- * groups and make no cycle, maxAttempts is 1 to 10, statuses are error statuses.
+ * The stored row a group's input makes from its stored one (fields left out keep their value, null
+ * resets one): fallbacks name known groups, maxAttempts is 1 to 10, statuses are error statuses.
+ * Cycles are checked apart (assertNoCycle), against every group as it will be.
  */
-export function validateGroup(name: string, input: ModelGroupInput, ctx: { known: ReadonlySet<string>; stored: readonly ModelGroupRow[]; now: Date }): ModelGroupRow {
+export function groupRowOf(name: string, input: ModelGroupInput, ctx: { known: ReadonlySet<string>; stored: readonly ModelGroupRow[]; now: Date }): ModelGroupRow {
   if (!ctx.known.has(name)) throw new InputError(`No config serves the model "${name}": a group is the configs of one proxy model name`, 'name');
-  const current = groupSettingsOf(ctx.stored.find((g) => g.name === name));
+  const row = ctx.stored.find((g) => g.name === name);
+  const current = groupSettingsOf(row);
   const fallbacks = groupNames(input.fallbacks, 'fallbacks', name, ctx.known) ?? [...current.fallbacks];
   const contextFallbacks = groupNames(input.contextFallbacks, 'contextFallbacks', name, ctx.known) ?? [...current.contextFallbacks];
-  let maxAttempts = ctx.stored.find((g) => g.name === name)?.maxAttempts ?? null;
-  if (input.maxAttempts !== undefined) {
-    const v = input.maxAttempts;
-    if (v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_GROUP_ATTEMPTS)) {
-      throw new InputError(`maxAttempts must be a whole number from 1 to ${MAX_GROUP_ATTEMPTS} (every attempt of a request, the first included), or null for the default (${DEFAULT_MAX_ATTEMPTS})`, 'maxAttempts');
-    }
-    maxAttempts = v;
+  const v = input.maxAttempts;
+  if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 1 || v > MAX_GROUP_ATTEMPTS)) {
+    throw new InputError(`maxAttempts must be a whole number from 1 to ${MAX_GROUP_ATTEMPTS} (every attempt of a request, the first included), or null for the default (${DEFAULT_MAX_ATTEMPTS})`, 'maxAttempts');
   }
-  const storedStatuses = ctx.stored.find((g) => g.name === name)?.retryOnStatus ?? null;
+  const maxAttempts = v === undefined ? row?.maxAttempts ?? null : v;
   const given = statuses(input.retryOnStatus);
-  const retryOnStatus = given === undefined ? storedStatuses : given;
-  const graph = new Map<string, readonly string[]>(ctx.stored.map((g) => [g.name, groupSettingsOf(g).fallbacks]));
-  graph.set(name, fallbacks);
-  const cycle = fallbackCycle(graph, name);
-  if (cycle) throw new InputError(`fallbacks would make a cycle: ${cycle}`, 'fallbacks');
+  const retryOnStatus = given === undefined ? row?.retryOnStatus ?? null : given;
   return { name, fallbacks, contextFallbacks, maxAttempts, retryOnStatus, updatedAt: ctx.now };
+}
+
+/** Throws when the fallbacks of `groups` (every group as it will be) make a cycle through `name`. */
+export function assertNoCycle(groups: readonly ModelGroupRow[], name: string): void {
+  const cycle = fallbackCycle(new Map(groups.map((g) => [g.name, groupSettingsOf(g).fallbacks])), name);
+  if (cycle) throw new InputError(`fallbacks would make a cycle: ${cycle}`, 'fallbacks');
+}
+
+/** A group's new row, checked against the others: groupRowOf, then no cycle with the stored groups. */
+export function validateGroup(name: string, input: ModelGroupInput, ctx: { known: ReadonlySet<string>; stored: readonly ModelGroupRow[]; now: Date }): ModelGroupRow {
+  const row = groupRowOf(name, input, ctx);
+  assertNoCycle([...ctx.stored.filter((g) => g.name !== name), row], name);
+  return row;
 }
 
 /** The view of a group from its configs and its stored row (none: the defaults). */

@@ -16,13 +16,14 @@ export class ConfigSnapshot {
   save(rows: readonly ConfigRow[], groups: readonly ModelGroupRow[] = []): void {
     // Compared in the clear (a seal differs every time), written sealed.
     const plain = JSON.stringify(rows);
-    const seen = `${plain}\n${JSON.stringify(groups)}`;
+    const groupsText = JSON.stringify(groups);
+    const seen = `${plain}\n${groupsText}`;
     if (seen === this.last) return;
     const box = this.box;
     const body = box ? JSON.stringify(rows.map((r) => (r.apiKey ? { ...r, apiKey: box.seal(r.apiKey) } : r))) : plain;
     try {
       const tmp = `${this.path}.tmp`;
-      writeFileSync(tmp, `{"savedAt":${JSON.stringify(new Date().toISOString())},"configs":${body},"groups":${JSON.stringify(groups)}}`, { mode: 0o600 });
+      writeFileSync(tmp, `{"savedAt":${JSON.stringify(new Date().toISOString())},"configs":${body},"groups":${groupsText}}`, { mode: 0o600 });
       chmodSync(tmp, 0o600);
       renameSync(tmp, this.path);
       this.last = seen;

@@ -7,7 +7,7 @@ import { InputError } from '../errors.ts';
 import { redactUrl } from '../redact.ts';
 import { groupSettingsOf } from '../proxy/route.ts';
 import type { ConfigChanges, ConfigPatch, ConfigRow, ModelGroupRow, Store } from '../store/types.ts';
-import { type ConfigService, type ModelGroupInput, PRICE_FIELDS, validateGroup, validateNewConfig } from './service.ts';
+import { assertNoCycle, type ConfigService, groupRowOf, type ModelGroupInput, PRICE_FIELDS, validateNewConfig } from './service.ts';
 
 export const DOCUMENT_FORMAT = 'lite-proxy-configs';
 export const DOCUMENT_VERSION = 1;
@@ -201,13 +201,11 @@ export interface ParsedDocument {
   groups: { name: string; input: ModelGroupInput }[] | null;
 }
 
-/** Checks the whole document; throws an InputError naming the first bad entry. A string is read as JSON text. */
-export async function parseDocument(document: unknown): Promise<ImportEntry[]> {
-  return (await parseWholeDocument(document)).entries;
-}
-
-/** The configs and the group settings of a document, checked (the groups against the configs when planned). */
-export async function parseWholeDocument(document: unknown): Promise<ParsedDocument> {
+/**
+ * Checks the whole document (its configs, and the form of its group settings: planGroups checks them
+ * against the configs); throws an InputError naming the first bad entry. A string is read as JSON text.
+ */
+export async function parseDocument(document: unknown): Promise<ParsedDocument> {
   let doc = document;
   if (typeof doc === 'string') {
     try {
@@ -253,27 +251,23 @@ export function planGroups(
 ): ModelGroupRow[] {
   if (groups === null) return [];
   const now = opts.now ?? new Date();
-  // Every group of the document as it asks to be, before any is checked: the cycle check sees the graph as it will be.
-  const byName = new Map(stored.map((g) => [g.name, g]));
-  if (opts.replace) for (const g of stored) byName.set(g.name, { name: g.name, fallbacks: [], contextFallbacks: [], maxAttempts: null, retryOnStatus: null, updatedAt: now });
-  for (const g of groups) {
-    const base = byName.get(g.name);
-    byName.set(g.name, {
-      name: g.name, fallbacks: [...(g.input.fallbacks ?? base?.fallbacks as string[] ?? [])], contextFallbacks: [...(g.input.contextFallbacks ?? base?.contextFallbacks as string[] ?? [])],
-      maxAttempts: g.input.maxAttempts === undefined ? base?.maxAttempts ?? null : g.input.maxAttempts, retryOnStatus: g.input.retryOnStatus === undefined ? base?.retryOnStatus ?? null : g.input.retryOnStatus as number[] | null, updatedAt: now,
-    });
-  }
-  const planned = [...byName.values()];
-  const out: ModelGroupRow[] = opts.replace ? stored.filter((g) => !groups.some((x) => x.name === g.name)).map((g) => byName.get(g.name)!) : [];
-  for (const [i, g] of groups.entries()) {
+  const named = <T>(i: number, name: string, check: () => T): T => {
     try {
-      out.push(validateGroup(g.name, g.input, { known, stored: planned.filter((x) => x.name !== g.name).concat(byName.get(g.name)!), now }));
+      return check();
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      throw new InputError(`groups[${i}] ("${g.name}"): ${err.message}`, `groups[${i}]`);
+      throw new InputError(`groups[${i}] ("${name}"): ${err.message}`, `groups[${i}]`);
     }
-  }
-  return out;
+  };
+  const rows = groups.map((g, i) => named(i, g.name, () => groupRowOf(g.name, g.input, { known, stored, now })));
+  const reset = opts.replace
+    ? stored.filter((g) => !groups.some((x) => x.name === g.name)).map((g) => ({ name: g.name, fallbacks: [], contextFallbacks: [], maxAttempts: null, retryOnStatus: null, updatedAt: now }))
+    : [];
+  // The cycle check sees every group as it will be after the import, the document's all together.
+  const after = new Map(stored.map((g) => [g.name, g]));
+  for (const r of [...reset, ...rows]) after.set(r.name, r);
+  rows.forEach((r, i) => named(i, r.name, () => assertNoCycle([...after.values()], r.name)));
+  return [...reset, ...rows];
 }
 
 const COMPARED = ['backendModelName', 'ignoreSslVerify', 'enabled', 'timeoutMs'] as const;
@@ -353,7 +347,7 @@ export async function importConfigs(
   document: unknown,
   opts: { replace?: boolean | null } = {},
 ): Promise<ImportResult> {
-  const { entries, groups } = await parseWholeDocument(document);
+  const { entries, groups } = await parseDocument(document);
   const replace = opts.replace ?? false;
   const stored = await deps.store.listConfigs();
   const { changes, result } = planImport(stored, entries, { replace });

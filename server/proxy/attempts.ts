@@ -125,21 +125,19 @@ export async function attempt(o: AttemptRequest): Promise<Answer> {
       const answer = await once(o, config, o.firstSentAfterMs === undefined);
       const status = answer.upstream.status;
       const last = n + 1 >= maxAttempts;
-      if (retryOnStatus.has(status)) {
+      const retried = retryOnStatus.has(status);
+      // A status the group retries is the backend's failure; so is one of BACKEND_TROUBLE that it does not.
+      if (retried || BACKEND_TROUBLE.has(status)) {
         o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
+        if (!retried) return finalAnswer(o, answer, o.exchange.attemptCount + 1);
         refused = { answer, startedAt, error: `Backend answered ${status}` };
         continue;
-      }
-      if (BACKEND_TROUBLE.has(status)) {
-        // The group does not retry it, but the backend is in trouble all the same.
-        o.breakers.failed(config.id, { error: `Backend answered ${status}`, status, retryAfterMs: retryAfterOf(answer.upstream) }, Date.now());
-        return finalAnswer(o, answer, o.exchange.attemptCount + 1);
       }
       const text = status === 400 && (answer.usageAdded || (!last && o.plan.hasContextFallbacks)) ? await readErrorBody(answer) : null;
       if (text !== null && answer.usageAdded && /stream_options/i.test(text)) {
         // The backend refuses what the proxy added for the usage: asked again at once without it (not
         // one of the group's attempts: the client did not ask for it), and never again.
-        if (!refusesStreamOptions.has(versionOf(config))) {
+        if (!refusesStreamOptionsNow(config)) {
           refusesStreamOptions.add(versionOf(config));
           console.warn(`[proxy] the backend of config ${config.id} (${config.proxyModelName}) refuses stream_options: its streams' usage is no longer asked for (set injectStreamUsage: false on it to say so for good)`);
         }
@@ -193,7 +191,7 @@ async function once(o: AttemptRequest, config: ConfigRow, first: boolean): Promi
   o.exchange.routed(config, url);
   // Replayed from memory for each attempt: the parsed body, rewritten to this config's model (and
   // asking for a stream's usage, unless the config says its backend refuses stream_options).
-  const usageAdded = config.injectStreamUsage !== false && !refusesStreamOptions.has(versionOf(config)) && wantsUsageAdded(o.subpath, o.parsed.json);
+  const usageAdded = config.injectStreamUsage !== false && wantsUsageAdded(o.subpath, o.parsed.json) && !refusesStreamOptionsNow(config);
   const body = o.parsed.rewrite(config.backendModelName, usageAdded);
   const sentAfterMs = o.exchange.elapsed();
   // The proxy's own time is the first attempt's: later ones wait for the backends before them.
@@ -347,6 +345,8 @@ function contextExceeded(text: string): string | null {
  */
 const refusesStreamOptions = new Set<string>();
 const versionOf = (c: ConfigRow) => `${c.id}:${c.updatedAt.getTime()}`;
+/** Asked only of streams that would get usage added; no key is built while no backend has refused. */
+const refusesStreamOptionsNow = (c: ConfigRow) => refusesStreamOptions.size > 0 && refusesStreamOptions.has(versionOf(c));
 
 function retryAfterOf(upstream: Response): number | null {
   const value = upstream.headers.get('retry-after');

@@ -115,10 +115,6 @@ export class RouteTable {
     this.all = configs;
   }
 
-  /** The settings of a group (the defaults for one with none stored, or no configs). */
-  settingsOf(model: string): GroupSettings {
-    return this.groups.get(model)?.settings ?? DEFAULT_GROUP_SETTINGS;
-  }
 
   /** The plan of attempts for a request of `model` (ModelNotFoundError when nothing can serve it). */
   plan(model: string): RoutePlan {
