@@ -165,4 +165,20 @@ describe('UsageEventDropper', () => {
     const both = 'data: {"choices":[{"index":0,"delta":{}}],"usage":{"total_tokens":3}}\n\n';
     expect(run([both])).toBe(both);
   });
+
+  test('a chunk of whole events without a "usage" key goes on as the same bytes; one that ends mid-event, or says usage, is looked into', () => {
+    const d = new UsageEventDropper();
+    for (const whole of [`${content}\n\n`, `${content}\r\n\r\n`, `${content}\r\r`, `${content}\n\n${content}\n\n`]) {
+      const chunk = enc(whole);
+      expect(d.push(chunk)).toBe(chunk);
+    }
+    // Ends mid-event: held back until its end comes (it might be the usage event).
+    expect(d.push(enc(`${content}\n\ndata: {"choices":[],`)).byteLength).toBe(content.length + 2);
+    expect(new TextDecoder().decode(d.push(enc('"usage":{"total_tokens":3}}\n\n')))).toBe('');
+    expect(d.dropped).toBe(1);
+    // "usage" in the text of an answer is not the usage event: kept byte for byte.
+    const said = 'data: {"choices":[{"index":0,"delta":{"content":"the \\"usage\\" of"}}]}\n\n';
+    expect(new TextDecoder().decode(d.push(enc(said)))).toBe(said);
+    expect(d.end()).toBeNull();
+  });
 });

@@ -49,6 +49,9 @@ export class UsageEventDropper {
 
   /** The bytes of `chunk` that go to the client now. */
   push(chunk: Uint8Array): Uint8Array {
+    // Nearly every chunk: whole events (a backend writes one event per write), none of them with a
+    // "usage" key. It goes on as it came, with no view made and nothing copied.
+    if (!this.pending && endsAnEvent(chunk) && !hasUsageKey(chunk)) return chunk;
     const bytes = this.pending ? concat(this.pending, chunk) : chunk;
     this.pending = null;
     const parts: Uint8Array[] = [];
@@ -111,13 +114,34 @@ export function eventEnd(b: Uint8Array, from: number): number {
   return -1;
 }
 
-const USAGE_KEY = Buffer.from('"usage"');
-const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** Whether the bytes end with a blank line (LF LF, CR LF CR LF or CR CR): the end of an event. */
+function endsAnEvent(b: Uint8Array): boolean {
+  const n = b.length;
+  if (n < 2) return false;
+  const last = b[n - 1];
+  if (last === LF) return b[n - 2] === LF || (n >= 4 && b[n - 2] === CR && b[n - 3] === LF && b[n - 4] === CR);
+  return last === CR && b[n - 2] === CR;
+}
+
+const QUOTE = 0x22;
+/** `usage"` after a quote, by byte: the bytes hold the JSON key "usage" (no view or text made). */
+const USAGE_TAIL = [0x75, 0x73, 0x61, 0x67, 0x65, QUOTE];
+
+/** Whether the bytes hold `"usage"` (a scan for its "u", natively, then five bytes compared). */
+function hasUsageKey(b: Uint8Array): boolean {
+  for (let i = b.indexOf(USAGE_TAIL[0]!, 1); i >= 0; i = b.indexOf(USAGE_TAIL[0]!, i + 1)) {
+    if (b[i - 1] !== QUOTE) continue;
+    let k = 1;
+    while (k < USAGE_TAIL.length && b[i + k] === USAGE_TAIL[k]) k++;
+    if (k === USAGE_TAIL.length) return true;
+  }
+  return false;
+}
 
 /** An event whose one data line is a chunk with an empty `choices` and a `usage` object. */
 function isUsageOnly(event: Uint8Array): boolean {
   // Cheap first, on the bytes: the usage chunk is small and says "usage".
-  if (event.byteLength > 4096 || asBuffer(event).indexOf(USAGE_KEY) < 0) return false;
+  if (event.byteLength > 4096 || !hasUsageKey(event)) return false;
   const text = decoder.decode(event);
   if (!text.includes('"choices"')) return false;
   let data = '';
